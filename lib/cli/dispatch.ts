@@ -1,0 +1,120 @@
+/**
+ * Subcommand dispatch. `upkeep SUBCOMMAND …`, or, when the program is invoked under the name of an
+ * Upstart command (`initctl`, `start`, `stop`, `restart`, `reload`, `status`) through a symlink or
+ * a copy, that command. Each subcommand's module is imported lazily.
+ */
+
+import { VERSION } from "../version.ts";
+
+/** Upstart's shortcut commands: invoked by name, they act as `initctl NAME`. */
+export const SHORTCUTS = ["start", "stop", "restart", "reload", "status"] as const;
+
+const USAGE = `Usage: upkeep COMMAND [OPTION]...
+
+An Upstart-compatible process supervisor.
+
+Commands:
+  daemon          run the supervisor in the foreground
+  initctl CMD     control the daemon (start, stop, restart, reload, status, list, emit, ...)
+  start|stop|restart|reload|status JOB
+                  shortcuts for the initctl commands of the same name
+  check-config    check job files for errors (files or directories)
+  show-config     print jobs' start on / stop on / emits, as initctl show-config
+  run             run a job file or command once, for cron (timeouts, locks, retries, logs)
+  install         install upkeep as a boot service on this host's init
+  uninstall       remove what install added
+  doctor          tell whether the daemon, its boot service and its jobs are healthy
+
+Options:
+  -h, --help      show this help
+  -V, --version   print the version
+
+Run 'upkeep COMMAND --help' for a command's options.`;
+
+/** The name this program was invoked as: basename of argv[0] (or `UPKEEP_ARGV0` from a launcher). */
+export function invokedName(): string {
+  const fromLauncher = Deno.env.get("UPKEEP_ARGV0");
+  if (fromLauncher) return fromLauncher;
+  try {
+    const cmdline = Deno.readTextFileSync("/proc/self/cmdline");
+    const argv0 = cmdline.split("\0")[0] ?? "";
+    return argv0.slice(argv0.lastIndexOf("/") + 1);
+  } catch {
+    return "upkeep";
+  }
+}
+
+/** Print a one-line usage error and return exit status 2. */
+export function usageError(program: string, message: string): number {
+  console.error(`${program}: ${message} (try '${program} --help')`);
+  return 2;
+}
+
+export async function dispatch(args: string[]): Promise<number> {
+  const name = invokedName();
+  if (name === "initctl") {
+    const { initctlMain } = await import("./initctl.ts");
+    return initctlMain(args, "initctl");
+  }
+  if ((SHORTCUTS as readonly string[]).includes(name)) {
+    const { initctlMain } = await import("./initctl.ts");
+    return initctlMain([name, ...args], name);
+  }
+  const [command, ...rest] = args;
+  switch (command) {
+    case undefined:
+    case "-h":
+    case "--help":
+    case "help":
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    case "-V":
+    case "--version":
+    case "version": {
+      const { versionText } = await import("./version_text.ts");
+      console.log(await versionText());
+      return 0;
+    }
+    case "daemon": {
+      const { daemonMain } = await import("./daemon.ts");
+      return daemonMain(rest);
+    }
+    case "initctl": {
+      const { initctlMain } = await import("./initctl.ts");
+      return initctlMain(rest, "initctl");
+    }
+    case "start":
+    case "stop":
+    case "restart":
+    case "reload":
+    case "status": {
+      const { initctlMain } = await import("./initctl.ts");
+      return initctlMain([command, ...rest], command);
+    }
+    case "check-config": {
+      const { checkConfigMain } = await import("./check_config.ts");
+      return checkConfigMain(rest);
+    }
+    case "show-config": {
+      const { showConfigMain } = await import("./show_config.ts");
+      return showConfigMain(rest);
+    }
+    case "run": {
+      const { runMain } = await import("./run.ts");
+      return runMain(rest);
+    }
+    case "install":
+    case "uninstall": {
+      const { installMain } = await import("./install.ts");
+      return installMain(command, rest);
+    }
+    case "doctor": {
+      const { doctorMain } = await import("./doctor.ts");
+      return doctorMain(rest);
+    }
+    default:
+      return usageError("upkeep", `unknown command '${command}'`);
+  }
+}
+
+export { VERSION };
