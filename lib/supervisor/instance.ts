@@ -1,0 +1,564 @@
+/**
+ * The job-instance state machine: `step(job, instance, input, now) → { instance, effects }`. Pure: no
+ * Deno APIs, no clock, no processes. The loop (lib/supervisor/supervisor.ts) feeds it inputs
+ * (goal changes, process spawns and exits, blocking events finishing, timers) and carries out the
+ * effects it returns (spawn, kill, emit, timers, log, release waiters).
+ *
+ * Upstart's model, kept here: every instance has a *goal* (what it should be: `start` or `stop`,
+ * internally also `respawn`) and a *state* (where it is). A goal change only moves the machine
+ * from the two rest states (`waiting`, `running`); elsewhere the current step (a process, or a
+ * blocking event) finishes first and the next state is then chosen from the new goal:
+ *
+ * | state      | goal start            | goal stop                                | goal respawn          |
+ * |------------|-----------------------|------------------------------------------|-----------------------|
+ * | waiting    | starting              | (rest)                                   | –                     |
+ * | starting   | pre-start             | stopping                                 | –                     |
+ * | pre-start  | spawned               | stopping                                 | –                     |
+ * | spawned    | post-start            | stopping                                 | –                     |
+ * | post-start | running               | stopping                                 | stopping (goal→start) |
+ * | running    | stopping (main ended) | pre-stop if main alive, else stopping    | stopping (goal→start) |
+ * | pre-stop   | running (cancelled)   | stopping                                 | stopping (goal→start) |
+ * | stopping   | killed                | killed                                   | –                     |
+ * | killed     | post-stop             | post-stop                                | –                     |
+ * | post-stop  | starting (respawn)    | waiting                                  | –                     |
+ *
+ * Entering a state does its work: `starting`/`stopping` emit a blocking event and wait for it to
+ * finish; `pre-start`, `spawned`, `post-start`, `pre-stop`, `post-stop` run their process if the
+ * job has one (else move on); `killed` sends the kill signal to the main process group and arms the
+ * kill timer; `running` emits `started`; `waiting` emits `stopped` and ends the instance.
+ */
+
+import type { JobClass, ProcessKind } from "../job/model.ts";
+import { PROCESS_NAMES } from "../job/model.ts";
+import { signalNumber } from "../process/signals.ts";
+
+export type Goal = "start" | "stop" | "respawn";
+export type State =
+  | "waiting"
+  | "starting"
+  | "pre-start"
+  | "spawned"
+  | "post-start"
+  | "running"
+  | "pre-stop"
+  | "stopping"
+  | "killed"
+  | "post-stop";
+
+/** How a process ended: an exit code, or the signal (name without SIG) that killed it. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** Why an instance failed, as carried by `stopping`/`stopped` (`RESULT=failed PROCESS=…`). */
+export interface Failure {
+  /** Upstart's process name (`main`, `pre-start`, …) or `respawn` for a respawn-limit stop. */
+  readonly process: string;
+  /** null for spawn failures and respawn-limit stops. */
+  readonly exit: ExitStatus | null;
+}
+
+export interface InstanceState {
+  readonly goal: Goal;
+  readonly state: State;
+  /** Live processes by kind. */
+  readonly pids: Readonly<Partial<Record<ProcessKind, number>>>;
+  readonly failure: Failure | null;
+  /** Exit of the main process that ended last (for status and respawn accounting). */
+  readonly lastExit: ExitStatus | null;
+  /** Runaway check window: start (ms) and respawns counted in it. */
+  readonly respawnWindow: { readonly start: number; readonly count: number };
+  /** Respawns so far (informational). */
+  readonly respawns: number;
+  /** expect fork/daemon: forks still to follow before the main process is the daemon. */
+  readonly forksLeft: number;
+  /** True while waiting on our own blocking `starting`/`stopping` event. */
+  readonly blocked: boolean;
+  /** When the state last changed (ms, injected clock). */
+  readonly since: number;
+  /** When the main process was spawned (ms), for back-off reset. */
+  readonly mainStartedAt: number | null;
+  /** Seconds to wait in post-stop before a respawn (`respawn delay`), set by the supervisor. */
+  readonly respawnDelay: number;
+}
+
+export type Input =
+  | { readonly type: "goal"; readonly goal: "start" | "stop" }
+  /** restart: goal stop then start without going through waiting. */
+  | { readonly type: "restart" }
+  | { readonly type: "spawned"; readonly kind: ProcessKind; readonly pid: number }
+  | { readonly type: "spawnFailed"; readonly kind: ProcessKind; readonly error: string }
+  | { readonly type: "exited"; readonly kind: ProcessKind; readonly status: ExitStatus }
+  /** expect fork/daemon: the forked child to follow, or null when none was found. */
+  | { readonly type: "forked"; readonly pid: number | null }
+  | { readonly type: "eventFinished" }
+  | { readonly type: "killTimeout" }
+  | { readonly type: "respawnDelayOver" };
+
+export type JobEventName = "starting" | "started" | "stopping" | "stopped";
+
+export type Effect =
+  | { readonly type: "spawn"; readonly kind: ProcessKind }
+  | { readonly type: "kill"; readonly pid: number; readonly signal: string }
+  | { readonly type: "armTimer"; readonly timer: "kill" | "respawn"; readonly seconds: number }
+  | { readonly type: "cancelTimer"; readonly timer: "kill" | "respawn" }
+  | {
+    readonly type: "emit";
+    readonly event: JobEventName;
+    readonly env: readonly (readonly [string, string])[];
+    readonly blocking: boolean;
+  }
+  /** Follow the fork of the main process that just exited (expect fork/daemon). */
+  | { readonly type: "findFork"; readonly parent: number }
+  /** Release events and callers blocked on this instance (Upstart's job_finished). */
+  | { readonly type: "finished"; readonly failed: boolean }
+  | { readonly type: "log"; readonly message: string }
+  | { readonly type: "respawnLimit" }
+  /** The instance reached waiting with goal stop: remove it. */
+  | { readonly type: "destroy" };
+
+export interface StepResult {
+  readonly instance: InstanceState;
+  readonly effects: readonly Effect[];
+}
+
+/** A new instance: waiting, goal stop. */
+export function newInstance(now: number): InstanceState {
+  return {
+    goal: "stop",
+    state: "waiting",
+    pids: {},
+    failure: null,
+    lastExit: null,
+    respawnWindow: { start: 0, count: 0 },
+    respawns: 0,
+    forksLeft: 0,
+    blocked: false,
+    since: now,
+    mainStartedAt: null,
+    respawnDelay: 0,
+  };
+}
+
+/** The goal as printed by status: `respawn` is shown as Upstart shows it. */
+export function goalName(goal: Goal): string {
+  return goal;
+}
+
+/** The state that follows `state` for `goal` (Upstart's job_next_state). */
+export function nextState(
+  state: State,
+  goal: Goal,
+  mainAlive: boolean,
+): { state: State; goal: Goal } {
+  const g = goal;
+  switch (state) {
+    case "waiting":
+      return { state: "starting", goal: g };
+    case "starting":
+      return { state: g === "stop" ? "stopping" : "pre-start", goal: g };
+    case "pre-start":
+      return { state: g === "stop" ? "stopping" : "spawned", goal: g };
+    case "spawned":
+      return { state: g === "stop" ? "stopping" : "post-start", goal: g };
+    case "post-start":
+      if (g === "respawn") return { state: "stopping", goal: "start" };
+      return { state: g === "stop" ? "stopping" : "running", goal: g };
+    case "running":
+      if (g === "stop") return { state: mainAlive ? "pre-stop" : "stopping", goal: g };
+      return { state: "stopping", goal: g === "respawn" ? "start" : g };
+    case "pre-stop":
+      if (g === "respawn") return { state: "stopping", goal: "start" };
+      return { state: g === "stop" ? "stopping" : "running", goal: g };
+    case "stopping":
+      return { state: "killed", goal: g };
+    case "killed":
+      return { state: "post-stop", goal: g };
+    case "post-stop":
+      return { state: g === "stop" ? "waiting" : "starting", goal: g };
+  }
+}
+
+/** Upstart's exit-status encoding: code N → N, signal S → S << 8. */
+export function encodeExit(status: ExitStatus): number {
+  if (status.signal !== null) return (signalNumber(status.signal) ?? 0) << 8;
+  return status.code ?? 0;
+}
+
+/** Is this exit listed in `normal exit`? */
+export function isNormalExit(job: JobClass, status: ExitStatus): boolean {
+  return job.normalExit.some((entry) =>
+    typeof entry === "number"
+      ? status.signal === null && status.code === entry
+      : status.signal !== null && signalNumber(status.signal) === signalNumber(entry)
+  );
+}
+
+/** `terminated with status N` / `killed by TERM signal`, as Upstart logs process ends. */
+export function describeExitStatus(status: ExitStatus): string {
+  return status.signal !== null
+    ? `killed by ${status.signal} signal`
+    : `terminated with status ${status.code ?? 0}`;
+}
+
+/** Name used in log lines: `job` or `job (instance)`. */
+export function instanceLabel(jobName: string, instanceName: string): string {
+  return instanceName ? `${jobName} (${instanceName})` : jobName;
+}
+
+/** Advance one input. `now` is milliseconds from an injected monotonic clock. */
+export function step(
+  job: JobClass,
+  instanceName: string,
+  current: InstanceState,
+  input: Input,
+  now: number,
+): StepResult {
+  const m = new Machine(job, instanceName, current, now);
+  m.handle(input);
+  return { instance: m.s, effects: m.effects };
+}
+
+type Draft = { -readonly [K in keyof InstanceState]: InstanceState[K] } & {
+  pids: Partial<Record<ProcessKind, number>>;
+};
+
+/** The mutable draft used inside one step(); nothing of it escapes but the final copy. */
+class Machine {
+  s: Draft;
+  readonly effects: Effect[] = [];
+  readonly label: string;
+
+  constructor(
+    readonly job: JobClass,
+    readonly name: string,
+    current: InstanceState,
+    readonly now: number,
+  ) {
+    this.s = { ...current, pids: { ...current.pids } };
+    this.label = instanceLabel(job.name, name);
+  }
+
+  emit(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  handle(input: Input): void {
+    switch (input.type) {
+      case "goal":
+        return this.changeGoal(input.goal);
+      case "restart":
+        // Upstart's restart: goal stop then goal start; from running this goes through
+        // pre-stop/stopping … post-stop and straight back to starting.
+        this.changeGoal("stop");
+        this.changeGoal("start");
+        return;
+      case "spawned":
+        this.s.pids[input.kind] = input.pid;
+        if (input.kind === "main") {
+          this.s.mainStartedAt = this.now;
+          if (this.s.state === "spawned" && this.s.forksLeft === 0) this.advance();
+        }
+        return;
+      case "spawnFailed":
+        return this.spawnFailed(input.kind, input.error);
+      case "exited":
+        return this.exited(input.kind, input.status);
+      case "forked":
+        return this.forked(input.pid);
+      case "eventFinished":
+        if (!this.s.blocked) return;
+        this.s.blocked = false;
+        return this.advance();
+      case "killTimeout": {
+        const pid = this.s.pids.main;
+        if (this.s.state === "killed" && pid !== undefined) {
+          this.emit({
+            type: "log",
+            message: `${this.label} main process (${pid}) killed after kill timeout`,
+          });
+          this.emit({ type: "kill", pid, signal: "KILL" });
+        }
+        return;
+      }
+      case "respawnDelayOver":
+        if (this.s.state === "post-stop" && this.s.pids.postStop === undefined) {
+          this.s.respawnDelay = 0;
+          this.advance();
+        }
+        return;
+    }
+  }
+
+  changeGoal(goal: Goal): void {
+    if (this.s.goal === goal) return;
+    this.emit({
+      type: "log",
+      message: `${this.label} goal changed from ${this.s.goal} to ${goal}`,
+    });
+    this.s.goal = goal;
+    if (goal === "start" && this.s.state === "waiting") this.advance();
+    else if (goal === "stop" && this.s.state === "running") this.advance();
+    else if (
+      goal === "stop" && this.s.state === "post-stop" && this.s.respawnDelay > 0 &&
+      this.s.pids.postStop === undefined
+    ) {
+      // Stop during a respawn back-off: no need to wait the delay out.
+      this.emit({ type: "cancelTimer", timer: "respawn" });
+      this.s.respawnDelay = 0;
+      this.advance();
+    }
+  }
+
+  /** Move to the next state for the current goal, then keep entering states while they need no wait. */
+  advance(): void {
+    const next = nextState(this.s.state, this.s.goal, this.s.pids.main !== undefined);
+    this.s.goal = next.goal;
+    this.changeState(next.state);
+  }
+
+  changeState(target: State): void {
+    let state = target;
+    while (this.s.state !== state) {
+      const old = this.s.state;
+      this.emit({
+        type: "log",
+        message: `${this.label} state changed from ${old} to ${state}`,
+      });
+      this.s.state = state;
+      this.s.since = this.now;
+      const wait = this.enter(state, old);
+      if (wait === "destroyed") return;
+      if (wait) return;
+      const next = nextState(this.s.state, this.s.goal, this.s.pids.main !== undefined);
+      this.s.goal = next.goal;
+      state = next.state;
+    }
+  }
+
+  /** Do the work of entering `state`. Returns true to wait there, false to move on at once. */
+  enter(state: State, old: State): boolean | "destroyed" {
+    const job = this.job;
+    switch (state) {
+      case "starting":
+        this.s.failure = null;
+        this.s.blocked = true;
+        this.emit({ type: "emit", event: "starting", env: this.eventEnv(false), blocking: true });
+        return true;
+      case "pre-start":
+        return this.runHook("preStart");
+      case "spawned":
+        if (!job.main) return false;
+        // The runner answers at once with `spawned` (which moves on unless expect fork/daemon
+        // must see the forks first) or `spawnFailed`.
+        this.s.forksLeft = job.expect === "fork" ? 1 : job.expect === "daemon" ? 2 : 0;
+        this.emit({ type: "spawn", kind: "main" });
+        return true;
+      case "post-start":
+        return this.runHook("postStart");
+      case "running":
+        if (old === "pre-stop") {
+          this.emit({ type: "finished", failed: false });
+          return true;
+        }
+        this.emit({ type: "emit", event: "started", env: this.eventEnv(false), blocking: false });
+        if (!job.task) {
+          this.emit({ type: "finished", failed: false });
+        } else if (this.s.pids.main === undefined) {
+          // A task with nothing running is done.
+          this.s.goal = "stop";
+          return false;
+        }
+        return true;
+      case "pre-stop":
+        return this.runHook("preStop");
+      case "stopping":
+        this.s.blocked = true;
+        this.emit({ type: "emit", event: "stopping", env: this.eventEnv(true), blocking: true });
+        return true;
+      case "killed": {
+        const pid = this.s.pids.main;
+        if (!job.main || pid === undefined) return false;
+        this.emit({ type: "kill", pid, signal: job.killSignal });
+        this.emit({ type: "armTimer", timer: "kill", seconds: job.killTimeout });
+        return true;
+      }
+      case "post-stop":
+        if (this.runHook("postStop")) return true;
+        if (this.s.goal !== "stop" && this.s.respawnDelay > 0) {
+          this.emit({ type: "armTimer", timer: "respawn", seconds: this.s.respawnDelay });
+          return true;
+        }
+        return false;
+      case "waiting":
+        this.emit({ type: "emit", event: "stopped", env: this.eventEnv(true), blocking: false });
+        this.emit({ type: "finished", failed: false });
+        this.emit({ type: "destroy" });
+        return "destroyed";
+    }
+  }
+
+  /** Start a hook process if the job has one; true to wait for it. */
+  runHook(kind: "preStart" | "postStart" | "preStop" | "postStop"): boolean {
+    if (!this.job[kind]) return false;
+    this.emit({ type: "spawn", kind });
+    return true;
+  }
+
+  spawnFailed(kind: ProcessKind, error: string): void {
+    this.emit({
+      type: "log",
+      message: `Failed to spawn ${this.label} ${PROCESS_NAMES[kind]} process: ${error}`,
+    });
+    delete this.s.pids[kind];
+    switch (kind) {
+      case "preStart":
+      case "main":
+      case "postStop":
+        this.fail({ process: PROCESS_NAMES[kind], exit: null });
+        this.s.goal = "stop";
+        if (kind === "main" && this.s.state !== "spawned") return;
+        return this.advance();
+      case "postStart":
+      case "preStop":
+        return this.advance();
+    }
+  }
+
+  fail(failure: Failure): void {
+    if (this.s.failure) return;
+    this.s.failure = failure;
+    this.emit({ type: "finished", failed: true });
+  }
+
+  exited(kind: ProcessKind, status: ExitStatus): void {
+    const pid = this.s.pids[kind];
+    delete this.s.pids[kind];
+    const what = `${this.label} ${PROCESS_NAMES[kind]} process${pid ? ` (${pid})` : ""}`;
+    const abnormal = status.signal !== null || status.code !== 0;
+    if (abnormal || kind === "main") {
+      this.emit({ type: "log", message: `${what} ${describeExitStatus(status)}` });
+    }
+    switch (kind) {
+      case "main":
+        return this.mainExited(status);
+      case "preStart":
+        if (abnormal) {
+          this.fail({ process: "pre-start", exit: status });
+          this.s.goal = "stop";
+        }
+        if (this.s.state === "pre-start") this.advance();
+        return;
+      case "postStart":
+        if (this.s.state === "post-start") this.advance();
+        return;
+      case "preStop":
+        if (this.s.state === "pre-stop") this.advance();
+        return;
+      case "postStop":
+        if (abnormal) {
+          this.fail({ process: "post-stop", exit: status });
+          this.s.goal = "stop";
+        }
+        if (this.s.state === "post-stop") {
+          if (this.s.goal !== "stop" && this.s.respawnDelay > 0) {
+            this.emit({ type: "armTimer", timer: "respawn", seconds: this.s.respawnDelay });
+            return;
+          }
+          this.advance();
+        }
+        return;
+    }
+  }
+
+  mainExited(status: ExitStatus): void {
+    const job = this.job;
+    this.s.lastExit = status;
+    const state = this.s.state;
+    if (state === "killed") {
+      this.emit({ type: "cancelTimer", timer: "kill" });
+      return this.advance();
+    }
+    if (
+      state === "spawned" && this.s.forksLeft > 0 && status.signal === null && status.code === 0
+    ) {
+      // expect fork / daemon: the parent exited after forking; follow the child.
+      this.emit({ type: "findFork", parent: this.s.pids.main ?? 0 });
+      return;
+    }
+    if (this.s.goal === "stop") {
+      // We are stopping it (or a stop is pending): an end is never a failure then.
+      if (state === "running") this.advance();
+      return;
+    }
+    const failed = (status.signal !== null || status.code !== 0 || (job.respawn && !job.task)) &&
+      !isNormalExit(job, status);
+    if (failed && job.respawn) {
+      if (this.runaway()) {
+        this.emit({ type: "log", message: `${this.label} respawning too fast, stopped` });
+        this.emit({ type: "respawnLimit" });
+        this.fail({ process: "respawn", exit: null });
+        this.s.goal = "stop";
+      } else {
+        this.emit({ type: "log", message: `${this.label} main process ended, respawning` });
+        this.s.respawns += 1;
+        this.s.goal = "respawn";
+      }
+    } else if (failed) {
+      this.fail({ process: "main", exit: status });
+      this.s.goal = "stop";
+    } else {
+      this.s.goal = "stop";
+    }
+    if (state === "running" || state === "spawned") {
+      this.advance();
+    }
+    // post-start / pre-stop: the hook's end moves the machine; stopping/starting: the event's end.
+  }
+
+  forked(pid: number | null): void {
+    if (this.s.state !== "spawned") return;
+    if (pid === null) {
+      this.emit({ type: "log", message: `${this.label} main process forked but no child was found` });
+      this.fail({ process: "main", exit: this.s.lastExit });
+      this.s.goal = "stop";
+      return this.advance();
+    }
+    this.s.pids.main = pid;
+    this.s.forksLeft -= 1;
+    this.emit({ type: "log", message: `${this.label} main process (${pid}) is the forked daemon` });
+    if (this.s.forksLeft <= 0) this.advance();
+  }
+
+  /** Upstart's job_process_catch_runaway: true when this respawn exceeds `respawn limit`. */
+  runaway(): boolean {
+    const limit = this.job.respawnLimit;
+    if (limit === "unlimited" || limit.count <= 0 || limit.interval <= 0) return false;
+    const w = this.s.respawnWindow;
+    if (this.now - w.start < limit.interval * 1000) {
+      this.s.respawnWindow = { start: w.start, count: w.count + 1 };
+      return w.count + 1 > limit.count;
+    }
+    this.s.respawnWindow = { start: this.now, count: 1 };
+    return false;
+  }
+
+  /** JOB, INSTANCE, RESULT/PROCESS/EXIT_* for stop events, then exported variables. */
+  eventEnv(stop: boolean): [string, string][] {
+    const env: [string, string][] = [["JOB", this.job.name], ["INSTANCE", this.name]];
+    if (stop) {
+      const f = this.s.failure;
+      if (f) {
+        env.push(["RESULT", "failed"], ["PROCESS", f.process]);
+        if (f.exit) {
+          if (f.exit.signal !== null) env.push(["EXIT_SIGNAL", f.exit.signal]);
+          else env.push(["EXIT_STATUS", String(f.exit.code ?? 0)]);
+        }
+      } else {
+        env.push(["RESULT", "ok"]);
+      }
+    }
+    return env;
+  }
+}
