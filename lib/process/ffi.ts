@@ -1,0 +1,152 @@
+/**
+ * The few libc calls Deno does not offer, through a lazily opened `Deno.dlopen` of libc (the same
+ * under `deno run -A` and `deno compile`; needs --allow-ffi): child subreaper, waitpid on one pid,
+ * close-on-exec for inherited fds, and flock(2) file locks (released by the kernel when the
+ * holder dies, even by SIGKILL).
+ */
+
+import type { ExitStatus } from "./spawn.ts";
+import { signalName } from "./signals.ts";
+
+const SYMBOLS = {
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  flock_blocking: { name: "flock", parameters: ["i32", "i32"], result: "i32", nonblocking: true },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let libc: Libc | null = null;
+
+function lib(): Libc {
+  if (libc === null) {
+    let opened: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
+    for (const name of ["libc.so.6", "libc.so", "/lib/x86_64-linux-gnu/libc.so.6"]) {
+      try {
+        opened = Deno.dlopen(name, SYMBOLS);
+        break;
+      } catch {
+        // try the next name
+      }
+    }
+    if (!opened) throw new Error("cannot open libc for FFI");
+    libc = opened.symbols;
+  }
+  return libc;
+}
+
+function errno(): number {
+  const p = lib().__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
+const CLOSE_RANGE_CLOEXEC = 4;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const O_RDWR = 2, O_CREAT = 0o100, O_CLOEXEC = 0o2000000;
+const LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+const EINTR = 4, EWOULDBLOCK = 11;
+
+/** Make this process adopt orphaned descendants (PR_SET_CHILD_SUBREAPER). */
+export function setChildSubreaper(): boolean {
+  return lib().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) === 0;
+}
+
+/** Decode a wait(2) status word. Pure. */
+export function decodeWaitStatus(status: number): ExitStatus {
+  const sig = status & 0x7f;
+  if (sig === 0) return { code: (status >> 8) & 0xff, signal: null };
+  return { code: null, signal: signalName(sig) };
+}
+
+/**
+ * Reap one pid if it has exited (WNOHANG). ONLY for pids Deno did not spawn (adopted orphans):
+ * reaping a Deno child makes its `status` promise reject. Null while it runs or when not ours.
+ */
+export function waitpidNoHang(pid: number): ExitStatus | null {
+  if (pid <= 0) throw new Error(`waitpidNoHang needs a pid, got ${pid}`);
+  const buf = new Int32Array(1);
+  const r = lib().waitpid(pid, buf, WNOHANG);
+  return r === pid ? decodeWaitStatus(buf[0]!) : null;
+}
+
+/** Mark every fd >= 3 close-on-exec so children do not inherit fds we inherited. */
+export function closeInheritedFds(): void {
+  if (lib().close_range(3, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(e.name);
+    if (fd >= 3) lib().fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+/** An exclusive flock(2) on a file; the kernel drops it when the process dies. */
+export interface FileLock {
+  readonly path: string;
+  readonly fd: number;
+  release(): void;
+}
+
+function cString(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+function openLockFile(path: string): number {
+  const fd = lib().open(cString(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644);
+  if (fd < 0) throw new Error(`cannot open lock file '${path}' (errno ${errno()})`);
+  return fd;
+}
+
+function makeLock(path: string, fd: number): FileLock {
+  let held = true;
+  return {
+    path,
+    fd,
+    release() {
+      if (!held) return;
+      held = false;
+      lib().flock(fd, LOCK_UN);
+      lib().close(fd);
+    },
+  };
+}
+
+/**
+ * Take an exclusive lock on `path` (created if missing). `wait: false` returns null when another
+ * process holds it; `wait: true` blocks this thread until it is free (see lockFileWait).
+ */
+export function tryLockFile(path: string, wait: boolean): FileLock | null {
+  const fd = openLockFile(path);
+  for (;;) {
+    if (lib().flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) === 0) return makeLock(path, fd);
+    const e = errno();
+    if (wait && e === EINTR) continue;
+    lib().close(fd);
+    if (!wait) return null;
+    throw new Error(`cannot lock '${path}' (errno ${e})`);
+  }
+}
+
+/** Wait for an exclusive lock on `path` without blocking the event loop (signals still run). */
+export async function lockFileWait(path: string): Promise<FileLock> {
+  const fd = openLockFile(path);
+  for (;;) {
+    if ((await lib().flock_blocking(fd, LOCK_EX)) === 0) return makeLock(path, fd);
+    // errno of a nonblocking FFI call is the worker thread's: ask again here to learn why
+    if (lib().flock(fd, LOCK_EX | LOCK_NB) === 0) return makeLock(path, fd);
+    const e = errno();
+    if (e !== EWOULDBLOCK && e !== EINTR) {
+      lib().close(fd);
+      throw new Error(`cannot lock '${path}' (errno ${e})`);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The process edge: runs a ProcessPlan with Deno.Command (`detached: true`, so every process leads
+ * its own session and process group), and sends signals to processes and process groups.
+ * Errors from spawn (missing program, bad cwd, failed setuid) are thrown as plain `Error`s.
+ */
+
+import type { ProcessPlan } from "./plan.ts";
+import { denoSignal, signalName, signalNumber } from "./signals.ts";
+
+/** How a process ended: an exit code, or the signal (name without `SIG`) that killed it. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+export interface RunningProcess {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  /** Only for plans with `stdout: "piped"` (stderr merged in by the plan's wrapper). */
+  readonly stdout?: ReadableStream<Uint8Array>;
+  readonly stderr?: ReadableStream<Uint8Array>;
+}
+
+function toExitStatus(s: Deno.CommandStatus): ExitStatus {
+  if (s.signal !== null) {
+    const n = signalNumber(String(s.signal));
+    return {
+      code: null,
+      signal: n === null ? String(s.signal).replace(/^SIG/, "") : signalName(n),
+    };
+  }
+  return { code: s.code, signal: null };
+}
+
+/** Start the plan's process. Throws `Error(message)` when it cannot be spawned. */
+export function spawnPlan(plan: ProcessPlan): RunningProcess {
+  const [program, ...args] = plan.argv;
+  if (program === undefined) throw new Error("empty command");
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program, {
+      args,
+      env: { ...plan.env },
+      clearEnv: true,
+      cwd: plan.cwd,
+      uid: plan.uid,
+      gid: plan.gid,
+      stdin: "null",
+      stdout: plan.stdout,
+      stderr: plan.stderr,
+      detached: true,
+    }).spawn();
+  } catch (e) {
+    throw new Error(e instanceof Error ? e.message : String(e));
+  }
+  const exited = child.status.then(toExitStatus);
+  return {
+    pid: child.pid,
+    exited,
+    ...(plan.stdout === "piped" ? { stdout: child.stdout } : {}),
+    ...(plan.stderr === "piped" ? { stderr: child.stderr } : {}),
+  };
+}
+
+function send(target: number, signal: string): boolean {
+  const sig = denoSignal(signal);
+  if (sig === null) throw new Error(`unknown signal '${signal}'`);
+  try {
+    Deno.kill(target, sig);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false; // ESRCH
+    throw e;
+  }
+}
+
+/** Send `signal` (`TERM`, `SIGTERM`, `15`) to every process of a group; false if none is left. */
+export function killProcessGroup(pgid: number, signal: string): boolean {
+  if (pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
+  return send(-pgid, signal);
+}
+
+/** Send `signal` to one process; false if it is gone. */
+export function killProcess(pid: number, signal: string): boolean {
+  if (pid <= 0) throw new Error(`refusing to signal pid ${pid}`);
+  return send(pid, signal);
+}
