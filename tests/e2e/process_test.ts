@@ -1,0 +1,294 @@
+/**
+ * End-to-end tests of the process layer on real processes: every stanza planProcess handles is
+ * checked through /proc (env, cwd, umask, nice, limits, oom score, ids, chroot), console log,
+ * process-group kill, subreaping a double-forked orphan, spawn errors, and spawn latency.
+ */
+
+import assert from "node:assert/strict";
+import { defaultJob, type JobClass } from "../../lib/job/model.ts";
+import {
+  descendantsOf,
+  killProcessGroup,
+  loadUserDb,
+  type PlanInput,
+  planProcess,
+  processGroupMembers,
+  type ProcessPlan,
+  readEnviron,
+  readProcStat,
+  type RunningProcess,
+  setChildSubreaper,
+  spawnPlan,
+  waitpidNoHang,
+} from "../../lib/process/mod.ts";
+import { pidAlive, tempDir, waitFor } from "./helpers.ts";
+
+const users = loadUserDb();
+const PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+const isRoot = Deno.uid() === 0;
+
+function planFor(over: Partial<JobClass>, extra: Partial<PlanInput> = {}): ProcessPlan {
+  const r = planProcess({
+    job: { ...defaultJob("t", ""), console: "none", ...over },
+    kind: "main",
+    env: { PATH, UPSTART_JOB: "t" },
+    logFile: null,
+    users,
+    daemonUmask: 0o022,
+    ...extra,
+  });
+  if ("error" in r) throw new Error(r.error);
+  return r.plan;
+}
+
+/** Spawn, wait until the target program has exec'd (comm), run `check`, always kill the group. */
+async function withProcess(
+  plan: ProcessPlan,
+  comm: string,
+  check: (p: RunningProcess) => void | Promise<void>,
+): Promise<void> {
+  const p = spawnPlan(plan);
+  try {
+    await waitFor(() => readProcStat(p.pid)?.comm === comm, `${comm} to exec`);
+    await check(p);
+  } finally {
+    killProcessGroup(p.pid, "KILL");
+    await p.exited;
+  }
+}
+
+function statusField(pid: number, field: string): string {
+  const m = new RegExp(`^${field}:[ \\t]*(.*)$`, "m").exec(
+    Deno.readTextFileSync(`/proc/${pid}/status`),
+  );
+  return m?.[1]?.trim() ?? "";
+}
+
+Deno.test("spawned process gets exactly the planned env, chdir as cwd, and its own session", async () => {
+  await withProcess(planFor({ main: { exec: "sleep 30" }, chdir: "/tmp" }), "sleep", (p) => {
+    assert.deepEqual(readEnviron(p.pid), { PATH, UPSTART_JOB: "t" });
+    assert.equal(Deno.readLinkSync(`/proc/${p.pid}/cwd`), "/tmp");
+    const st = readProcStat(p.pid)!;
+    assert.deepEqual([st.pgrp, st.session], [p.pid, p.pid]);
+  });
+});
+
+Deno.test("umask, nice and oom score (a raise) take effect in the job's process", async () => {
+  const plan = planFor({ main: { exec: "sleep 30" }, umask: 0o027, nice: 7, oomScore: 321 });
+  await withProcess(plan, "sleep", (p) => {
+    assert.equal(statusField(p.pid, "Umask"), "0027");
+    const stat = Deno.readTextFileSync(`/proc/${p.pid}/stat`);
+    assert.equal(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16], "7"); // field 19: nice
+    assert.equal(Deno.readTextFileSync(`/proc/${p.pid}/oom_score_adj`).trim(), "321");
+  });
+});
+
+Deno.test("every limit resource takes effect (read back from /proc/PID/limits)", async () => {
+  const limits: JobClass["limits"] = {
+    as: { soft: 4294967296, hard: "unlimited" },
+    core: { soft: 0, hard: 0 },
+    cpu: { soft: 1000, hard: 2000 },
+    data: { soft: 2147483648, hard: 4294967296 },
+    fsize: { soft: 1000000000, hard: 2000000000 },
+    memlock: { soft: 65536, hard: 65536 },
+    msgqueue: { soft: 8192, hard: 16384 },
+    nice: { soft: 0, hard: 0 },
+    nofile: { soft: 64, hard: 128 },
+    nproc: { soft: 500, hard: 1000 },
+    rss: { soft: 1000000000, hard: 1000000000 },
+    rtprio: { soft: 0, hard: 0 },
+    sigpending: { soft: 100, hard: 200 },
+    stack: { soft: 4194304, hard: 8388608 },
+  };
+  const names: Record<string, string> = {
+    as: "Max address space",
+    core: "Max core file size",
+    cpu: "Max cpu time",
+    data: "Max data size",
+    fsize: "Max file size",
+    memlock: "Max locked memory",
+    msgqueue: "Max msgqueue size",
+    nice: "Max nice priority",
+    nofile: "Max open files",
+    nproc: "Max processes",
+    rss: "Max resident set",
+    rtprio: "Max realtime priority",
+    sigpending: "Max pending signals",
+    stack: "Max stack size",
+  };
+  await withProcess(planFor({ main: { exec: "sleep 30" }, limits }), "sleep", (p) => {
+    const text = Deno.readTextFileSync(`/proc/${p.pid}/limits`);
+    for (const [res, lim] of Object.entries(limits)) {
+      const line = text.split("\n").find((l) => l.startsWith(names[res]!));
+      assert.ok(line, res);
+      const [soft, hard] = line.slice(26).trim().split(/\s+/);
+      assert.deepEqual([soft, hard], [String(lim!.soft), String(lim!.hard)], res);
+    }
+  });
+});
+
+Deno.test({
+  name: "setuid/setgid nobody runs the process as nobody, with and without the wrapper",
+  ignore: !isRoot,
+  fn: async () => {
+    const dir = await tempDir();
+    try {
+      const direct = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", setgid: "nogroup" });
+      assert.equal(direct.uid, 65534);
+      await withProcess(direct, "sleep", (p) => {
+        assert.match(statusField(p.pid, "Uid"), /^65534\s+65534\s+65534\s+65534$/);
+        assert.match(statusField(p.pid, "Gid"), /^65534\s+65534\s+65534\s+65534$/);
+      });
+      const log = `${dir.path}/job.log`;
+      const wrapped = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", console: "log" }, {
+        logFile: log,
+      });
+      assert.equal(wrapped.uid, undefined);
+      await withProcess(wrapped, "sleep", (p) => {
+        assert.match(statusField(p.pid, "Uid"), /^65534\s/);
+        assert.match(statusField(p.pid, "Gid"), /^65534\s/);
+        assert.equal(statusField(p.pid, "Groups"), "");
+      });
+    } finally {
+      await dir.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "chroot runs the process inside the new root, as the setuid user, in chdir",
+  ignore: !isRoot,
+  fn: async () => {
+    const dir = await tempDir();
+    try {
+      const root = dir.path;
+      Deno.chmodSync(root, 0o755); // nobody must be able to read the new root
+      for (const f of ["/bin/sh", "/usr/bin/sleep"]) {
+        const real = Deno.realPathSync(f);
+        const deps = new Deno.Command("ldd", { args: [real], stdout: "piped" }).outputSync();
+        const libs = [...new TextDecoder().decode(deps.stdout).matchAll(/(\/\S+\.so[.\d]*)/g)]
+          .map((m) => m[1]!);
+        for (const src of [real, ...libs]) {
+          const to = `${root}${src}`;
+          Deno.mkdirSync(to.slice(0, to.lastIndexOf("/")), { recursive: true });
+          Deno.copyFileSync(src, to);
+        }
+        const to = `${root}${f}`;
+        Deno.mkdirSync(to.slice(0, to.lastIndexOf("/")), { recursive: true });
+        if (real !== f) Deno.copyFileSync(real, to);
+      }
+      Deno.mkdirSync(`${root}/data`);
+      const plan = planFor({
+        main: { exec: "sleep 30" },
+        chroot: root,
+        chdir: "/data",
+        setuid: "nobody",
+      });
+      await withProcess(plan, "sleep", (p) => {
+        assert.equal(Deno.readLinkSync(`/proc/${p.pid}/root`), root);
+        assert.equal(Deno.readLinkSync(`/proc/${p.pid}/cwd`), `${root}/data`);
+        assert.match(statusField(p.pid, "Uid"), /^65534\s/);
+      });
+    } finally {
+      await dir.cleanup();
+    }
+  },
+});
+
+Deno.test("console log appends stdout and stderr of the process to the log file", async () => {
+  const dir = await tempDir();
+  try {
+    const log = `${dir.path}/t.log`;
+    Deno.writeTextFileSync(log, "old\n");
+    const plan = planFor({ console: "log", main: { script: "echo to-out\necho to-err >&2\n" } }, {
+      logFile: log,
+    });
+    const p = spawnPlan(plan);
+    assert.deepEqual(await p.exited, { code: 0, signal: null });
+    assert.equal(Deno.readTextFileSync(log), "old\nto-out\nto-err\n");
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+Deno.test("killing the process group leaves no grandchild behind", async () => {
+  const p = spawnPlan(
+    planFor({ main: { script: "sleep 300 &\nsh -c 'sleep 301 & wait' &\nwait\n" } }),
+  );
+  try {
+    const kids = await waitFor(() => {
+      const d = descendantsOf(p.pid);
+      return d.length >= 3 ? d : null;
+    }, "grandchildren");
+    assert.equal(killProcessGroup(p.pid, "TERM"), true);
+    assert.deepEqual(await p.exited, { code: null, signal: "TERM" });
+    await waitFor(() => kids.every((k) => !pidAlive(k)), "grandchildren to die");
+    assert.deepEqual(processGroupMembers(p.pid), []);
+  } finally {
+    killProcessGroup(p.pid, "KILL");
+  }
+});
+
+Deno.test("a subreaper adopts a double-forked orphan and waitpidNoHang reaps it", async () => {
+  const dir = await tempDir();
+  try {
+    assert.equal(setChildSubreaper(), true);
+    const pidFile = `${dir.path}/pid`;
+    const p = spawnPlan(planFor({
+      main: { script: `(sleep 0.3; exit 7) &\necho $! > ${pidFile}\n` },
+    }));
+    assert.deepEqual(await p.exited, { code: 0, signal: null });
+    const orphan = Number(Deno.readTextFileSync(pidFile));
+    assert.equal(readProcStat(orphan)?.ppid, Deno.pid);
+    const status = await waitFor(() => waitpidNoHang(orphan), "orphan to exit");
+    assert.deepEqual(status, { code: 7, signal: null });
+    assert.equal(readProcStat(orphan), null);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+Deno.test("spawnPlan() throws for a missing program and a missing cwd", () => {
+  assert.throws(() => spawnPlan(planFor({ main: { exec: "no-such-program-xyz" } })), Error);
+  assert.throws(() => spawnPlan(planFor({ main: { exec: "true" }, chdir: "/no/such/dir" })), Error);
+});
+
+async function latency(plan: ProcessPlan, runs: number): Promise<{ p50: number; p90: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const p = spawnPlan(plan);
+    await p.exited;
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Number(times[Math.floor(q * (times.length - 1))]!.toFixed(2));
+  return { p50: at(0.5), p90: at(0.9) };
+}
+
+Deno.test("spawn to exit of /bin/true: direct vs console-log wrapper vs full wrapper (ms)", async () => {
+  const dir = await tempDir();
+  try {
+    const log = { logFile: `${dir.path}/l.log` };
+    const direct = await latency(planFor({ main: { exec: "/bin/true" } }), 40);
+    const logged = await latency(planFor({ main: { exec: "/bin/true" }, console: "log" }, log), 40);
+    const full = await latency(
+      planFor({
+        main: { exec: "/bin/true" },
+        console: "log",
+        umask: 0o027,
+        oomScore: 10,
+        nice: 1,
+        limits: { nofile: { soft: 64, hard: 128 } },
+      }, log),
+      40,
+    );
+    console.log(
+      `spawn->exit p50/p90 ms: direct ${direct.p50}/${direct.p90}, ` +
+        `log wrapper ${logged.p50}/${logged.p90}, full wrapper ${full.p50}/${full.p90}`,
+    );
+    assert.ok(direct.p50 < 50 && logged.p50 < 50 && full.p50 < 100);
+  } finally {
+    await dir.cleanup();
+  }
+});
