@@ -1,0 +1,129 @@
+/**
+ * `parseJob`: job-file text in, a frozen `JobClass` (Upstart's defaults filled in) and every
+ * diagnostic out. Unlike Upstart, which stops at the first error, it reports every error in the
+ * file: after an error, the rest of that stanza (its logical line, its script block, or the lines
+ * of an open parenthesised expression) is skipped and parsing goes on. Pure: no Deno APIs; never
+ * throws and always terminates, whatever the input.
+ */
+
+import { defaultJob, type Diagnostic, type JobClass } from "./model.ts";
+import { freezeDraft, type StanzaContext, toDraft } from "./draft.ts";
+import {
+  CNL,
+  CNLWS,
+  type Cursor,
+  cursor,
+  hasToken,
+  isWs,
+  LexError,
+  MSG,
+  nextLine,
+  nextToken,
+  scanToken,
+} from "./lexer.ts";
+import { STANZAS } from "./stanzas.ts";
+
+export interface ParseOptions {
+  /** Job name (`net/apache`). */
+  readonly name: string;
+  /** Path reported in diagnostics (and stored in the job unless `base` is given). */
+  readonly file: string;
+  /** init's environment: resolves `env KEY` (the stanza is dropped when KEY is absent). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The job to apply an `.override` file on top of. */
+  readonly base?: JobClass;
+  /** Warn about every upkeep extension stanza (`check-config --upstart`). */
+  readonly upstartOnly?: boolean;
+}
+
+export interface ParseResult {
+  /** null when there is any error-severity diagnostic. */
+  readonly job: JobClass | null;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Line of the latest `start on` / `stop on` stanza, keyed by those words (for warnings). */
+  readonly lines?: Readonly<Record<string, number>>;
+}
+
+/** Skip what is left of a stanza after an error: its logical line, and lines of open parens. */
+function recover(c: Cursor, openParens: number): void {
+  const t = scanToken(c, CNL, false);
+  if (t instanceof LexError) {
+    c.pos = c.src.length;
+    return;
+  }
+  nextLine(c);
+  let depth = openParens;
+  while (depth > 0 && c.pos < c.src.length) {
+    const end = c.src.indexOf("\n", c.pos);
+    const line = c.src.slice(c.pos, end === -1 ? c.src.length : end);
+    const code = line.split("#", 1)[0]!;
+    for (const ch of code) {
+      if (ch === "(") depth++;
+      else if (ch === ")") depth--;
+    }
+    nextLine(c);
+  }
+}
+
+/**
+ * Pure. `env` resolves `env KEY` (copy of init's value; dropped when absent). `base`: the job to
+ * apply an .override file on top of. job is null when there is any error-severity diagnostic.
+ */
+export function parseJob(
+  text: string,
+  opts: ParseOptions,
+): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const lines: Record<string, number> = {};
+  const c = cursor(text);
+  const job = toDraft(opts.base ?? defaultJob(opts.name, opts.file));
+  const env = opts.env ?? {};
+  const add = (message: string, line: number, severity: Diagnostic["severity"]) =>
+    diagnostics.push({ file: opts.file, line, message, severity });
+  let errors = 0;
+  const error = (e: LexError) => {
+    errors++;
+    add(e.message, e.line, "error");
+  };
+
+  while (c.pos < text.length) {
+    while (c.pos < text.length && isWs(text.charCodeAt(c.pos))) c.pos++;
+    if (!hasToken(c)) {
+      nextLine(c);
+      continue;
+    }
+    const name = nextToken(c, CNLWS, false);
+    if (name instanceof LexError) {
+      error(name);
+      recover(c, 0);
+      continue;
+    }
+    const handler = STANZAS.get(name.text);
+    if (!handler) {
+      error(new LexError(MSG.unknownStanza, name.line));
+      recover(c, 0);
+      continue;
+    }
+    const ctx: StanzaContext = {
+      c,
+      job,
+      line: name.line,
+      env,
+      upstartOnly: opts.upstartOnly ?? false,
+      warn: (message, line) => add(message, line, "warning"),
+      lines,
+      openParens: 0,
+      recovered: false,
+    };
+    const e = handler(ctx);
+    if (e) {
+      error(e);
+      if (!ctx.recovered) recover(c, ctx.openParens);
+    }
+  }
+  return {
+    job: errors ? null : freezeDraft(job),
+    diagnostics,
+    lines,
+  };
+}
