@@ -1,6 +1,231 @@
-/** `upkeep daemon`: not written yet (placeholder so dispatch type-checks). */
+/**
+ * `upkeep daemon`: the supervisor in the foreground. Wires the world to the core: job files
+ * (loaded and watched), the process port, timers, the control socket, signals (TERM/INT stop every
+ * job and exit, HUP reloads, CHLD reaps orphans), boot events, and the daemon log.
+ */
 
-export function daemonMain(_args: string[]): Promise<number> {
-  console.error("upkeep: daemon is not implemented yet");
-  return Promise.resolve(1);
+import { parseArgs } from "node:util";
+import { dirname, relative } from "node:path";
+import { loadConfDirs } from "../job/load.ts";
+import { formatDiagnostic, type JobClass } from "../job/model.ts";
+import { closeInheritedFds, setChildSubreaper, tryLockFile } from "../process/ffi.ts";
+import { loadUserDb, type UserDb } from "../process/users.ts";
+import { Supervisor, type TimerPort } from "../supervisor/supervisor.ts";
+import { RealProcessPort } from "../supervisor/process_port.ts";
+import { initialJobEnv } from "../supervisor/environment.ts";
+import { ControlServer } from "../control/server.ts";
+import { handleRequest } from "../control/commands.ts";
+import { defaultPaths } from "./paths.ts";
+import { usageError } from "./dispatch.ts";
+import { bootEvents } from "../supervisor/boot_events.ts";
+import { writeShims } from "./shims.ts";
+import { DaemonLog } from "../log/daemon_log.ts";
+import { HealthSupervision } from "../supervisor/health.ts";
+import { checkConfigText, showConfigText } from "./daemon_config.ts";
+
+const HELP = `Usage: upkeep daemon [OPTION]...
+
+Run the supervisor in the foreground.
+
+  --conf-dir DIR   job files (repeatable; default /etc/init as root, ~/.config/upkeep/init otherwise)
+  --state-dir DIR  runtime state and lock (default /run/upkeep)
+  --log-dir DIR    job logs and upkeep.log (default /var/log/upkeep)
+  --socket PATH    control socket (default STATE_DIR/upkeep.sock)
+  --runlevel N     runlevel announced at start (default 2)
+  --debug          log every state change`;
+
+export async function daemonMain(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        "conf-dir": { type: "string", multiple: true },
+        "state-dir": { type: "string" },
+        "log-dir": { type: "string" },
+        socket: { type: "string" },
+        runlevel: { type: "string" },
+        debug: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    return usageError("upkeep daemon", e instanceof Error ? e.message : String(e));
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const defaults = defaultPaths();
+  const abs = (p: string) => p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
+  const confDirs = (values["conf-dir"] ?? defaults.confDirs).map(abs);
+  const stateDir = abs(values["state-dir"] ?? defaults.stateDir);
+  const logDir = abs(values["log-dir"] ?? defaults.logDir);
+  const socket = abs(
+    values.socket ?? (values["state-dir"] ? `${stateDir}/upkeep.sock` : defaults.socket),
+  );
+  const runlevel = values.runlevel ?? "2";
+  if (!/^[0-9Ss]$/.test(runlevel)) return usageError("upkeep daemon", `bad runlevel '${runlevel}'`);
+
+  for (const dir of [stateDir, logDir, dirname(socket)]) Deno.mkdirSync(dir, { recursive: true });
+  const lock = tryLockFile(`${stateDir}/upkeep.lock`, false);
+  if (!lock) {
+    console.error("upkeep daemon already running (lock held: " + `${stateDir}/upkeep.lock)`);
+    return 1;
+  }
+  closeInheritedFds();
+  setChildSubreaper();
+
+  const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
+  const daemonEnv = Deno.env.toObject();
+  let users: UserDb = loadUserDb();
+  const daemonUmask = Deno.umask();
+  Deno.umask(daemonUmask);
+
+  const timers: TimerPort = {
+    now: () => performance.now(),
+    set: (ms, fn) => Number(setTimeout(fn, ms)),
+    clear: (id) => clearTimeout(id),
+  };
+  let sup: Supervisor | null = null;
+  const port = new RealProcessPort(() => users, daemonUmask, (pid) => {
+    for (const cls of sup?.classes.values() ?? []) {
+      for (const inst of cls.instances.values()) {
+        if (inst.st.pids.main === pid) return inst.job.killTimeout * 1000;
+      }
+    }
+    return 5000;
+  });
+  const shimDir = writeShims(`${stateDir}/bin`);
+  sup = new Supervisor({
+    processes: port,
+    timers,
+    log: (m) => log.write(m),
+    logDir,
+    jobEnv: initialJobEnv(daemonEnv),
+    processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
+    shimDir,
+  });
+  const supervisor = sup;
+  const health = new HealthSupervision(supervisor, (m) => log.write(m));
+  supervisor.onInstanceChange = (inst) => health.update(inst);
+
+  // ---- configuration
+  const reload = () => {
+    users = loadUserDb();
+    const result = loadConfDirs(confDirs, daemonEnv);
+    for (const d of result.diagnostics) log.write(formatDiagnostic(d));
+    const jobs = new Map<string, JobClass>(result.jobs);
+    // A file that no longer parses keeps its last good definition: a typo never stops a job.
+    for (const d of result.diagnostics) {
+      if (d.severity !== "error") continue;
+      const name = jobNameOf(d.file, confDirs);
+      const old = name ? supervisor.classes.get(name) : undefined;
+      if (name && old && !jobs.has(name) && fileExists(d.file)) jobs.set(name, old.job);
+    }
+    supervisor.setJobs(jobs);
+    return jobs.size;
+  };
+  const count = reload();
+  log.write(`upkeep ${Deno.pid} started: ${count} jobs from ${confDirs.join(", ")}`);
+
+  // ---- control socket
+  const ctx = {
+    sup: supervisor,
+    reloadConfiguration: () => void reload(),
+    health: (inst: Parameters<typeof health.view>[0]) => health.view(inst),
+    showConfig: showConfigText,
+    checkConfig: checkConfigText,
+    logPriority: "message",
+    wallOffsetMs: Date.now() - performance.now(),
+  };
+  const server = new ControlServer(
+    socket,
+    (req, privileged) => handleRequest(ctx, req, privileged),
+  );
+  server.listen();
+
+  // ---- watch the conf dirs
+  let reloadTimer: number | undefined;
+  const watchers: Deno.FsWatcher[] = [];
+  for (const dir of confDirs) {
+    try {
+      const w = Deno.watchFs(dir, { recursive: true });
+      watchers.push(w);
+      (async () => {
+        try {
+          for await (const _ of w) {
+            clearTimeout(reloadTimer);
+            reloadTimer = Number(setTimeout(() => {
+              log.write("configuration changed: reloading");
+              reload();
+            }, 50));
+          }
+        } catch { /* watcher closed */ }
+      })();
+    } catch (e) {
+      log.write(`cannot watch ${dir}: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
+  // ---- signals
+  let shuttingDown: Promise<void> | null = null;
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((r) => resolveExit = r);
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    log.write(`received ${signal}: stopping every job`);
+    shuttingDown = (async () => {
+      health.stopAll();
+      supervisor.stopAll();
+      let longest = 5;
+      for (const cls of supervisor.classes.values()) {
+        for (const i of cls.instances.values()) longest = Math.max(longest, i.job.killTimeout);
+      }
+      const deadline = performance.now() + (longest + 10) * 1000;
+      while (!supervisor.idle && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      server.close();
+      for (const w of watchers) w.close();
+      clearTimeout(reloadTimer);
+      log.write(`upkeep ${Deno.pid} stopped`);
+      log.close();
+      lock.release();
+      resolveExit(0);
+    })();
+  };
+  Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
+  Deno.addSignalListener("SIGHUP", () => {
+    log.write("received SIGHUP: reloading configuration");
+    reload();
+  });
+  Deno.addSignalListener("SIGCHLD", () => port.reap());
+  Deno.addSignalListener("SIGPIPE", () => {});
+
+  // ---- boot events
+  for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
+
+  return await exited;
+}
+
+function jobNameOf(file: string, confDirs: readonly string[]): string | null {
+  for (const dir of confDirs) {
+    const rel = relative(dir, file);
+    if (!rel.startsWith("..") && rel.endsWith(".conf")) return rel.slice(0, -5);
+    if (!rel.startsWith("..") && rel.endsWith(".override")) return rel.slice(0, -9);
+  }
+  return null;
+}
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

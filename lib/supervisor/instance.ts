@@ -520,7 +520,10 @@ class Machine {
   forked(pid: number | null): void {
     if (this.s.state !== "spawned") return;
     if (pid === null) {
-      this.emit({ type: "log", message: `${this.label} main process forked but no child was found` });
+      this.emit({
+        type: "log",
+        message: `${this.label} main process forked but no child was found`,
+      });
       this.fail({ process: "main", exit: this.s.lastExit });
       this.s.goal = "stop";
       return this.advance();

@@ -1,0 +1,40 @@
+/**
+ * The `initctl`, `start`, `stop`, `restart`, `reload` and `status` commands put on the PATH of
+ * every job process: small scripts that run this very upkeep (the compiled binary, or this source
+ * with this deno), talking to the daemon that runs the job (UPKEEP_SOCKET is in the job's env).
+ */
+
+export const SHIM_NAMES = ["initctl", "start", "stop", "restart", "reload", "status"] as const;
+
+/** The command that runs this upkeep: the compiled binary, or `deno run -A main.ts`. */
+export function selfCommand(): string[] {
+  const exe = Deno.execPath();
+  const isDeno = /(^|\/)deno$/.test(exe);
+  if (!isDeno) return [exe];
+  const main = new URL(Deno.mainModule);
+  return [exe, "run", "-A", "--quiet", main.protocol === "file:" ? main.pathname : main.href];
+}
+
+function quote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Write the shims into `dir` (created); returns `dir`. */
+export function writeShims(dir: string): string {
+  Deno.mkdirSync(dir, { recursive: true });
+  const cmd = selfCommand().map(quote).join(" ");
+  for (const name of SHIM_NAMES) {
+    const path = `${dir}/${name}`;
+    const text = `#!/bin/sh\nUPKEEP_ARGV0=${name} exec ${cmd} "$@"\n`;
+    let current = "";
+    try {
+      current = Deno.readTextFileSync(path);
+    } catch { /* new */ }
+    if (current !== text) {
+      Deno.writeTextFileSync(`${path}.tmp`, text, { mode: 0o755 });
+      Deno.renameSync(`${path}.tmp`, path);
+    }
+    Deno.chmodSync(path, 0o755);
+  }
+  return dir;
+}

@@ -1,0 +1,335 @@
+/**
+ * The daemon side of every initctl command: look up jobs and instances in the supervisor, change
+ * goals, wait where Upstart waits, and answer with Upstart's exact words. Runs inside the daemon;
+ * all supervisor access goes through `sup.call` so it happens in the serial loop.
+ */
+
+import { ExpandError } from "../events/expand.ts";
+import type { JobClass } from "../job/model.ts";
+import { denoSignal } from "../process/signals.ts";
+import { classEnv, type Env, parseAssignments } from "../supervisor/environment.ts";
+import {
+  displayName,
+  formatHealth,
+  formatStatus,
+  formatStopped,
+  statusJson,
+} from "../supervisor/status.ts";
+import type { Instance, JobClassEntry, Supervisor } from "../supervisor/supervisor.ts";
+import { VERSION } from "../version.ts";
+import { errorReply, okReply, READ_ONLY_COMMANDS, type Reply, type Request } from "./protocol.ts";
+
+export interface DaemonContext {
+  readonly sup: Supervisor;
+  /** Re-read the conf dirs. */
+  reloadConfiguration(): void;
+  /** Health of an instance for status (null when it has no checks). */
+  health(inst: Instance): import("../supervisor/status.ts").HealthView | null;
+  /** show-config / check-config of the loaded jobs. */
+  showConfig(jobs: JobClass[], enumerate: boolean): string;
+  checkConfig(jobs: JobClass[], ignore: readonly string[], warn: boolean): string;
+  logPriority: string;
+  /** Offset from the monotonic clock to wall-clock milliseconds. */
+  readonly wallOffsetMs: number;
+}
+
+const LOG_PRIORITIES = ["debug", "info", "message", "warn", "error", "fatal"];
+
+class CommandError extends Error {}
+
+export async function handleRequest(
+  ctx: DaemonContext,
+  req: Request,
+  privileged: boolean,
+): Promise<Reply> {
+  const cmd = req.cmd === "log-priority" && req.args.length === 0 ? "log-priority-get" : req.cmd;
+  if (!privileged && !READ_ONLY_COMMANDS.has(cmd)) {
+    const job = req.args[0] ?? req.options.self?.job;
+    return errorReply(
+      ["start", "stop", "restart", "reload"].includes(cmd) && job
+        ? `You do not have permission to modify job: ${job}`
+        : `Permission denied: '${req.cmd}' needs the daemon's user`,
+    );
+  }
+  try {
+    return await dispatchCommand(ctx, req, cmd);
+  } catch (e) {
+    if (e instanceof CommandError) return errorReply(e.message);
+    if (e instanceof ExpandError) return errorReply(`Unknown parameter: ${e.variable}`);
+    throw e;
+  }
+}
+
+async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): Promise<Reply> {
+  const { sup } = ctx;
+  const o = req.options;
+  switch (cmd) {
+    case "ping":
+      return okReply("");
+    case "version":
+      return okReply(`init (upkeep ${VERSION}; upstart 1.13.2 compatible)`);
+    case "status":
+      if (req.args.length === 0 && !o.self) return list(ctx, o.json === true);
+      return status(ctx, req);
+    case "list":
+      return list(ctx, o.json === true);
+    case "start":
+    case "stop":
+    case "restart":
+      return await goalCommand(ctx, req, cmd);
+    case "reload": {
+      const { inst } = findInstance(ctx, req);
+      const pid = inst.st.pids.main;
+      if (pid === undefined) throw new CommandError("Not running");
+      const sig = denoSignal(inst.job.reloadSignal);
+      try {
+        if (sig) Deno.kill(pid, sig);
+      } catch {
+        throw new CommandError("Not running");
+      }
+      return okReply("");
+    }
+    case "emit": {
+      const [name, ...rest] = req.args;
+      if (!name) throw new CommandError("missing event name");
+      const env = assignments(rest);
+      if (o.noWait) {
+        sup.emit(name, env);
+        return okReply("");
+      }
+      const failed = await new Promise<boolean>((resolve) => sup.emit(name, env, resolve));
+      return failed ? errorReply("Event failed") : okReply("");
+    }
+    case "reload-configuration":
+      ctx.reloadConfiguration();
+      return okReply("");
+    case "show-config":
+    case "check-config": {
+      const jobs = selectJobs(ctx, req.args);
+      return okReply(
+        cmd === "show-config"
+          ? ctx.showConfig(jobs, o.enumerate === true)
+          : ctx.checkConfig(jobs, o.ignoreEvents ?? [], o.warn === true),
+      );
+    }
+    case "usage": {
+      const [name] = req.args;
+      if (!name) throw new CommandError("missing job name");
+      const cls = findClass(ctx, name);
+      return okReply(`Usage: ${cls.job.usage ?? ""}`);
+    }
+    case "log-priority-get":
+      return okReply(ctx.logPriority);
+    case "log-priority": {
+      const level = req.args[0]!;
+      if (!LOG_PRIORITIES.includes(level)) throw new CommandError(`invalid priority: ${level}`);
+      ctx.logPriority = level;
+      return okReply("");
+    }
+    case "list-env":
+      return okReply(
+        Object.entries(sup.jobEnv).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+          .map(([k, v]) => `${k}=${v}`).join("\n"),
+      );
+    case "get-env": {
+      const [name] = req.args;
+      if (!name) throw new CommandError("missing variable name");
+      const value = sup.jobEnv[name];
+      if (value === undefined) throw new CommandError(`No such variable: ${name}`);
+      return okReply(value);
+    }
+    case "set-env": {
+      const [arg] = req.args;
+      if (!arg) throw new CommandError("missing variable name");
+      const i = arg.indexOf("=");
+      const key = i < 0 ? arg : arg.slice(0, i);
+      if (o.retain && key in sup.jobEnv) return okReply("");
+      sup.jobEnv[key] = i < 0 ? "" : arg.slice(i + 1);
+      return okReply("");
+    }
+    case "unset-env": {
+      const [name] = req.args;
+      if (!name) throw new CommandError("missing variable name");
+      if (!(name in sup.jobEnv)) throw new CommandError(`No such variable: ${name}`);
+      delete sup.jobEnv[name];
+      return okReply("");
+    }
+    case "reset-env": {
+      for (const k of Object.keys(sup.jobEnv)) {
+        if (k !== "PATH" && k !== "TERM") delete sup.jobEnv[k];
+      }
+      return okReply("");
+    }
+    default:
+      throw new CommandError(`invalid command: ${req.cmd}`);
+  }
+}
+
+function assignments(args: readonly string[]): [string, string][] {
+  const pairs = parseAssignments(args);
+  if (!pairs) throw new CommandError("Env must be KEY=VALUE pairs");
+  return pairs;
+}
+
+function findClass(ctx: DaemonContext, name: string): JobClassEntry {
+  const cls = ctx.sup.classes.get(name);
+  if (!cls || (cls.deleted && cls.instances.size === 0)) {
+    throw new CommandError(`Unknown job: ${name}`);
+  }
+  return cls;
+}
+
+function selectJobs(ctx: DaemonContext, names: readonly string[]): JobClass[] {
+  if (names.length === 0) {
+    return [...ctx.sup.classes.values()].filter((c) => !c.deleted).map((c) => c.job)
+      .sort((a, b) => a.name < b.name ? -1 : 1);
+  }
+  return names.map((n) => findClass(ctx, n).job);
+}
+
+/** Resolve JOB [K=V…] (or the calling job itself) to a class, instance name and env. */
+function target(
+  ctx: DaemonContext,
+  req: Request,
+): { cls: JobClassEntry; name: string; env: Env; pairs: [string, string][] } {
+  const self = req.args.length === 0 ? req.options.self : undefined;
+  if (self) {
+    const cls = findClass(ctx, self.job);
+    return { cls, name: self.instance, env: classEnv(cls.job, ctx.sup.jobEnv), pairs: [] };
+  }
+  const [jobName, ...rest] = req.args;
+  if (!jobName) throw new CommandError("missing job name");
+  const cls = findClass(ctx, jobName);
+  const pairs = assignments(rest);
+  const env = classEnv(cls.job, ctx.sup.jobEnv);
+  for (const [k, v] of pairs) env[k] = v;
+  return { cls, name: ctx.sup.instanceName(cls, env), env, pairs };
+}
+
+function findInstance(ctx: DaemonContext, req: Request) {
+  const t = target(ctx, req);
+  const inst = t.cls.instances.get(t.name);
+  if (!inst) throw new CommandError(`Unknown instance: ${t.name}`);
+  return { ...t, inst };
+}
+
+function statusLine(ctx: DaemonContext, inst: Instance): string {
+  const view = ctx.sup.view(inst);
+  return formatStatus(view, formatHealth(ctx.health(inst)));
+}
+
+/** The line for an instance, or `JOB stop/waiting` once it is gone. */
+function currentStatus(ctx: DaemonContext, cls: JobClassEntry, name: string): string {
+  const inst = cls.instances.get(name);
+  if (inst) return statusLine(ctx, inst);
+  return name ? `${cls.job.name} (${name}) stop/waiting` : formatStopped(cls.job.name);
+}
+
+function status(ctx: DaemonContext, req: Request): Reply {
+  const t = target(ctx, req);
+  const inst = t.cls.instances.get(t.name);
+  if (!inst) {
+    if (t.name === "") {
+      return req.options.json
+        ? okReply(JSON.stringify([stoppedJson(t.cls.job.name)]))
+        : okReply(formatStopped(t.cls.job.name));
+    }
+    throw new CommandError(`Unknown instance: ${t.name}`);
+  }
+  if (req.options.json) return okReply(JSON.stringify([instanceJson(ctx, inst)], null, 2));
+  return okReply(statusLine(ctx, inst));
+}
+
+function stoppedJson(name: string): Record<string, unknown> {
+  return {
+    name,
+    instance: "",
+    goal: "stop",
+    state: "waiting",
+    pid: null,
+    processes: {},
+    since: null,
+    respawns: 0,
+    lastExit: null,
+    logFile: null,
+    health: null,
+  };
+}
+
+function instanceJson(ctx: DaemonContext, inst: Instance): Record<string, unknown> {
+  return statusJson({ ...ctx.sup.view(inst), health: ctx.health(inst) }, ctx.wallOffsetMs);
+}
+
+function list(ctx: DaemonContext, json: boolean): Reply {
+  const lines: string[] = [];
+  const objects: Record<string, unknown>[] = [];
+  const classes = [...ctx.sup.classes.entries()].sort(([a], [b]) => a < b ? -1 : 1);
+  for (const [name, cls] of classes) {
+    if (cls.instances.size === 0) {
+      if (cls.deleted) continue;
+      lines.push(formatStopped(name));
+      objects.push(stoppedJson(name));
+      continue;
+    }
+    for (const inst of cls.instances.values()) {
+      lines.push(statusLine(ctx, inst));
+      objects.push(instanceJson(ctx, inst));
+    }
+  }
+  return json ? okReply(JSON.stringify(objects, null, 2)) : okReply(lines.join("\n"));
+}
+
+async function goalCommand(
+  ctx: DaemonContext,
+  req: Request,
+  cmd: "start" | "stop" | "restart",
+): Promise<Reply> {
+  const { sup } = ctx;
+  const t = target(ctx, req);
+  const wait = !req.options.noWait && !req.options.self;
+  let waited: Promise<boolean> | null = null;
+  let error: string | null = null;
+  let resolveWait: ((failed: boolean) => void) | null = null;
+  if (wait) waited = new Promise<boolean>((r) => resolveWait = r);
+  sup.call(() => {
+    const inst = t.cls.instances.get(t.name);
+    const label = displayName(t.cls.job.name, t.name);
+    if (cmd === "start") {
+      if (!sup.startInstance(t.cls, t.name, startEnvFor(ctx, t), resolveWait)) {
+        error = `Job is already running: ${label}`;
+      }
+    } else if (!inst) {
+      error = `Unknown instance: ${t.name}`;
+    } else if (cmd === "stop") {
+      const stopEnv = t.pairs.length ? Object.fromEntries(t.pairs) : null;
+      if (!sup.stopInstance(inst, stopEnv, resolveWait)) {
+        error = `Job has already been stopped: ${label}`;
+      }
+    } else {
+      const env = t.pairs.length ? startEnvFor(ctx, t) : null;
+      if (!sup.restartInstance(inst, env, resolveWait)) {
+        error = `Job has already been stopped: ${t.name}`;
+      }
+    }
+  });
+  if (error) return errorReply(error);
+  if (waited) {
+    const failed = await waited;
+    if (failed) {
+      return errorReply(
+        cmd === "start"
+          ? "Job failed to start"
+          : cmd === "stop"
+          ? "Job failed while stopping"
+          : "Job failed to restart",
+      );
+    }
+  }
+  if (req.options.self) return okReply("");
+  return okReply(currentStatus(ctx, t.cls, t.name));
+}
+
+function startEnvFor(ctx: DaemonContext, t: { cls: JobClassEntry; env: Env }): Env {
+  void ctx;
+  return t.env;
+}

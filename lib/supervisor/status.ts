@@ -1,0 +1,92 @@
+/**
+ * Status lines exactly as Upstart's initctl prints them, and the JSON form of an instance. Pure.
+ *
+ *   NAME[ (INSTANCE)] GOAL/STATE[, process PID]
+ *   \tPROCESS process PID            (one line per further live process)
+ */
+
+import type { ProcessKind } from "../job/model.ts";
+import { PROCESS_NAMES, PROCESS_ORDER } from "../job/model.ts";
+import type { ExitStatus, Goal, State } from "./instance.ts";
+
+export interface InstanceView {
+  readonly job: string;
+  readonly instance: string;
+  readonly goal: Goal;
+  readonly state: State;
+  readonly pids: Readonly<Partial<Record<ProcessKind, number>>>;
+  readonly since: number;
+  readonly respawns: number;
+  readonly lastExit: ExitStatus | null;
+  readonly logFile: string | null;
+  readonly health: HealthView | null;
+}
+
+export interface HealthView {
+  readonly healthy: boolean;
+  readonly failures: number;
+  readonly detail: string;
+  readonly at: number;
+}
+
+/** `job`, or `job (instance)` when the instance name is not empty. */
+export function displayName(job: string, instance: string): string {
+  return instance ? `${job} (${instance})` : job;
+}
+
+/** Upstart's status line(s) for one instance. `extra` is appended to the first line (health). */
+export function formatStatus(view: InstanceView, extra = ""): string {
+  const live = PROCESS_ORDER.filter((k) => view.pids[k] !== undefined);
+  let line = `${displayName(view.job, view.instance)} ${view.goal}/${view.state}`;
+  const [first, ...rest] = live;
+  if (first !== undefined) {
+    const pid = view.pids[first];
+    line += first === "main" || first === "preStart" || first === "postStop"
+      ? `, process ${pid}`
+      : `, (${PROCESS_NAMES[first]}) process ${pid}`;
+  }
+  line += extra;
+  for (const kind of rest) line += `\n\t${PROCESS_NAMES[kind]} process ${view.pids[kind]}`;
+  return line;
+}
+
+/** The line for a job class that has no instance. */
+export function formatStopped(job: string): string {
+  return `${job} stop/waiting`;
+}
+
+/** `, healthy` / `, unhealthy: 3 failures: HTTP 503` (upkeep's addition to the status line). */
+export function formatHealth(health: HealthView | null): string {
+  if (!health) return "";
+  return health.healthy
+    ? ", healthy"
+    : `, unhealthy: ${health.failures} failure${
+      health.failures === 1 ? "" : "s"
+    }: ${health.detail}`;
+}
+
+/** The `--json` object of an instance (`since` as an ISO date given the wall-clock offset). */
+export function statusJson(view: InstanceView, wallOffsetMs: number): Record<string, unknown> {
+  return {
+    name: view.job,
+    instance: view.instance,
+    goal: view.goal,
+    state: view.state,
+    pid: view.pids.main ?? null,
+    processes: Object.fromEntries(
+      PROCESS_ORDER.filter((k) => view.pids[k] !== undefined).map((k) => [
+        PROCESS_NAMES[k],
+        view.pids[k],
+      ]),
+    ),
+    since: new Date(view.since + wallOffsetMs).toISOString(),
+    respawns: view.respawns,
+    lastExit: view.lastExit
+      ? (view.lastExit.signal !== null
+        ? { signal: view.lastExit.signal }
+        : { status: view.lastExit.code })
+      : null,
+    logFile: view.logFile,
+    health: view.health,
+  };
+}

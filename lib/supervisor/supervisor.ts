@@ -1,0 +1,612 @@
+/**
+ * The supervisor: job classes, their instances, the event queue, and the one serial loop that
+ * feeds inputs to the pure state machine (instance.ts) and carries out its effects through ports
+ * (processes, timers, log). Signal handlers, socket handlers and process watchers only call
+ * `enqueue`-style methods; all work happens in `#drain`, one input at a time.
+ */
+
+import type { JobClass, ProcessKind } from "../job/model.ts";
+import {
+  heldEvents,
+  initialMatch,
+  isSatisfied,
+  type MatchNode,
+  offerEvent,
+  resetMatch,
+  satisfyingEvents,
+} from "../events/match.ts";
+import { ExpandError, expandVars } from "../events/expand.ts";
+import {
+  type Effect,
+  type ExitStatus,
+  type Input,
+  instanceLabel,
+  type InstanceState,
+  newInstance,
+  step,
+} from "./instance.ts";
+import { block, EventQueue, type QueuedEvent, unblock } from "./events.ts";
+import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
+import type { InstanceView } from "./status.ts";
+import { respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
+
+/** What the supervisor needs from the process world. */
+export interface ProcessPort {
+  /** Spawn a process; returns its pid or throws an Error whose message says why. */
+  spawn(request: SpawnRequest): number;
+  /** Send `signal` to the process group of `pid` (and to `pid` itself). */
+  kill(pid: number, signal: string): void;
+  /** expect fork/daemon: the child of `parent` to follow (reparented to us), or null. */
+  findFork(parent: number, job: string, instance: string): number | null;
+  /** Report the exit of a process we did not spawn (a followed fork) through `onExit`. */
+  watch(pid: number, onExit: (status: ExitStatus) => void): void;
+}
+
+export interface SpawnRequest {
+  readonly job: JobClass;
+  readonly instance: string;
+  readonly kind: ProcessKind;
+  readonly env: Env;
+  readonly logFile: string | null;
+  readonly onExit: (status: ExitStatus) => void;
+}
+
+export interface TimerPort {
+  now(): number;
+  set(ms: number, fn: () => void): number;
+  clear(id: number): void;
+}
+
+export interface SupervisorOptions {
+  readonly processes: ProcessPort;
+  readonly timers: TimerPort;
+  readonly log: (message: string) => void;
+  readonly logDir: string;
+  /** The daemon's job environment (PATH, TERM, set-env). Mutable through set-env. */
+  readonly jobEnv: Env;
+  /** Extra variables every job process gets (socket path, PATH of the initctl shims …). */
+  readonly processEnv: Readonly<Env>;
+  /** Directory of the initctl/start/stop… shims, put first on every job process's PATH. */
+  readonly shimDir?: string;
+}
+
+/** A caller waiting for an instance to reach its rest state (initctl start/stop/restart). */
+export type Waiter = (failed: boolean) => void;
+
+type Blocked = { readonly event: QueuedEvent } | { readonly waiter: Waiter };
+
+export interface Instance {
+  readonly cls: JobClassEntry;
+  /** The definition this instance runs with (kept until it stops, even if the file changed). */
+  job: JobClass;
+  readonly name: string;
+  st: InstanceState;
+  env: Env;
+  pendingEnv: Env | null;
+  stopEnv: Env | null;
+  stopMatch: MatchNode | null;
+  blocking: Blocked[];
+  blocker: QueuedEvent | null;
+  timers: { kill?: number; respawn?: number };
+  /** Consecutive quick failures, for `respawn delay`. */
+  backoff: number;
+  destroyed: boolean;
+}
+
+export interface JobClassEntry {
+  job: JobClass;
+  readonly instances: Map<string, Instance>;
+  startMatch: MatchNode | null;
+  /** The file was removed: drop the class once its last instance stops. */
+  deleted: boolean;
+  retryTimer?: number;
+}
+
+type QueueItem =
+  | { readonly kind: "input"; readonly instance: Instance; readonly input: Input }
+  | { readonly kind: "call"; readonly fn: () => void };
+
+export class Supervisor {
+  readonly classes = new Map<string, JobClassEntry>();
+  readonly events = new EventQueue();
+  readonly #o: SupervisorOptions;
+  #queue: QueueItem[] = [];
+  /** Called after every step of an instance (health supervision watches `running`). */
+  onInstanceChange: ((inst: Instance) => void) | null = null;
+  #draining = false;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+  }
+
+  get jobEnv(): Env {
+    return this.#o.jobEnv;
+  }
+
+  /** Replace the set of job classes (load or reload). Running instances keep their definition. */
+  setJobs(jobs: ReadonlyMap<string, JobClass>): void {
+    this.#run(() => {
+      for (const [name, job] of jobs) {
+        const cls = this.classes.get(name);
+        if (!cls) {
+          this.classes.set(name, {
+            job,
+            instances: new Map(),
+            startMatch: job.startOn && !job.manual ? initialMatch(job.startOn) : null,
+            deleted: false,
+          });
+        } else if (cls.job !== job) {
+          this.#releaseMatch(cls.startMatch);
+          cls.job = job;
+          cls.deleted = false;
+          cls.startMatch = job.startOn && !job.manual ? initialMatch(job.startOn) : null;
+        }
+      }
+      for (const [name, cls] of this.classes) {
+        if (jobs.has(name)) continue;
+        cls.deleted = true;
+        this.#releaseMatch(cls.startMatch);
+        cls.startMatch = null;
+        if (cls.instances.size === 0) this.#dropClass(name, cls);
+      }
+    });
+  }
+
+  /** Queue an event. `onFinished` hears when every job it started or stopped has settled. */
+  emit(
+    name: string,
+    env: readonly (readonly [string, string])[],
+    onFinished: ((failed: boolean) => void) | null = null,
+  ): void {
+    this.#run(() => {
+      this.events.push(name, env, onFinished);
+    });
+  }
+
+  /** Run `fn` inside the loop (for control commands that touch instances). */
+  call(fn: () => void): void {
+    this.#run(fn);
+  }
+
+  /** The instance a command names: expand the class's `instance` stanza against `env`. */
+  instanceName(cls: JobClassEntry, env: Env): string {
+    if (!cls.job.instance) return "";
+    return expandVars(cls.job.instance, env);
+  }
+
+  /** Start an instance (creating it), as `initctl start` does. Returns false if already started. */
+  startInstance(cls: JobClassEntry, name: string, env: Env, waiter: Waiter | null): boolean {
+    let inst = cls.instances.get(name);
+    if (inst && inst.st.goal !== "stop") return false;
+    if (!inst) inst = this.#newInstance(cls, name);
+    inst.pendingEnv = env;
+    this.#finished(inst, false);
+    if (waiter) inst.blocking.push({ waiter });
+    this.#input(inst, { type: "goal", goal: "start" });
+    return true;
+  }
+
+  /** Stop an instance, as `initctl stop` does. Returns false if its goal is already stop. */
+  stopInstance(inst: Instance, stopEnv: Env | null, waiter: Waiter | null): boolean {
+    if (inst.st.goal === "stop") return false;
+    inst.stopEnv = stopEnv;
+    this.#finished(inst, false);
+    if (waiter) inst.blocking.push({ waiter });
+    this.#input(inst, { type: "goal", goal: "stop" });
+    return true;
+  }
+
+  /** Restart an instance (`initctl restart`): stop then start again with `env`. */
+  restartInstance(inst: Instance, env: Env | null, waiter: Waiter | null): boolean {
+    if (inst.st.goal === "stop") return false;
+    if (env) inst.pendingEnv = env;
+    this.#finished(inst, false);
+    if (waiter) inst.blocking.push({ waiter });
+    this.#input(inst, { type: "restart" });
+    return true;
+  }
+
+  /** Deliver an input to an instance through the loop. */
+  input(inst: Instance, input: Input): void {
+    this.#run(() => this.#input(inst, input));
+  }
+
+  /** Status of every instance (classes without instances are not listed). */
+  view(inst: Instance): InstanceView {
+    return {
+      job: inst.cls.job.name,
+      instance: inst.name,
+      goal: inst.st.goal,
+      state: inst.st.state,
+      pids: inst.st.pids,
+      since: inst.st.since,
+      respawns: inst.st.respawns,
+      lastExit: inst.st.lastExit,
+      logFile: inst.job.console === "log"
+        ? `${this.#o.logDir}/${logFileName(inst.job.name, inst.name)}`
+        : null,
+      health: null,
+    };
+  }
+
+  /** True when no instance is left (used when the daemon shuts down). */
+  get idle(): boolean {
+    for (const cls of this.classes.values()) if (cls.instances.size) return false;
+    return true;
+  }
+
+  /** Stop every instance (daemon shutdown). */
+  stopAll(): void {
+    this.#run(() => {
+      for (const cls of this.classes.values()) {
+        if (cls.retryTimer !== undefined) this.#o.timers.clear(cls.retryTimer);
+        cls.startMatch = null;
+        for (const inst of cls.instances.values()) {
+          inst.stopEnv = null;
+          this.#input(inst, { type: "goal", goal: "stop" });
+        }
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  #run(fn: () => void): void {
+    this.#queue.push({ kind: "call", fn });
+    this.#drain();
+  }
+
+  #input(inst: Instance, input: Input): void {
+    this.#queue.push({ kind: "input", instance: inst, input });
+    this.#drain();
+  }
+
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (;;) {
+        const item = this.#queue.shift();
+        if (item) {
+          if (item.kind === "call") item.fn();
+          else this.#step(item.instance, item.input);
+          continue;
+        }
+        const event = this.events.shift();
+        if (!event) break;
+        this.#handleEvent(event);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #step(inst: Instance, input: Input): void {
+    if (inst.destroyed) return;
+    const before = inst.st;
+    const { instance, effects } = step(inst.job, inst.name, inst.st, input, this.#o.timers.now());
+    inst.st = instance;
+    if (before.goal !== "respawn" && instance.goal === "respawn") this.#planRespawnDelay(inst);
+    for (const effect of effects) this.#effect(inst, effect);
+    if (before.state !== instance.state || inst.destroyed) this.onInstanceChange?.(inst);
+  }
+
+  #effect(inst: Instance, effect: Effect): void {
+    const o = this.#o;
+    switch (effect.type) {
+      case "log":
+        o.log(effect.message);
+        return;
+      case "spawn":
+        return this.#spawn(inst, effect.kind);
+      case "kill":
+        o.processes.kill(effect.pid, effect.signal);
+        return;
+      case "armTimer": {
+        const old = inst.timers[effect.timer];
+        if (old !== undefined) o.timers.clear(old);
+        const input: Input = effect.timer === "kill"
+          ? { type: "killTimeout" }
+          : { type: "respawnDelayOver" };
+        inst.timers[effect.timer] = o.timers.set(effect.seconds * 1000, () => {
+          delete inst.timers[effect.timer];
+          this.#input(inst, input);
+        });
+        return;
+      }
+      case "cancelTimer": {
+        const id = inst.timers[effect.timer];
+        if (id !== undefined) o.timers.clear(id);
+        delete inst.timers[effect.timer];
+        return;
+      }
+      case "emit": {
+        if (inst.st.state === "starting") this.#beginStart(inst);
+        const env = [...effect.env, ...this.#exported(inst)];
+        if (effect.blocking) {
+          inst.blocker = this.events.push(effect.event, env, () => {
+            inst.blocker = null;
+            this.#input(inst, { type: "eventFinished" });
+          });
+        } else {
+          this.events.push(effect.event, env);
+        }
+        return;
+      }
+      case "findFork": {
+        const pid = o.processes.findFork(effect.parent, inst.job.name, inst.name);
+        if (pid !== null) {
+          o.processes.watch(pid, (status) => this.#exited(inst, "main", pid, status));
+        }
+        this.#queue.push({ kind: "input", instance: inst, input: { type: "forked", pid } });
+        return;
+      }
+      case "finished":
+        return this.#finished(inst, effect.failed);
+      case "respawnLimit":
+        return this.#respawnLimit(inst);
+      case "destroy":
+        return this.#destroy(inst);
+    }
+  }
+
+  /** Entering starting: swap in the pending start env, build the stop-on matcher. */
+  #beginStart(inst: Instance): void {
+    if (inst.pendingEnv) {
+      inst.env = inst.pendingEnv;
+      inst.pendingEnv = null;
+    }
+    inst.stopEnv = null;
+    this.#releaseMatch(inst.stopMatch);
+    inst.stopMatch = inst.job.stopOn ? initialMatch(inst.job.stopOn) : null;
+  }
+
+  #exported(inst: Instance): [string, string][] {
+    const out: [string, string][] = [];
+    for (const key of inst.job.export) {
+      const v = inst.env[key];
+      if (v !== undefined) out.push([key, v]);
+    }
+    return out;
+  }
+
+  #spawn(inst: Instance, kind: ProcessKind): void {
+    const env: Env = { ...inst.env, ...this.#o.processEnv };
+    if (this.#o.shimDir) env.PATH = `${this.#o.shimDir}:${env.PATH ?? DEFAULT_PATH}`;
+    env.UPSTART_JOB = inst.job.name;
+    env.UPSTART_INSTANCE = inst.name;
+    if ((kind === "preStop" || kind === "postStop") && inst.stopEnv) {
+      Object.assign(env, inst.stopEnv);
+    }
+    const logFile = inst.job.console === "log"
+      ? `${this.#o.logDir}/${logFileName(inst.job.name, inst.name)}`
+      : null;
+    let pid: number;
+    try {
+      pid = this.#o.processes.spawn({
+        job: inst.job,
+        instance: inst.name,
+        kind,
+        env,
+        logFile,
+        onExit: (status) => this.#exited(inst, kind, pid, status),
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.#queue.push({
+        kind: "input",
+        instance: inst,
+        input: { type: "spawnFailed", kind, error },
+      });
+      return;
+    }
+    this.#o.log(`${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`);
+    this.#queue.push({ kind: "input", instance: inst, input: { type: "spawned", kind, pid } });
+  }
+
+  #exited(inst: Instance, kind: ProcessKind, pid: number, status: ExitStatus): void {
+    this.#run(() => {
+      if (inst.destroyed || inst.st.pids[kind] !== pid) return;
+      this.#step(inst, { type: "exited", kind, status });
+    });
+  }
+
+  /** Upstart's job_finished: release blocked events and callers. */
+  #finished(inst: Instance, failed: boolean): void {
+    const blocking = inst.blocking;
+    inst.blocking = [];
+    for (const b of blocking) {
+      if ("event" in b) {
+        if (failed) b.event.failed = true;
+        if (unblock(b.event)) this.#finishEvent(b.event);
+      } else {
+        b.waiter(failed);
+      }
+    }
+  }
+
+  #planRespawnDelay(inst: Instance): void {
+    const delay = inst.job.respawnDelay;
+    if (!delay) return;
+    const started = inst.st.mainStartedAt;
+    const uptime = started === null ? 0 : (this.#o.timers.now() - started) / 1000;
+    inst.backoff = shouldResetBackoff(delay.min, delay.max, uptime) ? 1 : inst.backoff + 1;
+    const seconds = respawnDelaySeconds(delay.min, delay.max, inst.backoff);
+    inst.st = { ...inst.st, respawnDelay: seconds };
+    this.#o.log(
+      `${
+        instanceLabel(inst.job.name, inst.name)
+      } respawning in ${seconds}s (back-off ${inst.backoff})`,
+    );
+  }
+
+  #respawnLimit(inst: Instance): void {
+    const job = inst.job;
+    const exit = inst.st.lastExit;
+    const env: [string, string][] = [["JOB", job.name], ["INSTANCE", inst.name]];
+    if (exit?.signal) env.push(["EXIT_SIGNAL", exit.signal]);
+    else if (exit) env.push(["EXIT_STATUS", String(exit.code ?? 0)]);
+    if (job.console === "log") {
+      env.push(["LOG", `${this.#o.logDir}/${logFileName(job.name, inst.name)}`]);
+    }
+    this.events.push("respawn-failed", env);
+    const retry = job.respawnRetry;
+    if (retry === null) return;
+    const cls = inst.cls;
+    const name = inst.name;
+    const envForRetry = inst.env;
+    this.#o.log(
+      `${instanceLabel(job.name, name)} will be started again in ${retry}s (respawn retry)`,
+    );
+    if (cls.retryTimer !== undefined) this.#o.timers.clear(cls.retryTimer);
+    cls.retryTimer = this.#o.timers.set(retry * 1000, () => {
+      cls.retryTimer = undefined;
+      this.#run(() => {
+        if (cls.deleted) return;
+        this.#o.log(`${instanceLabel(cls.job.name, name)} retrying after respawn limit`);
+        this.startInstance(cls, name, envForRetry, null);
+      });
+    });
+  }
+
+  #newInstance(cls: JobClassEntry, name: string): Instance {
+    const inst: Instance = {
+      cls,
+      job: cls.job,
+      name,
+      st: newInstance(this.#o.timers.now()),
+      env: classEnv(cls.job, this.#o.jobEnv),
+      pendingEnv: null,
+      stopEnv: null,
+      stopMatch: null,
+      blocking: [],
+      blocker: null,
+      timers: {},
+      backoff: 0,
+      destroyed: false,
+    };
+    cls.instances.set(name, inst);
+    return inst;
+  }
+
+  #destroy(inst: Instance): void {
+    inst.destroyed = true;
+    for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
+    inst.timers = {};
+    this.#releaseMatch(inst.stopMatch);
+    inst.stopMatch = null;
+    const cls = inst.cls;
+    cls.instances.delete(inst.name);
+    if (cls.instances.size === 0) {
+      // A class whose file changed takes its new definition now; a deleted one goes.
+      if (cls.deleted) {
+        for (const [name, c] of this.classes) if (c === cls) this.#dropClass(name, c);
+      }
+    }
+  }
+
+  #dropClass(name: string, cls: JobClassEntry): void {
+    if (cls.retryTimer !== undefined) this.#o.timers.clear(cls.retryTimer);
+    this.classes.delete(name);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #handleEvent(event: QueuedEvent): void {
+    for (const cls of [...this.classes.values()]) {
+      for (const inst of [...cls.instances.values()]) this.#offerStop(inst, event);
+      this.#offerStart(cls, event);
+    }
+    event.handled = true;
+    if (event.blockers === 0) this.#finishEvent(event);
+  }
+
+  #offerStop(inst: Instance, event: QueuedEvent): void {
+    if (!inst.stopMatch || inst.destroyed) return;
+    const node = this.#offer(inst.stopMatch, event, inst.env);
+    inst.stopMatch = node;
+    if (!isSatisfied(node)) return;
+    const events = satisfyingEvents(node);
+    if (inst.st.goal !== "stop") {
+      const stopEnv: Env = {};
+      for (const ev of events) for (const [k, v] of ev.env) stopEnv[k] = v;
+      stopEnv.UPSTART_STOP_EVENTS = events.map((e) => e.name).join(" ");
+      inst.stopEnv = stopEnv;
+      this.#finished(inst, false);
+      for (const ev of events) this.#blockOn(inst, ev.id);
+      this.#step(inst, { type: "goal", goal: "stop" });
+    }
+    inst.stopMatch = this.#reset(node);
+  }
+
+  #offerStart(cls: JobClassEntry, event: QueuedEvent): void {
+    if (!cls.startMatch || cls.deleted) return;
+    const node = this.#offer(cls.startMatch, event, undefined);
+    cls.startMatch = node;
+    if (!isSatisfied(node)) return;
+    const events = satisfyingEvents(node);
+    const pairs: [string, string][] = [];
+    for (const ev of events) pairs.push(...ev.env.map(([k, v]) => [k, v] as [string, string]));
+    const env = startEnv(cls.job, this.#o.jobEnv, pairs, events.map((e) => e.name));
+    let name: string;
+    try {
+      name = this.instanceName(cls, env);
+    } catch (e) {
+      const v = e instanceof ExpandError ? e.variable : String(e);
+      this.#o.log(`${cls.job.name}: cannot start instance: Unknown parameter: ${v}`);
+      cls.startMatch = this.#reset(node);
+      return;
+    }
+    let inst = cls.instances.get(name);
+    if (!inst || inst.st.goal === "stop") {
+      inst ??= this.#newInstance(cls, name);
+      inst.pendingEnv = env;
+      this.#finished(inst, false);
+      for (const ev of events) this.#blockOn(inst, ev.id);
+      this.#step(inst, { type: "goal", goal: "start" });
+    }
+    cls.startMatch = this.#reset(node);
+  }
+
+  /** Offer an event to a matcher, blocking the event if the matcher now holds it. */
+  #offer(node: MatchNode, event: QueuedEvent, vars: Env | undefined): MatchNode {
+    const result = offerEvent(node, event, vars);
+    if (result.matched) block(event);
+    return result.node;
+  }
+
+  #reset(node: MatchNode): MatchNode {
+    this.#releaseMatch(node);
+    return resetMatch(node);
+  }
+
+  /** Release every event an expression holds. */
+  #releaseMatch(node: MatchNode | null): void {
+    if (!node) return;
+    for (const held of heldEvents(node)) {
+      const ev = this.events.live.get(held.id);
+      if (ev && unblock(ev)) this.#finishEvent(ev);
+    }
+  }
+
+  #blockOn(inst: Instance, id: number): void {
+    const ev = this.events.live.get(id);
+    if (!ev) return;
+    block(ev);
+    inst.blocking.push({ event: ev });
+  }
+
+  #finishEvent(event: QueuedEvent): void {
+    if (event.done) return;
+    event.done = true;
+    this.events.live.delete(event.id);
+    if (event.failed && !event.name.endsWith("/failed")) {
+      this.events.push(`${event.name}/failed`, event.env);
+    }
+    event.onFinished?.(event.failed);
+  }
+}
+
+function kindName(kind: ProcessKind): string {
+  return kind === "main" ? "main" : kind.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`);
+}
