@@ -6,26 +6,20 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { parseJob } from "../../lib/job/parse.ts";
 import { REPO_ROOT, tempDir } from "./helpers.ts";
 
 const CONF = `${REPO_ROOT}/examples/init/notify-failure.conf`;
 const SCRIPT = `${REPO_ROOT}/examples/notify/notify-failure.sh`;
 const UPSTART_PATH = "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin";
 
-/** The `script … end script` body of the conf, with its four-space indentation removed. */
-function scriptBody(conf: string): string {
-  const lines = conf.split("\n");
-  const start = lines.indexOf("script");
-  const end = lines.indexOf("end script");
-  ok(start >= 0 && end > start, "the conf has a script block");
-  return lines.slice(start + 1, end).map((l) => l.replace(/^ {4}/, "")).join("\n") + "\n";
-}
-
-/** `env KEY=VALUE` stanzas of the conf, as the daemon puts them in the job's environment. */
-function envStanzas(conf: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of conf.matchAll(/^env ([A-Z_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
-  return env;
+/** The example parsed as the daemon parses it: its script and `env` stanzas. */
+async function parsedExample(): Promise<{ script: string; env: Record<string, string> }> {
+  const r = parseJob(await Deno.readTextFile(CONF), { name: "notify-failure", file: CONF });
+  deepStrictEqual(r.diagnostics, []);
+  const main = r.job?.main;
+  ok(main && "script" in main, "the example has a main script");
+  return { script: main.script, env: { ...r.job!.env } };
 }
 
 interface Run {
@@ -35,15 +29,10 @@ interface Run {
 }
 
 async function runNotify(env: Record<string, string>): Promise<Run> {
-  const conf = await Deno.readTextFile(CONF);
+  const example = await parsedExample();
   const out = await new Deno.Command("/bin/sh", {
-    args: ["-e", "-c", scriptBody(conf)],
-    env: {
-      PATH: UPSTART_PATH,
-      UPSTART_JOB: "notify-failure",
-      ...envStanzas(conf),
-      ...env,
-    },
+    args: ["-e", "-c", example.script],
+    env: { PATH: UPSTART_PATH, UPSTART_JOB: "notify-failure", ...example.env, ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
@@ -71,14 +60,42 @@ const HOST = Deno.hostname();
 
 Deno.test("the conf's script block and examples/notify/notify-failure.sh are the same script", async () => {
   const conf = await Deno.readTextFile(CONF);
-  equal(scriptBody(conf), await Deno.readTextFile(SCRIPT));
-  match(
-    conf,
-    /^start on stopped RESULT=failed PROCESS!=respawn JOB!=notify-failure or unhealthy or respawn-failed$/m,
-  );
-  match(conf, /^task$/m);
-  match(conf, /^instance \$JOB-\$INSTANCE$/m);
+  const { script } = await parsedExample();
+  const dedented = script.split("\n").map((l) => l.replace(/^ {4}/, "")).join("\n");
+  equal(dedented, await Deno.readTextFile(SCRIPT));
   ok(!conf.includes(REPO_ROOT), "the job file must not depend on the checkout's path");
+});
+
+Deno.test("the example is plain Upstart: a task started on stopped RESULT=failed, unhealthy or respawn-failed", async () => {
+  const text = await Deno.readTextFile(CONF);
+  const r = parseJob(text, { name: "notify-failure", file: CONF, upstartOnly: true });
+  deepStrictEqual(r.diagnostics, [], "no stanza real Upstart would reject");
+  const job = r.job!;
+  equal(job.task, true);
+  equal(job.instance, "$JOB-$INSTANCE");
+  const names: string[] = [];
+  const walk = (e: typeof job.startOn): void => {
+    if (!e) return;
+    if (e.type === "event") names.push(e.name);
+    else {
+      walk(e.left);
+      walk(e.right);
+    }
+  };
+  walk(job.startOn);
+  deepStrictEqual(names, ["stopped", "unhealthy", "respawn-failed"]);
+  const stopped = job.startOn?.type === "or" && job.startOn.left.type === "or"
+    ? job.startOn.left.left
+    : null;
+  deepStrictEqual(stopped, {
+    type: "event",
+    name: "stopped",
+    args: [
+      { kind: "named", key: "RESULT", value: "failed", negated: false },
+      { kind: "named", key: "PROCESS", value: "respawn", negated: true },
+      { kind: "named", key: "JOB", value: "notify-failure", negated: true },
+    ],
+  });
 });
 
 Deno.test("notify: a failed job's name, reason and last 20 log lines go to NOTIFY_COMMAND", async () => {
