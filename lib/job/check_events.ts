@@ -1,0 +1,123 @@
+/**
+ * The cross-job half of check-config, as `initctl check-config` does it: for every `start on` /
+ * `stop on`, find events that no checked job `emits` (globs allowed) and that upkeep does not emit
+ * itself, and job events (`started foo`) naming jobs that do not exist. An `or` is satisfied when
+ * either side is (unless `warnAll`, initctl's `-w`); Upstart's quirk is kept: the first failing
+ * operator node, root first, has all the unknown names under it reported. Pure: no Deno APIs.
+ */
+
+import type { JobClass } from "./model.ts";
+import type { EventExpr } from "../events/expr.ts";
+import { formatEventArg } from "../events/print.ts";
+import { fnmatch } from "./glob.ts";
+
+/** Events upkeep itself emits (and Upstart's init-internal ones). `NAME/failed` too. */
+export const UPKEEP_EVENTS: readonly string[] = [
+  "startup",
+  "starting",
+  "started",
+  "stopping",
+  "stopped",
+  "virtual-filesystems",
+  "local-filesystems",
+  "remote-filesystems",
+  "filesystem",
+  "net-device-up",
+  "static-network-up",
+  "runlevel",
+  "unhealthy",
+  "respawn-failed",
+  "debug",
+  "control-alt-delete",
+  "keyboard-request",
+  "power-status-changed",
+];
+
+const JOB_EVENTS = new Set(["starting", "started", "stopping", "stopped"]);
+
+export interface ConditionWarning {
+  readonly job: string;
+  readonly condition: "start on" | "stop on";
+  readonly kind: "event" | "job";
+  readonly name: string;
+}
+
+/** `start on: unknown event NAME`, as initctl words it. */
+export function formatConditionWarning(w: ConditionWarning): string {
+  return `${w.condition}: unknown ${w.kind} ${w.name}`;
+}
+
+export interface CheckOptions {
+  /** Events to accept although nobody emits them (`-i a,b`). */
+  readonly ignored?: readonly string[];
+  /** Treat `or` like `and`: report every unknown name (initctl's `-w`). */
+  readonly warnAll?: boolean;
+}
+
+interface Node {
+  readonly value: boolean;
+  readonly errors: { kind: "event" | "job"; name: string }[];
+  readonly operator: boolean;
+  readonly children: Node[];
+}
+
+/** Unknown events and jobs referenced by the jobs' conditions. */
+export function checkConditions(
+  jobs: readonly JobClass[],
+  opts: CheckOptions = {},
+): ConditionWarning[] {
+  const names = new Set(jobs.map((j) => j.name));
+  const emitted = jobs.flatMap((j) => j.emits);
+  const known = new Set([...UPKEEP_EVENTS, ...(opts.ignored ?? [])]);
+  const eventOk = (e: string) =>
+    known.has(e) || e.endsWith("/failed") || emitted.some((p) => fnmatch(p, e));
+
+  const evaluate = (expr: EventExpr): Node => {
+    if (expr.type !== "event") {
+      const l = evaluate(expr.left), r = evaluate(expr.right);
+      const value = expr.type === "and" || opts.warnAll ? l.value && r.value : l.value || r.value;
+      return { value, errors: [], operator: true, children: [l, r] };
+    }
+    const errors: Node["errors"] = [];
+    if (JOB_EVENTS.has(expr.name)) {
+      let job: string | null = null;
+      for (const [i, a] of expr.args.entries()) {
+        const t = formatEventArg(a);
+        if (t.startsWith("JOB=")) job = t.slice(4);
+        else if (i === 0 && !t.includes("=")) job = t;
+        if (job !== null) break;
+      }
+      if (job !== null && !names.has(job) && !job.startsWith("$")) {
+        errors.push({ kind: "job", name: job });
+      }
+    }
+    if (!eventOk(expr.name)) errors.push({ kind: "event", name: expr.name });
+    return { value: errors.length === 0, errors, operator: false, children: [] };
+  };
+
+  const collect = (n: Node, out: Node["errors"]) => {
+    for (const ch of n.children) collect(ch, out);
+    out.push(...n.errors);
+  };
+
+  const out: ConditionWarning[] = [];
+  for (const job of jobs) {
+    for (const [condition, expr] of [["start on", job.startOn], ["stop on", job.stopOn]] as const) {
+      if (!expr) continue;
+      const root = evaluate(expr);
+      const todo = [root];
+      while (todo.length) {
+        const n = todo.shift()!;
+        if (n !== root && !n.operator) continue;
+        if (!n.value) {
+          const errs: Node["errors"] = [];
+          collect(n, errs);
+          for (const e of errs) out.push({ job: job.name, condition, ...e });
+          break;
+        }
+        todo.unshift(...n.children);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,232 @@
+/**
+ * Reading job files from disk: every `**\/*.conf` under the conf dirs, each with its `JOB.override`
+ * applied as Upstart does. The only file in lib/job that touches the file system; synchronous
+ * (a few ms for hundreds of files) and it never throws: unreadable dirs and files become
+ * diagnostics.
+ *
+ * Override rules (Upstart 1.13): the override is parsed after the .conf into the same job; an
+ * override with a parse error is ignored (its errors are reported as warnings, since the job still
+ * loads from the .conf alone); an override without a .conf is ignored.
+ */
+
+import type { Diagnostic, JobClass } from "./model.ts";
+import { parseJob, type ParseResult } from "./parse.ts";
+
+export interface LoadResult {
+  readonly jobs: ReadonlyMap<string, JobClass>;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Every conf/override path read (for change detection). */
+  readonly files: readonly string[];
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
+  return e instanceof Error ? e.message : String(e);
+}
+
+function readText(path: string, diagnostics: Diagnostic[]): string | null {
+  try {
+    return new TextDecoder().decode(Deno.readFileSync(path));
+  } catch (e) {
+    diagnostics.push({ file: path, line: 0, message: errorText(e), severity: "error" });
+    return null;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** `path/to/job.conf` → `path/to/job.override`. */
+export function overridePath(confPath: string): string {
+  return confPath.replace(/\.conf$/, "") + ".override";
+}
+
+/** Parse a .conf text and its override text (if any), applying Upstart's override rules. */
+function withOverride(
+  conf: ParseResult,
+  overrideText: string | null,
+  override: string,
+  name: string,
+  env: Readonly<Record<string, string>>,
+): ParseResult {
+  if (overrideText === null || !conf.job) return conf;
+  const o = parseJob(overrideText, { name, file: override, env, base: conf.job });
+  if (!o.job) {
+    const ignored = o.diagnostics.map((d) => ({ ...d, severity: "warning" as const }));
+    return { ...conf, diagnostics: [...conf.diagnostics, ...ignored] };
+  }
+  return { job: o.job, diagnostics: [...conf.diagnostics, ...o.diagnostics], lines: o.lines };
+}
+
+/** One file (and its .override beside it); job name = basename without .conf unless `name` given. */
+export function loadJobFile(
+  path: string,
+  name?: string,
+  env: Readonly<Record<string, string>> = {},
+): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const text = readText(path, diagnostics);
+  if (text === null) return { job: null, diagnostics };
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const jobName = name ?? base.replace(/\.conf$/, "");
+  const conf = parseJob(text, { name: jobName, file: path, env });
+  const override = overridePath(path);
+  const overrideText = path.endsWith(".conf") && exists(override)
+    ? readText(override, diagnostics)
+    : null;
+  const r = withOverride(conf, overrideText, override, jobName, env);
+  return { ...r, diagnostics: [...diagnostics, ...r.diagnostics] };
+}
+
+/** Relative paths of every `*.conf` under `dir` (sorted), following symlinks without looping. */
+export function findConfFiles(
+  dir: string,
+  diagnostics: Diagnostic[],
+  ext = ".conf",
+): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const walk = (abs: string, rel: string) => {
+    let real: string;
+    let entries: Deno.DirEntry[];
+    try {
+      real = Deno.realPathSync(abs);
+      if (seen.has(real)) return;
+      seen.add(real);
+      entries = [...Deno.readDirSync(abs)];
+    } catch (e) {
+      diagnostics.push({ file: abs, line: 0, message: errorText(e), severity: "error" });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const childAbs = `${abs}/${e.name}`, childRel = rel ? `${rel}/${e.name}` : e.name;
+      let isDir = e.isDirectory, isFile = e.isFile;
+      if (e.isSymlink) {
+        try {
+          const st = Deno.statSync(childAbs);
+          isDir = st.isDirectory;
+          isFile = st.isFile;
+        } catch {
+          continue; // dangling link
+        }
+      }
+      if (isDir) walk(childAbs, childRel);
+      else if (isFile && e.name.endsWith(ext)) out.push(childRel);
+    }
+  };
+  walk(dir.replace(/\/+$/, "") || "/", "");
+  return out;
+}
+
+/**
+ * Loads every **\/*.conf under each dir (first dir holding a name wins), applies JOB.override files
+ * as Upstart does (override with a parse error is ignored and the .conf alone is used; override
+ * without .conf ignored). Unreadable dirs or files become diagnostics, never throws. `files` =
+ * every conf/override path read (for change detection).
+ */
+export function loadConfDirs(
+  dirs: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): LoadResult {
+  const jobs = new Map<string, JobClass>();
+  const diagnostics: Diagnostic[] = [];
+  const files: string[] = [];
+  for (const dir of dirs) {
+    const root = dir.replace(/\/+$/, "") || "/";
+    for (const rel of findConfFiles(root, diagnostics)) {
+      const name = rel.slice(0, -".conf".length);
+      if (jobs.has(name)) continue;
+      const path = `${root}/${rel}`;
+      const text = readText(path, diagnostics);
+      if (text === null) continue;
+      files.push(path);
+      const conf = parseJob(text, { name, file: path, env });
+      const override = overridePath(path);
+      let overrideText: string | null = null;
+      if (exists(override)) {
+        overrideText = readText(override, diagnostics);
+        if (overrideText !== null) files.push(override);
+      }
+      const r = withOverride(conf, overrideText, override, name, env);
+      diagnostics.push(...r.diagnostics);
+      if (r.job) jobs.set(name, r.job);
+    }
+  }
+  return { jobs, diagnostics, files };
+}
+
+/** A job file named on a command line. */
+export interface JobFileRef {
+  readonly path: string;
+  readonly name: string;
+}
+
+/**
+ * Expand command-line PATHs: a directory gives its `**\/*.conf` (names relative to it), a file
+ * gives itself (an explicit `X.override` stands for `X.conf`). `orphans` are override files with
+ * no .conf beside them (Upstart ignores those). Missing paths become diagnostics.
+ */
+export function collectJobFiles(paths: readonly string[]): {
+  confs: JobFileRef[];
+  orphans: string[];
+  diagnostics: Diagnostic[];
+} {
+  const confs: JobFileRef[] = [];
+  const orphans: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const addConf = (path: string, name: string) => {
+    if (!seen.has(path)) {
+      seen.add(path);
+      confs.push({ path, name });
+    }
+  };
+  for (const p of paths) {
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.statSync(p);
+    } catch (e) {
+      diagnostics.push({ file: p, line: 0, message: errorText(e), severity: "error" });
+      continue;
+    }
+    if (st.isDirectory) {
+      const root = p.replace(/\/+$/, "") || "/";
+      for (const rel of findConfFiles(root, diagnostics)) {
+        addConf(`${root}/${rel}`, rel.slice(0, -".conf".length));
+      }
+      for (const rel of findConfFiles(root, diagnostics, ".override")) {
+        if (!exists(`${root}/${rel.slice(0, -".override".length)}.conf`)) {
+          orphans.push(`${root}/${rel}`);
+        }
+      }
+      continue;
+    }
+    const base = p.slice(p.lastIndexOf("/") + 1);
+    if (p.endsWith(".override")) {
+      const conf = p.slice(0, -".override".length) + ".conf";
+      if (exists(conf)) addConf(conf, base.slice(0, -".override".length));
+      else orphans.push(p);
+      continue;
+    }
+    addConf(p, base.replace(/\.conf$/, ""));
+  }
+  return { confs, orphans, diagnostics };
+}
+
+/** Read a file as text; null (and a diagnostic) when it cannot be read. */
+export function readJobText(path: string, diagnostics: Diagnostic[]): string | null {
+  return readText(path, diagnostics);
+}
+
+/** True when `path` is an existing regular file. */
+export function fileExists(path: string): boolean {
+  return exists(path);
+}
