@@ -2,14 +2,19 @@
 
 import { BUILD_REVISION, VERSION } from "../version.ts";
 
-/** The git revision: baked in at compile time, else asked of git when running from a checkout. */
+/**
+ * The git revision: baked in by scripts/compile.ts, else asked of git in the checkout that holds
+ * main.ts (only from source: a compiled binary always has BUILD_REVISION).
+ */
 async function revision(): Promise<string> {
   if (BUILD_REVISION) return BUILD_REVISION;
   try {
-    const dir = new URL("../..", import.meta.url);
-    if (dir.protocol !== "file:") return "unknown";
+    // compiled-safe: only reached from source (compiled binaries have BUILD_REVISION baked in).
+    const main = new URL(Deno.mainModule);
+    if (main.protocol !== "file:") return "unknown";
+    const dir = decodeURIComponent(main.pathname.slice(0, main.pathname.lastIndexOf("/") + 1));
     const out = await new Deno.Command("git", {
-      args: ["-C", dir.pathname, "rev-parse", "--short", "HEAD"],
+      args: ["-C", dir, "rev-parse", "--short=12", "HEAD"],
       stdout: "piped",
       stderr: "null",
     }).output();
