@@ -26,6 +26,8 @@ export interface PlanInput {
   readonly daemonUmask: number;
   /** upkeep run: stdout and stderr merged into one pipe that the caller reads (overrides console). */
   readonly output?: "pipe";
+  /** upkeep run's COMMAND form: run exactly this argv instead of the job's exec/script. */
+  readonly command?: readonly string[];
 }
 
 export type PlanStdio = "null" | "inherit" | "piped";
@@ -118,14 +120,17 @@ function byteLength(s: string): number {
 /** How to run one process of a job, or why it cannot be run (a spawn failure). */
 export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: string } {
   const { job, kind } = input;
-  const spec = job[kind];
   const what = PROCESS_NAMES[kind];
+  const spec = input.command ? { exec: "" } : job[kind];
   if (!spec) return { error: `job has no ${what} process` };
 
   // The target: what finally runs.
   let target: string[];
   let shellBody: string | null = null;
-  if ("script" in spec) {
+  if (input.command) {
+    target = [...input.command];
+    if (!target.length) return { error: `empty ${what} command` };
+  } else if ("script" in spec) {
     shellBody = spec.script;
   } else if (needsShell(spec.exec)) {
     shellBody = `exec ${spec.exec}`;
