@@ -176,6 +176,11 @@ async function takeLock(
 ): Promise<FileLock | { code: number }> {
   const path = input.lockPath!;
   ensureDir(path, 0o700);
+  const shared = /^\/tmp\/upkeep-\d+/.exec(path)?.[0];
+  if (shared && Deno.lstatSync(shared).uid !== Deno.uid()) {
+    eprint(`${input.job.name}: ${shared} belongs to another user; use --lock FILE`);
+    return { code: 1 };
+  }
   const lock = tryLockFile(path, false);
   if (lock) return lock;
   if (!input.waitLock) {

@@ -178,3 +178,8 @@ Deno.test("shellQuote() leaves safe words bare and single-quotes the rest", () =
   assert.equal(shellQuote("a b"), "'a b'");
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
 });
+
+Deno.test("planProcess() runs an exact argv for upkeep run's COMMAND form", () => {
+  const p = plan({ main: null }, { command: ["printf", "%s\n", "a b"] });
+  assert.deepEqual(p.argv, ["printf", "%s\n", "a b"]);
+});
