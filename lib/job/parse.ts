@@ -46,21 +46,24 @@ export interface ParseResult {
 
 /** Skip what is left of a stanza after an error: its logical line, and lines of open parens. */
 function recover(c: Cursor, openParens: number): void {
+  let depth = openParens;
+  const count = (text: string) => {
+    for (const ch of text) {
+      if (ch === "(") depth++;
+      else if (ch === ")") depth--;
+    }
+  };
+  const from = c.pos;
   const t = scanToken(c, CNL, false);
   if (t instanceof LexError) {
     c.pos = c.src.length;
     return;
   }
+  count(c.src.slice(from, c.pos));
   nextLine(c);
-  let depth = openParens;
   while (depth > 0 && c.pos < c.src.length) {
     const end = c.src.indexOf("\n", c.pos);
-    const line = c.src.slice(c.pos, end === -1 ? c.src.length : end);
-    const code = line.split("#", 1)[0]!;
-    for (const ch of code) {
-      if (ch === "(") depth++;
-      else if (ch === ")") depth--;
-    }
+    count(c.src.slice(c.pos, end === -1 ? c.src.length : end).split("#", 1)[0]!);
     nextLine(c);
   }
 }
