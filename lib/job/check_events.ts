@@ -72,12 +72,7 @@ export function checkConditions(
   const eventOk = (e: string) =>
     known.has(e) || e.endsWith("/failed") || emitted.some((p) => fnmatch(p, e));
 
-  const evaluate = (expr: EventExpr): Node => {
-    if (expr.type !== "event") {
-      const l = evaluate(expr.left), r = evaluate(expr.right);
-      const value = expr.type === "and" || opts.warnAll ? l.value && r.value : l.value || r.value;
-      return { value, errors: [], operator: true, children: [l, r] };
-    }
+  const operand = (expr: Extract<EventExpr, { type: "event" }>): Node => {
     const errors: Node["errors"] = [];
     if (JOB_EVENTS.has(expr.name)) {
       let job: string | null = null;
@@ -95,9 +90,34 @@ export function checkConditions(
     return { value: errors.length === 0, errors, operator: false, children: [] };
   };
 
-  const collect = (n: Node, out: Node["errors"]) => {
-    for (const ch of n.children) collect(ch, out);
-    out.push(...n.errors);
+  // Iterative post-order evaluation: long `a and b and …` chains must not overflow the stack.
+  const evaluate = (expr: EventExpr): Node => {
+    const done: Node[] = [];
+    const todo: (EventExpr | { op: "and" | "or" })[] = [expr];
+    while (todo.length) {
+      const x = todo.pop()!;
+      if ("op" in x) {
+        const r = done.pop()!, l = done.pop()!;
+        const value = x.op === "and" || opts.warnAll ? l.value && r.value : l.value || r.value;
+        done.push({ value, errors: [], operator: true, children: [l, r] });
+      } else if (x.type === "event") {
+        done.push(operand(x));
+      } else {
+        todo.push({ op: x.type }, x.right, x.left);
+      }
+    }
+    return done[0]!;
+  };
+
+  const collect = (root: Node, out: Node["errors"]) => {
+    const post: Node[] = [];
+    const todo = [root];
+    while (todo.length) {
+      const n = todo.pop()!;
+      post.push(n);
+      todo.push(...n.children);
+    }
+    for (const n of post.reverse()) out.push(...n.errors);
   };
 
   const out: ConditionWarning[] = [];
@@ -115,7 +135,7 @@ export function checkConditions(
           for (const e of errs) out.push({ job: job.name, condition, ...e });
           break;
         }
-        todo.unshift(...n.children);
+        todo.unshift(...n.children.filter((ch) => ch.operator));
       }
     }
   }
