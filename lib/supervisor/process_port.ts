@@ -88,7 +88,7 @@ export class RealProcessPort implements ProcessPort {
     this.reap();
   }
 
-  /** On SIGCHLD: collect followed daemons that ended, and reap other orphans (zombies). */
+  /** On SIGCHLD: collect followed daemons that ended; orphan zombies are swept a bit later. */
   reap(): void {
     for (const [pid, onExit] of this.#watched) {
       const status = waitpidNoHang(pid);
@@ -100,9 +100,26 @@ export class RealProcessPort implements ProcessPort {
         onExit({ code: null, signal: null });
       }
     }
-    // Orphans (a job's grandchildren, reparented to us as subreaper) become zombies that Deno
-    // never reaps. A zombie Deno spawned itself (a health check, say) is reaped by Deno within
-    // milliseconds, so only a zombie seen on an earlier scan at least a second ago is ours to reap.
+    // Listing our children may mean a full /proc scan (kernels without task/*/children), so the
+    // orphan sweep runs at most once per 1.2 s, off the respawn path.
+    if (this.#sweep === undefined) {
+      this.#sweep = Number(setTimeout(() => {
+        this.#sweep = undefined;
+        if (this.#sweepOrphans()) this.reap();
+      }, 1200));
+      Deno.unrefTimer(this.#sweep);
+    }
+  }
+
+  #sweep: number | undefined;
+
+  /**
+   * Orphans (a job's grandchildren, reparented to us as subreaper) become zombies that Deno never
+   * reaps. A zombie Deno spawned itself (a health check, say) is reaped by Deno within
+   * milliseconds, so only a zombie seen on an earlier sweep at least a second ago is ours to reap.
+   * Returns true while zombies remain to look at again.
+   */
+  #sweepOrphans(): boolean {
     const now = performance.now();
     const seen = new Map<number, number>();
     for (const pid of childrenOf(Deno.pid)) {
@@ -113,6 +130,7 @@ export class RealProcessPort implements ProcessPort {
       else seen.set(pid, first);
     }
     this.#zombies = seen;
+    return seen.size > 0;
   }
 
   #zombies = new Map<number, number>();

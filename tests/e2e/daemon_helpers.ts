@@ -1,0 +1,144 @@
+/**
+ * A real upkeep daemon in a temp dir for end-to-end tests: write job files, start the daemon,
+ * talk to it with the real CLI, and stop it (SIGTERM, then SIGKILL of anything left) in `close`.
+ */
+
+import { pidAlive, type RunResult, runUpkeep, tempDir, upkeepArgv, waitFor } from "./helpers.ts";
+
+export class TestDaemon {
+  process: Deno.ChildProcess | null = null;
+  readonly conf: string;
+  readonly state: string;
+  readonly logs: string;
+  readonly socket: string;
+  #output = "";
+  #reader: Promise<void> | null = null;
+
+  private constructor(readonly dir: string, private readonly cleanup: () => Promise<void>) {
+    this.conf = `${dir}/conf`;
+    this.state = `${dir}/state`;
+    this.logs = `${dir}/logs`;
+    this.socket = `${dir}/state/upkeep.sock`;
+    Deno.mkdirSync(this.conf, { recursive: true });
+  }
+
+  /** A daemon dir with these job files (name → text); not started yet. */
+  static async create(jobs: Record<string, string> = {}): Promise<TestDaemon> {
+    const t = await tempDir("upkeep-e2e-");
+    Deno.chmodSync(t.path, 0o755);
+    const d = new TestDaemon(t.path, t.cleanup);
+    for (const [name, text] of Object.entries(jobs)) d.writeJob(name, text);
+    return d;
+  }
+
+  writeJob(name: string, text: string): void {
+    const path = `${this.conf}/${name}.conf`;
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(path, text);
+  }
+
+  /** Start the daemon and wait until its socket answers. */
+  async start(extra: string[] = []): Promise<void> {
+    const [cmd, ...pre] = upkeepArgv();
+    this.process = new Deno.Command(cmd!, {
+      args: [
+        ...pre,
+        "daemon",
+        "--conf-dir",
+        this.conf,
+        "--state-dir",
+        this.state,
+        "--log-dir",
+        this.logs,
+        "--socket",
+        this.socket,
+        ...extra,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const dec = new TextDecoder();
+    const stderr = this.process.stderr;
+    this.#reader = (async () => {
+      for await (const chunk of stderr) this.#output += dec.decode(chunk, { stream: true });
+    })();
+    await waitFor(async () => (await this.initctl("version")).code === 0, "daemon socket", 15_000);
+  }
+
+  /** What the daemon printed on stderr so far. */
+  get output(): string {
+    return this.#output;
+  }
+
+  initctl(...args: string[]): Promise<RunResult> {
+    return runUpkeep(["initctl", "--socket", this.socket, ...args]);
+  }
+
+  /** The main pid of a running job (status line), or null. */
+  async mainPid(job: string, ...args: string[]): Promise<number | null> {
+    const r = await this.initctl("status", job, ...args);
+    const m = /start\/running, process (\d+)/.exec(r.stdout);
+    return m ? Number(m[1]) : null;
+  }
+
+  async waitRunning(job: string, ...args: string[]): Promise<number> {
+    return await waitFor(() => this.mainPid(job, ...args), `${job} running`);
+  }
+
+  /** Wait for a status line matching `re`. */
+  async waitStatus(job: string, re: RegExp, ...args: string[]): Promise<string> {
+    return await waitFor(async () => {
+      const r = await this.initctl("status", job, ...args);
+      return re.test(r.stdout) ? r.stdout : null;
+    }, `${job} status ${re}`);
+  }
+
+  readLog(name: string): string {
+    try {
+      return Deno.readTextFileSync(`${this.logs}/${name}`);
+    } catch {
+      return "";
+    }
+  }
+
+  /** Stop the daemon (SIGTERM; SIGKILL after 20 s), kill every job process left, remove the dir. */
+  async close(): Promise<void> {
+    const p = this.process;
+    if (p) {
+      try {
+        p.kill("SIGTERM");
+      } catch { /* gone */ }
+      const timer = setTimeout(() => {
+        try {
+          p.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 20_000);
+      await p.status;
+      clearTimeout(timer);
+      await this.#reader;
+    }
+    for (const pid of jobProcesses(this.dir)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    await this.cleanup();
+  }
+}
+
+/** Pids of live processes whose environment mentions `marker` (a test's temp dir). */
+export function jobProcesses(marker: string): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const pid = Number(e.name);
+    if (pid === Deno.pid) continue;
+    try {
+      const environ = Deno.readTextFileSync(`/proc/${pid}/environ`);
+      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+      if ((environ.includes(marker) || cmdline.includes(marker)) && pidAlive(pid)) out.push(pid);
+    } catch { /* gone or not ours */ }
+  }
+  return out;
+}

@@ -1,0 +1,214 @@
+/**
+ * End-to-end: the real daemon on real processes. Each test starts its own daemon in a temp dir,
+ * drives it through the real socket and CLI, and leaves nothing behind.
+ */
+
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { jobProcesses, TestDaemon } from "./daemon_helpers.ts";
+import { pidAlive, waitFor } from "./helpers.ts";
+
+function daemonTest(
+  name: string,
+  jobs: Record<string, string>,
+  fn: (d: TestDaemon) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const d = await TestDaemon.create(jobs);
+      try {
+        await d.start();
+        await fn(d);
+      } catch (e) {
+        console.error(`--- daemon output of "${name}" ---\n${d.output}`);
+        throw e;
+      } finally {
+        await d.close();
+      }
+    },
+  });
+}
+
+daemonTest("the seed's delayed_job-style job comes back after kill -9", {
+  worker: `# Start when system enters runlevel 2 (multi-user mode).
+start on runlevel 2
+exec sleep 1000
+respawn
+respawn limit 10 90
+`,
+}, async (d) => {
+  const first = await d.waitRunning("worker");
+  Deno.kill(first, "SIGKILL");
+  const second = await waitFor(async () => {
+    const pid = await d.mainPid("worker");
+    return pid && pid !== first ? pid : null;
+  }, "respawned worker");
+  assert(pidAlive(second));
+  assertMatch(d.output, /worker main process \(\d+\) killed by KILL signal/);
+  assertMatch(d.output, /worker main process ended, respawning/);
+});
+
+daemonTest("a crash loop hits respawn limit and stays stopped", {
+  crasher: "respawn\nrespawn limit 3 60\nexec false\n",
+}, async (d) => {
+  const r = await d.initctl("start", "crasher");
+  assertEquals(r.code, 0);
+  await d.waitStatus("crasher", /^crasher stop\/waiting$/m);
+  await waitFor(() => /crasher respawning too fast, stopped/.test(d.output), "too fast");
+  assertEquals((d.output.match(/crasher main process ended, respawning/g) ?? []).length, 3);
+});
+
+daemonTest("normal exit 0 TERM: a TERM death is not respawned", {
+  svc: "respawn\nnormal exit 0 TERM\nexec sleep 1000\n",
+}, async (d) => {
+  await d.initctl("start", "svc");
+  const pid = await d.waitRunning("svc");
+  Deno.kill(pid, "SIGTERM");
+  await d.waitStatus("svc", /^svc stop\/waiting$/m);
+  assert(!/svc main process ended, respawning/.test(d.output));
+});
+
+daemonTest("a failing pre-start stops the start with RESULT=failed", {
+  bad: "pre-start exec false\nexec sleep 1000\n",
+  watcher: `start on stopped bad RESULT=failed PROCESS=pre-start
+task
+exec sh -c 'echo "$JOB $RESULT $PROCESS $EXIT_STATUS" > ${"$"}{OUT}'
+`,
+}, async (d) => {
+  const r = await d.initctl("start", "bad");
+  assertEquals(r.code, 1);
+  assertEquals(r.stderr.trim(), "initctl: Job failed to start");
+  await d.waitStatus("bad", /^bad stop\/waiting$/m);
+});
+
+daemonTest("post-stop runs after the main process", {
+  job: `exec sleep 1000
+post-stop script
+  echo post-stop ran with $UPSTART_JOB
+end script
+`,
+}, async (d) => {
+  await d.initctl("start", "job");
+  await d.waitRunning("job");
+  const r = await d.initctl("stop", "job");
+  assertEquals(r.stdout.trim(), "job stop/waiting");
+  assertMatch(d.readLog("job.log"), /post-stop ran with job/);
+});
+
+daemonTest("start on started / stop on stopping chain jobs", {
+  db: "exec sleep 1000\n",
+  app: "start on started db\nstop on stopping db\nexec sleep 1000\n",
+}, async (d) => {
+  await d.initctl("start", "db");
+  await d.waitRunning("app");
+  await d.initctl("stop", "db");
+  await d.waitStatus("app", /^app stop\/waiting$/m);
+});
+
+daemonTest("a task runs to completion and start waits for it", {
+  once: "task\nexec sh -c 'echo done'\n",
+}, async (d) => {
+  const r = await d.initctl("start", "once");
+  assertEquals(r.code, 0);
+  assertEquals(r.stdout.trim(), "once stop/waiting");
+  assertMatch(d.readLog("once.log"), /^done$/m);
+});
+
+daemonTest("instances run side by side with their own state and log", {
+  worker: "instance $N\nexec sh -c 'echo worker $N; exec sleep 1000'\n",
+}, async (d) => {
+  const a = await d.initctl("start", "worker", "N=1");
+  const b = await d.initctl("start", "worker", "N=2");
+  assertMatch(a.stdout, /^worker \(1\) start\/running, process \d+$/);
+  assertMatch(b.stdout, /^worker \(2\) start\/running, process \d+$/);
+  const dup = await d.initctl("start", "worker", "N=1");
+  assertEquals(dup.stderr.trim(), "initctl: Job is already running: worker (1)");
+  await waitFor(() => /worker 2/.test(d.readLog("worker-2.log")), "instance log");
+  const stop = await d.initctl("stop", "worker", "N=1");
+  assertEquals(stop.stdout.trim(), "worker (1) stop/waiting");
+  const list = await d.initctl("list");
+  assertMatch(list.stdout, /^worker \(2\) start\/running, process \d+$/m);
+});
+
+daemonTest("expect daemon follows a double-forking daemon", {
+  forker: `expect daemon
+exec sh -c 'sh -c "sleep 1000 </dev/null >/dev/null 2>&1 &" ; exit 0'
+`,
+}, async (d) => {
+  await d.initctl("start", "forker");
+  const pid = await d.waitRunning("forker");
+  const cmd = Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+  assertMatch(cmd, /sleep 1000/);
+  Deno.kill(pid, "SIGKILL");
+  await d.waitStatus("forker", /^forker stop\/waiting$/m);
+});
+
+daemonTest("a process that ignores SIGTERM is SIGKILLed after kill timeout", {
+  stubborn: "kill timeout 1\nexec sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n",
+}, async (d) => {
+  await d.initctl("start", "stubborn");
+  const pid = await d.waitRunning("stubborn");
+  const t0 = performance.now();
+  const r = await d.initctl("stop", "stubborn");
+  assertEquals(r.stdout.trim(), "stubborn stop/waiting");
+  assert(performance.now() - t0 >= 900, "waited for the kill timeout");
+  assert(!pidAlive(pid));
+});
+
+daemonTest("stopping a job whose children fork grandchildren leaves nothing behind", {
+  tree: "exec sh -c '(sleep 1000 & sleep 1000 & wait) & sleep 1000 & wait'\n",
+}, async (d) => {
+  await d.initctl("start", "tree");
+  await d.waitRunning("tree");
+  await waitFor(() => jobProcesses(d.dir).filter((p) => p !== d.process?.pid).length >= 4, "tree");
+  await d.initctl("stop", "tree");
+  await waitFor(
+    () => jobProcesses(`${d.dir}/state/upkeep.sock`).length === 0,
+    "no job process left",
+  );
+});
+
+daemonTest("console log captures stdout and stderr", {
+  noisy: "task\nscript\n  echo to-stdout\n  echo to-stderr >&2\nend script\n",
+}, async (d) => {
+  await d.initctl("start", "noisy");
+  const log = d.readLog("noisy.log");
+  assertMatch(log, /to-stdout/);
+  assertMatch(log, /to-stderr/);
+});
+
+daemonTest("setuid nobody runs the job as nobody", {
+  who: "setuid nobody\nexec sleep 1000\n",
+}, async (d) => {
+  await d.initctl("start", "who");
+  const pid = await d.waitRunning("who");
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  assertMatch(status, /^Uid:\s+65534\s/m);
+});
+
+daemonTest("SIGTERM to the daemon stops every job and leaves no process", {
+  a: "start on startup\nexec sleep 1000\n",
+  b: "start on startup\nrespawn\nexec sleep 1000\n",
+}, async (d) => {
+  await d.waitRunning("a");
+  await d.waitRunning("b");
+  d.process!.kill("SIGTERM");
+  const status = await d.process!.status;
+  assertEquals(status.code, 0);
+  assertEquals(jobProcesses(`${d.dir}/state/upkeep.sock`), []);
+});
+
+daemonTest("a job file added later is picked up without a restart", {}, async (d) => {
+  d.writeJob("late", "exec sleep 1000\n");
+  await waitFor(async () => (await d.initctl("status", "late")).code === 0, "late job known");
+  d.writeJob("broken", "exec\nfrobnicate\n");
+  await waitFor(() => /broken\.conf:1: Expected token/.test(d.output), "bad file logged");
+  const r = await d.initctl("status", "broken");
+  assertEquals(r.stderr.trim(), "initctl: Unknown job: broken");
+});

@@ -1,0 +1,282 @@
+/**
+ * step(): the instance state machine, driven by inputs with a fake clock and no processes.
+ */
+
+import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
+import { defaultJob, type JobClass } from "../../../lib/job/model.ts";
+import {
+  type Effect,
+  type Input,
+  type InstanceState,
+  newInstance,
+  nextState,
+  type State,
+  step,
+} from "../../../lib/supervisor/instance.ts";
+
+function job(over: Partial<JobClass> = {}): JobClass {
+  return { ...defaultJob("svc", ""), main: { exec: "/bin/sleep 1000" }, ...over };
+}
+
+/** Run inputs in order; answer spawn effects with pids and blocking emits with eventFinished. */
+function drive(
+  j: JobClass,
+  inputs: Input[],
+  opts: { autoFinishEvents?: boolean; now?: number[] } = {},
+): { st: InstanceState; effects: Effect[]; states: State[] } {
+  let st = newInstance(0);
+  const effects: Effect[] = [];
+  const states: State[] = [];
+  let nextPid = 100;
+  const queue: [Input, boolean][] = inputs.map((i) => [i, true]);
+  let t = 0;
+  let now = 0;
+  while (queue.length) {
+    const [input, fromUser] = queue.shift()!;
+    if (fromUser) now = opts.now?.[t++] ?? now;
+    const r = step(j, "", st, input, now);
+    st = r.instance;
+    const replies: Input[] = [];
+    for (const e of r.effects) {
+      effects.push(e);
+      if (e.type === "log") {
+        const m = /state changed from \S+ to (\S+)/.exec(e.message);
+        if (m) states.push(m[1] as State);
+      }
+      if (e.type === "spawn") replies.push({ type: "spawned", kind: e.kind, pid: nextPid++ });
+      if (e.type === "emit" && e.blocking && opts.autoFinishEvents !== false) {
+        replies.push({ type: "eventFinished" });
+      }
+    }
+    queue.unshift(...replies.map((i): [Input, boolean] => [i, false]));
+  }
+  return { st, effects, states };
+}
+
+Deno.test("nextState() follows Upstart's goal x state table", () => {
+  const table: [State, "start" | "stop" | "respawn", boolean, State][] = [
+    ["waiting", "start", false, "starting"],
+    ["starting", "start", false, "pre-start"],
+    ["starting", "stop", false, "stopping"],
+    ["pre-start", "start", false, "spawned"],
+    ["pre-start", "stop", false, "stopping"],
+    ["spawned", "start", true, "post-start"],
+    ["post-start", "start", true, "running"],
+    ["post-start", "respawn", false, "stopping"],
+    ["running", "stop", true, "pre-stop"],
+    ["running", "stop", false, "stopping"],
+    ["running", "start", false, "stopping"],
+    ["pre-stop", "start", true, "running"],
+    ["pre-stop", "stop", true, "stopping"],
+    ["stopping", "stop", false, "killed"],
+    ["killed", "stop", false, "post-stop"],
+    ["post-stop", "stop", false, "waiting"],
+    ["post-stop", "start", false, "starting"],
+  ];
+  for (const [state, goal, alive, expected] of table) {
+    assertEquals(nextState(state, goal, alive).state, expected, `${state} + ${goal}`);
+  }
+  assertEquals(nextState("running", "respawn", false).goal, "start");
+});
+
+Deno.test("step() moves a started service through every state to running", () => {
+  const j = job({ preStart: { exec: "true" }, postStart: { exec: "true" } });
+  const r = drive(j, [{ type: "goal", goal: "start" }]);
+  // pre-start and post-start wait for their processes to exit.
+  assertEquals(r.states, ["starting", "pre-start"]);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "preStart", status: { code: 0, signal: null } },
+    { type: "exited", kind: "postStart", status: { code: 0, signal: null } },
+  ]);
+  assertEquals(r2.states, ["starting", "pre-start", "spawned", "post-start", "running"]);
+  assertEquals(r2.st.goal, "start");
+  assertEquals(r2.st.pids.main, 101);
+  const emitted = r2.effects.filter((e) => e.type === "emit").map((e) =>
+    e.type === "emit" && e.event
+  );
+  assertEquals(emitted, ["starting", "started"]);
+});
+
+Deno.test("step() stops a running service: pre-stop, stopping, killed, post-stop, waiting", () => {
+  const j = job({ preStop: { exec: "true" }, postStop: { exec: "true" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "preStop", status: { code: 0, signal: null } },
+    { type: "exited", kind: "main", status: { code: null, signal: "TERM" } },
+    { type: "exited", kind: "postStop", status: { code: 0, signal: null } },
+  ]);
+  assertEquals(r.states.slice(-6), [
+    "running",
+    "pre-stop",
+    "stopping",
+    "killed",
+    "post-stop",
+    "waiting",
+  ]);
+  const kill = r.effects.find((e) => e.type === "kill");
+  assertEquals(kill, { type: "kill", pid: 100, signal: "TERM" });
+  assertEquals(r.effects.at(-1), { type: "destroy" });
+});
+
+Deno.test("step() respawns a service whose main process exits, even with status 0", () => {
+  const j = job({ respawn: true });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 0, signal: null } },
+  ]);
+  assertEquals(r.st.state, "running");
+  assertEquals(r.st.goal, "start");
+  assertEquals(r.st.pids.main, 101);
+  assertEquals(r.st.respawns, 1);
+  const logs = r.effects.filter((e) => e.type === "log").map((e) => e.type === "log" && e.message);
+  assertEquals(logs.includes("svc main process ended, respawning"), true);
+});
+
+Deno.test("step() does not respawn a normal exit", () => {
+  const j = job({ respawn: true, normalExit: [0, "TERM"] });
+  for (const status of [{ code: 0, signal: null }, { code: null, signal: "TERM" }]) {
+    const r = drive(j, [{ type: "goal", goal: "start" }, { type: "exited", kind: "main", status }]);
+    assertEquals(r.st.state, "waiting");
+    const stopped = r.effects.find((e) => e.type === "emit" && e.event === "stopped");
+    assertEquals(stopped?.type === "emit" && stopped.env, [["JOB", "svc"], ["INSTANCE", ""], [
+      "RESULT",
+      "ok",
+    ]]);
+  }
+});
+
+Deno.test("step() stops after more than COUNT respawns within INTERVAL (respawn limit)", () => {
+  const j = job({ respawn: true, respawnLimit: { count: 2, interval: 5 } });
+  const died: Input = { type: "exited", kind: "main", status: { code: 1, signal: null } };
+  const r = drive(j, [{ type: "goal", goal: "start" }, died, died, died], {
+    now: [0, 1000, 2000, 3000],
+  });
+  assertEquals(r.st.state, "waiting");
+  assertEquals(r.st.respawns, 2);
+  const stopped = r.effects.find((e) => e.type === "emit" && e.event === "stopped");
+  assertEquals(stopped?.type === "emit" && stopped.env, [
+    ["JOB", "svc"],
+    ["INSTANCE", ""],
+    ["RESULT", "failed"],
+    ["PROCESS", "respawn"],
+  ]);
+  assertEquals(r.effects.some((e) => e.type === "respawnLimit"), true);
+});
+
+Deno.test("step() opens a new respawn window once INTERVAL has passed", () => {
+  const j = job({ respawn: true, respawnLimit: { count: 1, interval: 5 } });
+  const died: Input = { type: "exited", kind: "main", status: { code: 1, signal: null } };
+  const r = drive(j, [{ type: "goal", goal: "start" }, died, died, died], {
+    now: [0, 1000, 7000, 13000],
+  });
+  assertEquals(r.st.state, "running");
+  assertEquals(r.st.respawns, 3);
+});
+
+Deno.test("step() fails the start when pre-start fails (RESULT=failed PROCESS=pre-start)", () => {
+  const j = job({ preStart: { exec: "false" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "preStart", status: { code: 3, signal: null } },
+  ]);
+  assertEquals(r.st.state, "waiting");
+  assertEquals(r.effects.filter((e) => e.type === "spawn").length, 1);
+  const stopping = r.effects.find((e) => e.type === "emit" && e.event === "stopping");
+  assertEquals(stopping?.type === "emit" && stopping.env.slice(2), [
+    ["RESULT", "failed"],
+    ["PROCESS", "pre-start"],
+    ["EXIT_STATUS", "3"],
+  ]);
+  assertEquals(r.effects.some((e) => e.type === "finished" && e.failed), true);
+});
+
+Deno.test("step() reports a main killed by a signal as EXIT_SIGNAL", () => {
+  const j = job();
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: null, signal: "SEGV" } },
+  ]);
+  const stopped = r.effects.find((e) => e.type === "emit" && e.event === "stopped");
+  assertEquals(stopped?.type === "emit" && stopped.env.slice(2), [
+    ["RESULT", "failed"],
+    ["PROCESS", "main"],
+    ["EXIT_SIGNAL", "SEGV"],
+  ]);
+});
+
+Deno.test("step() finishes a task only when it has stopped", () => {
+  const j = job({ task: true, main: { exec: "true" } });
+  const r = drive(j, [{ type: "goal", goal: "start" }]);
+  assertEquals(r.st.state, "running");
+  assertEquals(r.effects.some((e) => e.type === "finished"), false);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 0, signal: null } },
+  ]);
+  assertEquals(r2.st.state, "waiting");
+  assertEquals(r2.effects.filter((e) => e.type === "finished"), [{
+    type: "finished",
+    failed: false,
+  }]);
+});
+
+Deno.test("step() arms the kill timer and sends SIGKILL when it fires", () => {
+  const j = job({ killTimeout: 2, killSignal: "INT" });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "killTimeout" },
+  ]);
+  assertEquals(r.st.state, "killed");
+  const kills = r.effects.filter((e) => e.type === "kill");
+  assertEquals(kills, [{ type: "kill", pid: 100, signal: "INT" }, {
+    type: "kill",
+    pid: 100,
+    signal: "KILL",
+  }]);
+  assertEquals(r.effects.some((e) => e.type === "armTimer" && e.seconds === 2), true);
+});
+
+Deno.test("step() waits in spawned for the forks of expect daemon", () => {
+  const j = job({ expect: "daemon" });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 0, signal: null } },
+    { type: "forked", pid: 200 },
+  ]);
+  assertEquals(r.st.state, "spawned");
+  assertEquals(r.effects.some((e) => e.type === "findFork"), true);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 0, signal: null } },
+    { type: "forked", pid: 200 },
+    { type: "exited", kind: "main", status: { code: 0, signal: null } },
+    { type: "forked", pid: 300 },
+  ]);
+  assertEquals(r2.st.state, "running");
+  assertEquals(r2.st.pids.main, 300);
+});
+
+Deno.test("step() waits in post-stop for the respawn delay when one is set", () => {
+  const j = job({ respawn: true });
+  let st = drive(j, [{ type: "goal", goal: "start" }]).st;
+  st = { ...st, respawnDelay: 2 };
+  const r = step(j, "", st, { type: "exited", kind: "main", status: { code: 1, signal: null } }, 0);
+  // stopping waits on its event.
+  const r2 = step(j, "", r.instance, { type: "eventFinished" }, 0);
+  assertEquals(r2.instance.state, "post-stop");
+  assertEquals(r2.effects.some((e) => e.type === "armTimer" && e.timer === "respawn"), true);
+  const r3 = step(j, "", r2.instance, { type: "respawnDelayOver" }, 2000);
+  assertEquals(r3.instance.state, "starting");
+});
+
+Deno.test("step() logs goal and state changes in Upstart's words", () => {
+  const r = drive(job(), [{ type: "goal", goal: "start" }]);
+  const logs = r.effects.filter((e) => e.type === "log").map((e) =>
+    e.type === "log" ? e.message : ""
+  );
+  assertMatch(logs[0]!, /^svc goal changed from stop to start$/);
+  assertMatch(logs[1]!, /^svc state changed from waiting to starting$/);
+});
