@@ -24,6 +24,7 @@ Commands:
   install         install upkeep as a boot service on this host's init
   uninstall       remove what install added
   doctor          tell whether the daemon, its boot service and its jobs are healthy
+  watchdog        start the daemon unless its socket answers (cron runs this)
 
 Options:
   -h, --help      show this help
@@ -107,6 +108,10 @@ export async function dispatch(args: string[]): Promise<number> {
     case "uninstall": {
       const { installMain } = await import("./install.ts");
       return installMain(command, rest);
+    }
+    case "watchdog": {
+      const { watchdogMain } = await import("./watchdog.ts");
+      return watchdogMain(rest);
     }
     case "doctor": {
       const { doctorMain } = await import("./doctor.ts");
