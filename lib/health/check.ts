@@ -66,12 +66,17 @@ export async function runCheck(
 /**
  * Resident memory of `target.pgid`'s process group against `limitBytes`. Never throws; when the
  * group cannot be measured the result is healthy (a failed measurement is no evidence against
- * the job) and says so.
+ * the job) and says so. `measure` defaults to a fresh /proc scan (`processGroupRss`); the
+ * monitor passes a GroupRssSampler that shares one scan among many checks.
  */
-export function checkMemory(limitBytes: number, target: CheckTarget): CheckResult {
+export function checkMemory(
+  limitBytes: number,
+  target: CheckTarget,
+  measure: (pgid: number) => number = processGroupRss,
+): CheckResult {
   let rss: number;
   try {
-    rss = processGroupRss(target.pgid);
+    rss = measure(target.pgid);
   } catch (e) {
     return { ok: true, detail: `memory unknown: ${errorText(e)}` };
   }

@@ -4,6 +4,7 @@
  */
 
 export { checkMemory, type CheckResult, type CheckTarget, formatBytes, runCheck } from "./check.ts";
+export { GroupRssSampler } from "./memory.ts";
 export {
   type Checkers,
   HealthMonitor,

@@ -8,11 +8,13 @@
  * Schedule of one watched key:
  * - the first tick comes `grace` seconds after `watch`, or `interval` seconds when grace is 0
  *   (a daemon just started is rarely ready at once);
- * - on a tick the memory limit is measured first (synchronously), then every check runs in
+ * - on a tick the memory limit is measured first (synchronously, from a /proc scan shared with
+ *   the other instances for up to 1 s: see memory.ts), then every check runs in
  *   parallel, each bounded by `timeout`; the tick passes when all of them pass;
  * - the next tick is armed only when the previous one has finished, `interval` seconds after the
  *   previous tick *started* (at once if the checks took longer), so two checks of one key never
  *   overlap, even across unwatch/watch of the same key;
+ * - intervals below 100 ms count as 100 ms (`health interval 0` must not become a busy loop);
  * - after `retries` consecutive failed ticks (at least 1) the report carries `unhealthy: true`,
  *   exactly once, and the key is no longer checked until `watch` is called again.
  */
@@ -24,6 +26,7 @@ import {
   type CheckTarget,
   runCheck as realRunCheck,
 } from "./check.ts";
+import { GroupRssSampler } from "./memory.ts";
 
 export interface HealthReport {
   /** The key given to `watch` (an instance key). */
@@ -48,8 +51,11 @@ export interface Timers {
 /** What a tick runs; injectable so unit tests need no processes. Defaults to check.ts. */
 export interface Checkers {
   runCheck: typeof realRunCheck;
-  checkMemory: typeof realCheckMemory;
+  checkMemory: (limitBytes: number, target: CheckTarget) => CheckResult;
 }
+
+/** Floor of the time between two ticks of one key, ms. */
+const MIN_INTERVAL_MS = 100;
 
 export const REAL_TIMERS: Timers = {
   setTimeout: (fn, ms) => Number(setTimeout(fn, ms)),
@@ -77,8 +83,13 @@ export class HealthMonitor {
   ) {
     this.#onReport = opts.onReport;
     this.#timers = opts.timers ?? REAL_TIMERS;
-    this.#checkers = opts.checkers ??
-      { runCheck: realRunCheck, checkMemory: realCheckMemory };
+    // One /proc scan per second at most, shared by the memory checks of every instance.
+    const sampler = new GroupRssSampler(1000, () => this.#timers.now());
+    this.#checkers = opts.checkers ?? {
+      runCheck: realRunCheck,
+      checkMemory: (limit, target) =>
+        realCheckMemory(limit, target, (pgid) => sampler.groupRss(pgid)),
+    };
   }
 
   /**
@@ -164,7 +175,7 @@ export class HealthMonitor {
     // onReport may have unwatched or re-watched the key; only arm our own watch.
     if (!unhealthy && this.#watches.get(key) === w && w.timer === null) {
       const elapsed = this.#timers.now() - started;
-      this.#arm(key, w, health.interval * 1000 - elapsed);
+      this.#arm(key, w, Math.max(MIN_INTERVAL_MS, health.interval * 1000) - elapsed);
     }
   }
 }

@@ -7,6 +7,7 @@
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { checkMemory, runCheck } from "../../lib/health/check.ts";
+import { GroupRssSampler } from "../../lib/health/memory.ts";
 import { HealthMonitor, type HealthReport } from "../../lib/health/monitor.ts";
 import type { Health } from "../../lib/job/model.ts";
 import { allProcStats } from "../../lib/process/proc.ts";
@@ -227,6 +228,9 @@ Deno.test("memory check: a process group that allocates crosses the limit", asyn
     const over = checkMemory(32 * 1024 * 1024, target);
     equal(over.ok, false, over.detail);
     match(over.detail, /^memory \d+(\.\d)? MiB > 32 MiB$/);
+    const sampler = new GroupRssSampler();
+    const sampled = checkMemory(32 * 1024 * 1024, target, (g) => sampler.groupRss(g));
+    equal(sampled.ok, false, `through the monitor's shared scan: ${sampled.detail}`);
     const under = checkMemory(1024 * 1024 * 1024, target);
     equal(under.ok, true, under.detail);
     match(under.detail, /^memory \d+(\.\d)? MiB <= 1024 MiB$/);

@@ -239,6 +239,15 @@ Deno.test("a new watch of a key waits for the old watch's check still in flight"
   deepStrictEqual(reports.map((r) => [r.ok, r.consecutiveFailures]), [[true, 0]]);
 });
 
+Deno.test("an interval of 0 is run as 100 ms, not as a busy loop", async () => {
+  const { timers, checkers, monitor } = setup();
+  monitor.watch("web", health({ interval: 0, grace: 1 }), TARGET);
+  await timers.advance(1_000);
+  equal(checkers.calls.length, 1);
+  await timers.advance(1_000);
+  equal(checkers.calls.length, 11);
+});
+
 Deno.test("unwatchAll() stops every key", async () => {
   const { timers, checkers, monitor } = setup();
   for (const k of ["a", "b", "c"]) monitor.watch(k, health(), TARGET);
