@@ -47,6 +47,8 @@ export function compileArgv(
     "compile",
     "-A",
     "--quiet",
+    // `deno task test` type-checks the program; the build need not do it again per target.
+    "--no-check",
     "--config",
     `${srcDir}/deno.json`,
     "--target",

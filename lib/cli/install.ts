@@ -201,6 +201,7 @@ async function install(
   const execPath = Deno.execPath();
   const binary = isCompiled(BUILD_COMPILED, execPath)
     ? { copyFrom: execPath }
+    // compiled-safe: from source only; a compiled binary copies itself.
     : { launcher: selfArgv(false, execPath, Deno.mainModule) };
   const plan = planInstall({ choice, paths, user: o.user, binary });
   if (typeof plan === "string") {

@@ -101,6 +101,7 @@ export async function watchdogMain(argv: string[]): Promise<number> {
   if (values.debug) daemonArgs.push("--debug");
 
   const execPath = Deno.execPath();
+  // compiled-safe: Deno.mainModule is only read when not compiled (deno running main.ts).
   const self = selfArgv(isCompiled(BUILD_COMPILED, execPath), execPath, Deno.mainModule);
   await Deno.mkdir(logDir, { recursive: true });
   const consoleLog = consoleLogPath(logDir);
@@ -111,6 +112,7 @@ export async function watchdogMain(argv: string[]): Promise<number> {
     stdin: "null",
     stdout: "null",
     stderr: "null",
+    env: { NO_COLOR: "1" },
     detached: true,
   }).spawn();
   child.unref();

@@ -71,7 +71,7 @@ export function jobChecks(
 
 /**
  * Jobs the daemon log says were stopped for respawning too fast, after their last start: lines
- * `… JOB respawning too fast, stopped` not followed by a later line saying JOB is starting again.
+ * `… JOB respawning too fast, stopped` not followed by a later `JOB goal changed from stop to start`.
  */
 export function respawnLimitedFromLog(log: string): Set<string> {
   const limited = new Set<string>();
@@ -82,7 +82,9 @@ export function respawnLimitedFromLog(log: string): Set<string> {
       continue;
     }
     for (const name of limited) {
-      if (line.includes(`${name} goal changed`) && /\bstart\b/.test(line)) limited.delete(name);
+      if (line.includes(`${name} goal changed from `) && / to start\s*$/.test(line)) {
+        limited.delete(name);
+      }
     }
   }
   return limited;
