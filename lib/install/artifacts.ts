@@ -59,7 +59,6 @@ export function systemdUnit(p: InstallPaths): string {
   return `# Written by \`upkeep install\`; removed by \`upkeep uninstall\`.
 [Unit]
 Description=upkeep: Upstart-compatible process supervisor
-Documentation=man:init(5)
 After=local-fs.target network.target
 Wants=network.target
 StartLimitIntervalSec=0
