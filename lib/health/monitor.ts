@@ -171,11 +171,15 @@ export class HealthMonitor {
       unhealthy,
     };
     if (unhealthy) this.#watches.delete(key);
-    this.#onReport(report);
-    // onReport may have unwatched or re-watched the key; only arm our own watch.
-    if (!unhealthy && this.#watches.get(key) === w && w.timer === null) {
-      const elapsed = this.#timers.now() - started;
-      this.#arm(key, w, Math.max(MIN_INTERVAL_MS, health.interval * 1000) - elapsed);
+    try {
+      this.#onReport(report);
+    } finally {
+      // onReport may have unwatched or re-watched the key; only arm our own watch. A throwing
+      // onReport (a daemon bug) must not silently end the checks of this key.
+      if (!unhealthy && this.#watches.get(key) === w && w.timer === null) {
+        const elapsed = this.#timers.now() - started;
+        this.#arm(key, w, Math.max(MIN_INTERVAL_MS, health.interval * 1000) - elapsed);
+      }
     }
   }
 }

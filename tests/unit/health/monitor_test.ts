@@ -309,6 +309,23 @@ Deno.test("onReport may unwatch the key; no further check is armed", async () =>
   equal(timers.pending.size, 0);
 });
 
+Deno.test("an onReport that throws does not end the checks of the key", async () => {
+  const timers = new FakeTimers();
+  const checkers = new FakeCheckers(timers);
+  let calls = 0;
+  const monitor = new HealthMonitor({
+    onReport: () => {
+      calls++;
+      throw new Error("daemon bug");
+    },
+    timers,
+    checkers,
+  });
+  monitor.watch("web", health(), TARGET);
+  await timers.advance(30_000);
+  equal(calls, 3);
+});
+
 Deno.test("a checker that rejects counts as a failed check, not a crash", async () => {
   const { timers, checkers, reports, monitor } = setup();
   checkers.runCheck = () => Promise.reject(new Error("boom"));
