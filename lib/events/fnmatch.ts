@@ -42,19 +42,19 @@ export function fnmatch(pattern: string, text: string): boolean {
   return matchBytes(toBytes(pattern), toBytes(text));
 }
 
-function toBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return encoder.encode(s);
-    out[i] = c;
-  }
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** `s` as a string of UTF-8 bytes (one char per byte); ASCII strings are already that. */
+function toBytes(s: string): string {
+  if (!NON_ASCII.test(s)) return s;
+  let out = "";
+  for (const b of encoder.encode(s)) out += String.fromCharCode(b);
   return out;
 }
 
 /** The pattern byte at `i`, or 0 past the end (the C string terminator). */
-function at(p: Uint8Array, i: number): number {
-  return i < p.length ? p[i]! : 0;
+function at(p: string, i: number): number {
+  return i < p.length ? p.charCodeAt(i) : 0;
 }
 
 /**
@@ -62,7 +62,7 @@ function at(p: Uint8Array, i: number): number {
  * "remember the last star, retry one byte further on failure" search finds the same answer as
  * glibc's recursion (which also commits to the leftmost match of the segment before the next `*`).
  */
-function matchBytes(p: Uint8Array, s: Uint8Array): boolean {
+function matchBytes(p: string, s: string): boolean {
   let pi = 0;
   let ti = 0;
   let starPi = -1;
@@ -89,7 +89,7 @@ function matchBytes(p: Uint8Array, s: Uint8Array): boolean {
     if (c === 0) {
       if (ti === s.length) return true;
     } else {
-      const next = ti < s.length ? stepOne(p, pi, s[ti]!) : FAIL;
+      const next = ti < s.length ? stepOne(p, pi, s.charCodeAt(ti)) : FAIL;
       if (next !== FAIL) {
         pi = next;
         ti++;
@@ -106,8 +106,8 @@ function matchBytes(p: Uint8Array, s: Uint8Array): boolean {
 }
 
 /** Match the one-byte element at `p[pi]` (not `*`, not the end) against `ch`: next index or FAIL. */
-function stepOne(p: Uint8Array, pi: number, ch: number): number {
-  const c = p[pi]!;
+function stepOne(p: string, pi: number, ch: number): number {
+  const c = p.charCodeAt(pi);
   switch (c) {
     case QUESTION:
       return pi + 1;
@@ -131,7 +131,7 @@ function stepOne(p: Uint8Array, pi: number, ch: number): number {
  * the index just past the closing `]` on a match, FAIL, or LITERAL for an unterminated bracket that
  * did not contain `fn`. Mirrors glibc's `fnmatch_loop.c` (C locale, no collation rules).
  */
-function bracket(p: Uint8Array, start: number, fn: number): number {
+function bracket(p: string, start: number, fn: number): number {
   let i = start;
   const negated = at(p, i) === BANG || at(p, i) === CARET;
   if (negated) i++;
@@ -246,7 +246,7 @@ function bracket(p: Uint8Array, start: number, fn: number): number {
 }
 
 /** `[.c.]` starting at the `.` index `dot`: index past `.]`, or FAIL unless exactly one byte. */
-function collatingEnd(p: Uint8Array, dot: number): number {
+function collatingEnd(p: string, dot: number): number {
   let i = dot;
   let count = 0;
   for (;;) {
@@ -262,7 +262,7 @@ function collatingEnd(p: Uint8Array, dot: number): number {
  * After a member matched: skip to just past the closing `]` (glibc's rules), FAIL, or LITERAL when
  * the bracket turns out to be unterminated (glibc 2.36; older glibc failed here instead).
  */
-function skipRest(p: Uint8Array, from: number): number {
+function skipRest(p: string, from: number): number {
   let i = from;
   for (;;) {
     const c = at(p, i++);
