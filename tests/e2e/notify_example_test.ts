@@ -7,6 +7,8 @@
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { parseJob } from "../../lib/job/parse.ts";
+import { initialMatch, isSatisfied, offerEvent } from "../../lib/events/match.ts";
+import { expandVars } from "../../lib/events/expand.ts";
 import { REPO_ROOT, tempDir } from "./helpers.ts";
 
 const CONF = `${REPO_ROOT}/examples/init/notify-failure.conf`;
@@ -72,7 +74,7 @@ Deno.test("the example is plain Upstart: a task started on stopped RESULT=failed
   deepStrictEqual(r.diagnostics, [], "no stanza real Upstart would reject");
   const job = r.job!;
   equal(job.task, true);
-  equal(job.instance, "$JOB-$INSTANCE");
+  equal(job.instance, "$JOB${INSTANCE:+-$INSTANCE}");
   const names: string[] = [];
   const walk = (e: typeof job.startOn): void => {
     if (!e) return;
@@ -96,6 +98,43 @@ Deno.test("the example is plain Upstart: a task started on stopped RESULT=failed
       { kind: "named", key: "JOB", value: "notify-failure", negated: true },
     ],
   });
+});
+
+Deno.test("the example starts on failures, unhealthy and respawn-failed, and on nothing else", async () => {
+  const job = parseJob(await Deno.readTextFile(CONF), { name: "notify-failure", file: CONF }).job!;
+  const starts = (name: string, env: Record<string, string>) =>
+    isSatisfied(
+      offerEvent(initialMatch(job.startOn!), { id: 1, name, env: Object.entries(env) }).node,
+    );
+  const table: [string, Record<string, string>, boolean][] = [
+    [
+      "stopped",
+      { JOB: "web", INSTANCE: "", RESULT: "failed", PROCESS: "main", EXIT_STATUS: "3" },
+      true,
+    ],
+    ["stopped", {
+      JOB: "db",
+      INSTANCE: "x",
+      RESULT: "failed",
+      PROCESS: "pre-start",
+      EXIT_SIGNAL: "KILL",
+    }, true],
+    ["stopped", { JOB: "web", INSTANCE: "", RESULT: "ok" }, false],
+    ["stopped", { JOB: "web", INSTANCE: "", RESULT: "failed", PROCESS: "respawn" }, false],
+    [
+      "stopped",
+      { JOB: "notify-failure", INSTANCE: "web", RESULT: "failed", PROCESS: "main" },
+      false,
+    ],
+    ["unhealthy", { JOB: "web", INSTANCE: "", REASON: "3 failures: HTTP 503" }, true],
+    ["respawn-failed", { JOB: "web", INSTANCE: "", EXIT_STATUS: "1" }, true],
+    ["started", { JOB: "web", INSTANCE: "" }, false],
+  ];
+  for (const [name, env, want] of table) {
+    equal(starts(name, env), want, `${name} ${JSON.stringify(env)}`);
+  }
+  equal(expandVars(job.instance, { JOB: "web", INSTANCE: "" }), "web");
+  equal(expandVars(job.instance, { JOB: "net/apache", INSTANCE: "blue" }), "net/apache-blue");
 });
 
 Deno.test("notify: a failed job's name, reason and last 20 log lines go to NOTIFY_COMMAND", async () => {
