@@ -20,6 +20,7 @@ import { usageError } from "./dispatch.ts";
 import { bootEvents } from "../supervisor/boot_events.ts";
 import { writeShims } from "./shims.ts";
 import { DaemonLog } from "../log/daemon_log.ts";
+import { stopLeftoverJobs } from "../install/leftover_jobs.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 
@@ -79,6 +80,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   setChildSubreaper();
 
   const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
+  // Job processes of a predecessor that died (kill -9) are stopped, so each job runs once.
+  for (const l of await stopLeftoverJobs(socket)) {
+    log.write(`stopped leftover process ${l.pid} of job ${l.job || "?"} from a previous upkeep`);
+  }
   const daemonEnv = Deno.env.toObject();
   let users: UserDb = loadUserDb();
   const daemonUmask = Deno.umask();
