@@ -54,6 +54,16 @@ function readText(path: string): string | null {
   }
 }
 
+/** Whether a path exists, itself (an enable link's target is as the booted system sees it). */
+function linkExists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isExecutable(path: string): boolean {
   try {
     const st = Deno.statSync(path);
@@ -69,18 +79,18 @@ async function bootCheck(root: string, manifest: Manifest | null): Promise<Check
   const found: { how: string; where: string; argv: string[] | null }[] = [];
   const unit = readText(at("/etc/systemd/system/upkeep.service"));
   if (unit !== null) {
-    const enabled = readText(at("/etc/systemd/system/multi-user.target.wants/upkeep.service"));
+    const enabled = linkExists(at("/etc/systemd/system/multi-user.target.wants/upkeep.service"));
     found.push({
-      how: enabled !== null ? "systemd" : "systemd (unit not enabled)",
+      how: enabled ? "systemd" : "systemd (unit not enabled)",
       where: "/etc/systemd/system/upkeep.service",
       argv: systemdExecStart(unit),
     });
   }
   const rc = readText(at("/etc/init.d/upkeep"));
   if (rc !== null && rc.includes("supervise-daemon")) {
-    const enabled = readText(at("/etc/runlevels/default/upkeep"));
+    const enabled = linkExists(at("/etc/runlevels/default/upkeep"));
     found.push({
-      how: enabled !== null ? "OpenRC" : "OpenRC (not in the default runlevel)",
+      how: enabled ? "OpenRC" : "OpenRC (not in the default runlevel)",
       where: "/etc/init.d/upkeep",
       argv: openrcCommand(rc),
     });
