@@ -232,6 +232,11 @@ async function install(
     console.log("cron starts the daemon at boot and within a minute whenever it is not answering.");
   }
   console.log(`Put job files in ${paths.confDir}: the running daemon picks them up.`);
+  if (o.user && Deno.env.get("XDG_RUNTIME_DIR")) {
+    // The daemon cron starts lives under ~/.local/state (no XDG_RUNTIME_DIR at boot); initctl in a
+    // session with XDG_RUNTIME_DIR would look there first.
+    console.log(`For initctl in your shell: export UPKEEP_SOCKET=${paths.socket}`);
+  }
   return 0;
 }
 
