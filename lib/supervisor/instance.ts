@@ -90,8 +90,11 @@ export type Input =
   | { readonly type: "spawned"; readonly kind: ProcessKind; readonly pid: number }
   | { readonly type: "spawnFailed"; readonly kind: ProcessKind; readonly error: string }
   | { readonly type: "exited"; readonly kind: ProcessKind; readonly status: ExitStatus }
-  /** expect fork/daemon: the forked child to follow, or null when none was found. */
-  | { readonly type: "forked"; readonly pid: number | null }
+  /**
+   * expect fork/daemon: the forked child to follow (null when none was found); `final` when it is
+   * the daemon itself rather than an intermediate that will fork again.
+   */
+  | { readonly type: "forked"; readonly pid: number | null; readonly final?: boolean }
   | { readonly type: "eventFinished" }
   | { readonly type: "killTimeout" }
   | { readonly type: "respawnDelayOver" };
@@ -266,17 +269,23 @@ class Machine {
       case "exited":
         return this.exited(input.kind, input.status);
       case "forked":
-        return this.forked(input.pid);
+        return this.forked(input.pid, input.final ?? false);
       case "eventFinished":
         if (!this.s.blocked) return;
         this.s.blocked = false;
         return this.advance();
       case "killTimeout": {
-        const pid = this.s.pids.main;
-        if (this.s.state === "killed" && pid !== undefined) {
+        const pid = this.s.state === "killed"
+          ? this.s.pids.main
+          : this.s.state === "pre-start"
+          ? this.s.pids.preStart
+          : this.s.state === "post-start"
+          ? this.s.pids.postStart
+          : undefined;
+        if (pid !== undefined) {
           this.emit({
             type: "log",
-            message: `${this.label} main process (${pid}) killed after kill timeout`,
+            message: `${this.label} process (${pid}) killed after kill timeout`,
           });
           this.emit({ type: "kill", pid, signal: "KILL" });
         }
@@ -298,6 +307,17 @@ class Machine {
       message: `${this.label} goal changed from ${this.s.goal} to ${goal}`,
     });
     this.s.goal = goal;
+    const hook = this.s.state === "pre-start"
+      ? this.s.pids.preStart
+      : this.s.state === "post-start"
+      ? this.s.pids.postStart
+      : undefined;
+    if (goal === "stop" && hook !== undefined) {
+      // Upstart would wait for the hook to end on its own; a stop that hangs behind a stuck
+      // pre-start helps nobody, so the hook gets the kill signal (then SIGKILL) instead.
+      this.emit({ type: "kill", pid: hook, signal: this.job.killSignal });
+      this.emit({ type: "armTimer", timer: "kill", seconds: this.job.killTimeout });
+    }
     if (goal === "start" && this.s.state === "waiting") this.advance();
     else if (goal === "stop" && this.s.state === "running") this.advance();
     else if (
@@ -444,14 +464,18 @@ class Machine {
       case "main":
         return this.mainExited(status);
       case "preStart":
-        if (abnormal) {
+        if (this.s.state === "pre-start") this.emit({ type: "cancelTimer", timer: "kill" });
+        if (abnormal && this.s.goal !== "stop") {
           this.fail({ process: "pre-start", exit: status });
           this.s.goal = "stop";
         }
         if (this.s.state === "pre-start") this.advance();
         return;
       case "postStart":
-        if (this.s.state === "post-start") this.advance();
+        if (this.s.state === "post-start") {
+          this.emit({ type: "cancelTimer", timer: "kill" });
+          this.advance();
+        }
         return;
       case "preStop":
         if (this.s.state === "pre-stop") this.advance();
@@ -517,7 +541,7 @@ class Machine {
     // post-start / pre-stop: the hook's end moves the machine; stopping/starting: the event's end.
   }
 
-  forked(pid: number | null): void {
+  forked(pid: number | null, final: boolean): void {
     if (this.s.state !== "spawned") return;
     if (pid === null) {
       this.emit({
@@ -529,7 +553,7 @@ class Machine {
       return this.advance();
     }
     this.s.pids.main = pid;
-    this.s.forksLeft -= 1;
+    this.s.forksLeft = final ? 0 : this.s.forksLeft - 1;
     this.emit({ type: "log", message: `${this.label} main process (${pid}) is the forked daemon` });
     if (this.s.forksLeft <= 0) this.advance();
   }

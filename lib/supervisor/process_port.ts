@@ -69,7 +69,7 @@ export class RealProcessPort implements ProcessPort {
     Deno.unrefTimer(id);
   }
 
-  findFork(_parent: number, job: string, instance: string): number | null {
+  findFork(_parent: number, job: string, instance: string): { pid: number; final: boolean } | null {
     let found: number | null = null;
     for (const pid of childrenOf(Deno.pid)) {
       if (this.#ours.has(pid) || this.#watched.has(pid)) continue;
@@ -80,7 +80,9 @@ export class RealProcessPort implements ProcessPort {
         if (found === null || pid > found) found = pid;
       }
     }
-    return found;
+    if (found === null) return null;
+    const st = readProcStat(found);
+    return { pid: found, final: st !== null && st.session !== found };
   }
 
   watch(pid: number, onExit: (status: ExitStatus) => void): void {

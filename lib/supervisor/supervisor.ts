@@ -36,8 +36,11 @@ export interface ProcessPort {
   spawn(request: SpawnRequest): number;
   /** Send `signal` to the process group of `pid` (and to `pid` itself). */
   kill(pid: number, signal: string): void;
-  /** expect fork/daemon: the child of `parent` to follow (reparented to us), or null. */
-  findFork(parent: number, job: string, instance: string): number | null;
+  /**
+   * expect fork/daemon: the child of `parent` to follow (reparented to us), or null; `final` when
+   * it is not a session leader (so not the intermediate of a classic double fork).
+   */
+  findFork(parent: number, job: string, instance: string): { pid: number; final: boolean } | null;
   /** Report the exit of a process we did not spawn (a followed fork) through `onExit`. */
   watch(pid: number, onExit: (status: ExitStatus) => void): void;
 }
@@ -101,6 +104,9 @@ export interface JobClassEntry {
   deleted: boolean;
   retryTimer?: number;
 }
+
+/** How long to let a forked child settle before deciding which process is the daemon. */
+const FORK_SETTLE_MS = 25;
 
 type QueueItem =
   | { readonly kind: "input"; readonly instance: Instance; readonly input: Input }
@@ -334,11 +340,9 @@ export class Supervisor {
         return;
       }
       case "findFork": {
-        const pid = o.processes.findFork(effect.parent, inst.job.name, inst.name);
-        if (pid !== null) {
-          o.processes.watch(pid, (status) => this.#exited(inst, "main", pid, status));
-        }
-        this.#queue.push({ kind: "input", instance: inst, input: { type: "forked", pid } });
+        // Give the child a moment to setsid(), so a classic double fork's intermediate is
+        // recognisable as a session leader rather than taken for the daemon.
+        o.timers.set(FORK_SETTLE_MS, () => this.#run(() => this.#followFork(inst, effect.parent)));
         return;
       }
       case "finished":
@@ -348,6 +352,20 @@ export class Supervisor {
       case "destroy":
         return this.#destroy(inst);
     }
+  }
+
+  #followFork(inst: Instance, parent: number): void {
+    if (inst.destroyed) return;
+    const found = this.#o.processes.findFork(parent, inst.job.name, inst.name);
+    if (found !== null) {
+      const pid = found.pid;
+      this.#o.processes.watch(pid, (status) => this.#exited(inst, "main", pid, status));
+    }
+    this.#step(inst, {
+      type: "forked",
+      pid: found?.pid ?? null,
+      final: inst.job.expect === "fork" || (found?.final ?? false),
+    });
   }
 
   /** Entering starting: swap in the pending start env, build the stop-on matcher. */

@@ -90,7 +90,7 @@ export class TestDaemon {
   async waitStatus(job: string, re: RegExp, ...args: string[]): Promise<string> {
     return await waitFor(async () => {
       const r = await this.initctl("status", job, ...args);
-      return re.test(r.stdout) ? r.stdout : null;
+      return re.test(r.stdout.trim()) ? r.stdout : null;
     }, `${job} status ${re}`);
   }
 
@@ -118,7 +118,7 @@ export class TestDaemon {
       clearTimeout(timer);
       await this.#reader;
     }
-    for (const pid of jobProcesses(this.dir)) {
+    for (const pid of jobProcesses(this.dir, true)) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch { /* gone */ }
@@ -127,8 +127,8 @@ export class TestDaemon {
   }
 }
 
-/** Pids of live processes whose environment mentions `marker` (a test's temp dir). */
-export function jobProcesses(marker: string): number[] {
+/** Pids of live processes whose environment (or, with `cmdline`, command line) mentions `marker`. */
+export function jobProcesses(marker: string, cmdline = false): number[] {
   const out: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
@@ -136,8 +136,8 @@ export function jobProcesses(marker: string): number[] {
     if (pid === Deno.pid) continue;
     try {
       const environ = Deno.readTextFileSync(`/proc/${pid}/environ`);
-      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-      if ((environ.includes(marker) || cmdline.includes(marker)) && pidAlive(pid)) out.push(pid);
+      const cmd = cmdline ? Deno.readTextFileSync(`/proc/${pid}/cmdline`) : "";
+      if ((environ.includes(marker) || cmd.includes(marker)) && pidAlive(pid)) out.push(pid);
     } catch { /* gone or not ours */ }
   }
   return out;

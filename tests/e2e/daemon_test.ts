@@ -125,8 +125,8 @@ daemonTest("instances run side by side with their own state and log", {
 }, async (d) => {
   const a = await d.initctl("start", "worker", "N=1");
   const b = await d.initctl("start", "worker", "N=2");
-  assertMatch(a.stdout, /^worker \(1\) start\/running, process \d+$/);
-  assertMatch(b.stdout, /^worker \(2\) start\/running, process \d+$/);
+  assertMatch(a.stdout, /^worker \(1\) start\/running, process \d+$/m);
+  assertMatch(b.stdout, /^worker \(2\) start\/running, process \d+$/m);
   const dup = await d.initctl("start", "worker", "N=1");
   assertEquals(dup.stderr.trim(), "initctl: Job is already running: worker (1)");
   await waitFor(() => /worker 2/.test(d.readLog("worker-2.log")), "instance log");
@@ -149,6 +149,18 @@ exec sh -c 'sh -c "sleep 1000 </dev/null >/dev/null 2>&1 &" ; exit 0'
   await d.waitStatus("forker", /^forker stop\/waiting$/m);
 });
 
+daemonTest("expect daemon follows a classic fork, setsid, fork daemon", {
+  classic: `expect daemon
+exec sh -c 'setsid sh -c "sleep 1000 </dev/null >/dev/null 2>&1 & sleep 0.3" & exit 0'
+`,
+}, async (d) => {
+  await d.initctl("start", "classic");
+  const pid = await d.waitRunning("classic");
+  assertMatch(Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " "), /^sleep 1000/);
+  await d.initctl("stop", "classic");
+  assert(!pidAlive(pid));
+});
+
 daemonTest("a process that ignores SIGTERM is SIGKILLed after kill timeout", {
   stubborn: "kill timeout 1\nexec sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n",
 }, async (d) => {
@@ -166,12 +178,10 @@ daemonTest("stopping a job whose children fork grandchildren leaves nothing behi
 }, async (d) => {
   await d.initctl("start", "tree");
   await d.waitRunning("tree");
-  await waitFor(() => jobProcesses(d.dir).filter((p) => p !== d.process?.pid).length >= 4, "tree");
+  const jobs = () => jobProcesses(d.socket).filter((p) => p !== d.process?.pid);
+  await waitFor(() => jobs().length >= 5, "the whole tree");
   await d.initctl("stop", "tree");
-  await waitFor(
-    () => jobProcesses(`${d.dir}/state/upkeep.sock`).length === 0,
-    "no job process left",
-  );
+  assertEquals(jobs(), []);
 });
 
 daemonTest("console log captures stdout and stderr", {
@@ -201,7 +211,7 @@ daemonTest("SIGTERM to the daemon stops every job and leaves no process", {
   d.process!.kill("SIGTERM");
   const status = await d.process!.status;
   assertEquals(status.code, 0);
-  assertEquals(jobProcesses(`${d.dir}/state/upkeep.sock`), []);
+  assertEquals(jobProcesses(d.socket), []);
 });
 
 daemonTest("a job file added later is picked up without a restart", {}, async (d) => {
