@@ -222,3 +222,55 @@ daemonTest("a job file added later is picked up without a restart", {}, async (d
   const r = await d.initctl("status", "broken");
   assertEquals(r.stderr.trim(), "initctl: Unknown job: broken");
 });
+
+daemonTest("starting blocks the job until the jobs it started have finished", {
+  app: "exec sh -c 'cat \"$UPKEEP_LOG_DIR/../prep-done\" && exec sleep 1000'\n",
+  prep:
+    "start on starting app\ntask\nexec sh -c 'sleep 0.3; touch \"$UPKEEP_LOG_DIR/../prep-done\"'\n",
+}, async (d) => {
+  const r = await d.initctl("start", "app");
+  assertEquals(r.code, 0, r.stderr);
+  await d.waitRunning("app");
+  assertMatch(
+    d.output,
+    /prep main process \(\d+\) terminated with status 0[^]*app main process \(\d+\)$/m,
+  );
+});
+
+daemonTest("event environment, UPSTART_EVENTS, export and instance $VAR reach the job", {
+  svc: `start on deploy
+instance $APP
+env GREETING=hello
+export APP
+exec sh -c 'echo "$GREETING $APP $UPSTART_EVENTS $UPSTART_JOB $UPSTART_INSTANCE"; exec sleep 1000'
+`,
+  seen: "start on started svc\ntask\nexec sh -c 'echo \"JOB=$JOB INSTANCE=$INSTANCE APP=$APP\"'\n",
+}, async (d) => {
+  const r = await d.initctl("emit", "deploy", "APP=shop");
+  assertEquals(r.code, 0, r.stderr);
+  await d.waitRunning("svc", "APP=shop");
+  await waitFor(() => d.readLog("svc-shop.log").includes("hello shop deploy svc shop"), "job env");
+  await waitFor(() => d.readLog("seen.log").includes("JOB=svc INSTANCE=shop APP=shop"), "export");
+});
+
+daemonTest("stop on runlevel [!2345] stops a job started on runlevel [2345]", {
+  getty: "start on runlevel [2345]\nstop on runlevel [!2345]\nrespawn\nexec sleep 1000\n",
+}, async (d) => {
+  await d.waitRunning("getty");
+  await d.initctl("emit", "runlevel", "RUNLEVEL=0", "PREVLEVEL=2");
+  await d.waitStatus("getty", /^getty stop\/waiting$/);
+  await d.initctl("emit", "runlevel", "RUNLEVEL=3", "PREVLEVEL=0");
+  await d.waitRunning("getty");
+});
+
+daemonTest("SIGHUP and reload-configuration reload job files", {
+  a: "exec sleep 1000\n",
+}, async (d) => {
+  d.writeJob("b", "exec sleep 1000\n");
+  d.process!.kill("SIGHUP");
+  await waitFor(async () => (await d.initctl("status", "b")).code === 0, "b after SIGHUP");
+  Deno.removeSync(`${d.conf}/b.conf`);
+  const r = await d.initctl("reload-configuration");
+  assertEquals(r.code, 0);
+  await waitFor(async () => (await d.initctl("status", "b")).code === 1, "b gone");
+});
