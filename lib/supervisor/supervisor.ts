@@ -292,7 +292,8 @@ export class Supervisor {
     const before = inst.st;
     const { instance, effects } = step(inst.job, inst.name, inst.st, input, this.#o.timers.now());
     inst.st = instance;
-    if (before.goal !== "respawn" && instance.goal === "respawn") this.#planRespawnDelay(inst);
+    // A respawn was decided in this step (the goal passes through `respawn` within one step).
+    if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
     for (const effect of effects) this.#effect(inst, effect);
     if (before.state !== instance.state || inst.destroyed) this.onInstanceChange?.(inst);
   }
