@@ -87,6 +87,11 @@ export type Input =
   | { readonly type: "goal"; readonly goal: "start" | "stop" }
   /** restart: goal stop then start without going through waiting. */
   | { readonly type: "restart" }
+  /**
+   * upkeep (an unhealthy instance): from running, stop and start again the way a respawn does:
+   * straight to stopping (no pre-stop: it would talk to a hung daemon), kill, post-stop, starting.
+   */
+  | { readonly type: "respawn" }
   | { readonly type: "spawned"; readonly kind: ProcessKind; readonly pid: number }
   | { readonly type: "spawnFailed"; readonly kind: ProcessKind; readonly error: string }
   | { readonly type: "exited"; readonly kind: ProcessKind; readonly status: ExitStatus }
@@ -257,6 +262,9 @@ class Machine {
         this.changeGoal("stop");
         this.changeGoal("start");
         return;
+      case "respawn":
+        if (this.s.state === "running" && this.s.goal === "start") this.changeGoal("respawn");
+        return;
       case "spawned":
         this.s.pids[input.kind] = input.pid;
         if (input.kind === "main") {
@@ -319,7 +327,7 @@ class Machine {
       this.emit({ type: "armTimer", timer: "kill", seconds: this.job.killTimeout });
     }
     if (goal === "start" && this.s.state === "waiting") this.advance();
-    else if (goal === "stop" && this.s.state === "running") this.advance();
+    else if (goal !== "start" && this.s.state === "running") this.advance();
     else if (
       goal === "stop" && this.s.state === "post-stop" && this.s.respawnDelay > 0 &&
       this.s.pids.postStop === undefined
