@@ -1,10 +1,16 @@
 /**
  * Health supervision glue: watches an instance with lib/health's monitor while it is `running`,
  * keeps the last result for `status`, and when the monitor declares it unhealthy logs why, emits
- * `unhealthy JOB=… INSTANCE=… REASON=…` and restarts it when the job has `respawn`.
+ * `unhealthy JOB=… INSTANCE=… REASON=…` and restarts it when the job has `respawn` (the
+ * `respawn` input of instance.ts: no pre-stop, the kill signal, SIGKILL after `kill timeout`).
+ *
+ * A job without `respawn` is left running and checked on: its status keeps showing the failures
+ * (counted on from the verdict) until a check passes again, which is logged (`is healthy
+ * again`); `unhealthy` is emitted once per verdict, not on every failed check after it.
  */
 
 import { HealthMonitor, type HealthReport } from "../health/monitor.ts";
+import type { CheckTarget } from "../health/check.ts";
 import type { HealthView } from "./status.ts";
 import type { Instance, Supervisor } from "./supervisor.ts";
 import { instanceLabel } from "./instance.ts";
@@ -13,6 +19,8 @@ export class HealthSupervision {
   readonly #monitor: HealthMonitor;
   readonly #watched = new Map<string, Instance>();
   readonly #last = new WeakMap<Instance, HealthView>();
+  /** Instances declared unhealthy and still checked: failures counted before the current watch. */
+  readonly #unhealthy = new WeakMap<Instance, number>();
 
   constructor(private readonly sup: Supervisor, private readonly log: (m: string) => void) {
     this.#monitor = new HealthMonitor({ onReport: (r) => this.#report(r) });
@@ -28,17 +36,15 @@ export class HealthSupervision {
     if (running && health && watched !== inst) {
       this.#watched.set(key, inst);
       this.#last.delete(inst);
-      this.#monitor.watch(key, health, {
-        pgid: inst.st.pids.main!,
-        env: { ...inst.env, UPSTART_JOB: inst.job.name, UPSTART_INSTANCE: inst.name },
-        cwd: inst.job.chdir ?? "/",
-      });
+      this.#unhealthy.delete(inst);
+      this.#monitor.watch(key, health, target(inst));
     } else if (!running && watched) {
       this.#watched.delete(key);
       this.#monitor.unwatch(key);
     }
   }
 
+  /** The last result of an instance's checks (null before the first one). */
   view(inst: Instance): HealthView | null {
     return this.#last.get(inst) ?? null;
   }
@@ -51,41 +57,61 @@ export class HealthSupervision {
   #report(r: HealthReport): void {
     const inst = this.#watched.get(r.key);
     if (!inst) return;
-    this.#last.set(inst, {
-      healthy: r.ok || (!r.unhealthy && r.consecutiveFailures < (inst.job.health?.retries ?? 1)),
-      failures: r.consecutiveFailures,
-      detail: r.detail,
-      at: r.at,
-    });
-    if (!r.ok) {
-      this.log(
-        `${
-          instanceLabel(inst.job.name, inst.name)
-        } health check failed (${r.consecutiveFailures}): ${r.detail}`,
-      );
-    }
-    if (!r.unhealthy) return;
-    this.#last.set(inst, {
-      healthy: false,
-      failures: r.consecutiveFailures,
-      detail: r.detail,
-      at: r.at,
-    });
-    this.#watched.delete(r.key);
     const label = instanceLabel(inst.job.name, inst.name);
-    const reason = `${r.consecutiveFailures} failures: ${r.detail}`;
+    const before = this.#unhealthy.get(inst);
+    if (r.ok) {
+      this.#last.set(inst, { healthy: true, failures: 0, detail: r.detail, at: r.at });
+      if (before !== undefined) {
+        this.#unhealthy.delete(inst);
+        this.log(`${label} is healthy again: ${r.detail}`);
+      }
+      return;
+    }
+    const failures = (before ?? 0) + r.consecutiveFailures;
+    const declared = before !== undefined || r.unhealthy;
+    // Below `retries` consecutive failures a job still counts as healthy.
+    this.#last.set(inst, { healthy: !declared, failures, detail: r.detail, at: r.at });
+    this.log(`${label} health check failed (${failures}): ${r.detail}`);
+    if (!r.unhealthy) return;
+    if (before !== undefined) {
+      // Already announced: the monitor stopped after `retries` more failures; keep checking.
+      this.#checkOn(inst, failures);
+      return;
+    }
+    const reason = `${failures} failure${failures === 1 ? "" : "s"}: ${r.detail}`;
     this.log(`${label} is unhealthy: ${reason}`);
     this.sup.emit("unhealthy", [["JOB", inst.job.name], ["INSTANCE", inst.name], [
       "REASON",
       reason,
     ]]);
     if (inst.job.respawn) {
+      this.#watched.delete(r.key);
       this.log(`${label} restarting (unhealthy)`);
-      this.sup.call(() => this.sup.restartInstance(inst, null, null));
+      // As a respawn does: straight to stopping (a pre-stop would talk to the hung daemon), the
+      // kill signal then SIGKILL after `kill timeout`, and start again.
+      this.sup.input(inst, { type: "respawn" });
+    } else {
+      this.#checkOn(inst, failures);
     }
+  }
+
+  /** Keep checking an instance declared unhealthy (no respawn), from its next interval. */
+  #checkOn(inst: Instance, failures: number): void {
+    const health = inst.job.health;
+    if (!health) return;
+    this.#unhealthy.set(inst, failures);
+    this.#monitor.watch(keyOf(inst), { ...health, grace: 0 }, target(inst));
   }
 }
 
 function keyOf(inst: Instance): string {
   return `${inst.job.name}\0${inst.name}`;
+}
+
+function target(inst: Instance): CheckTarget {
+  return {
+    pgid: inst.st.pids.main!,
+    env: { ...inst.env, UPSTART_JOB: inst.job.name, UPSTART_INSTANCE: inst.name },
+    cwd: inst.job.chdir ?? "/",
+  };
 }
