@@ -6,6 +6,7 @@
  */
 
 import { planProcess } from "../process/plan.ts";
+import { canFastSpawn, fastSpawn } from "../process/fast_spawn.ts";
 import { killProcess, killProcessGroup, spawnPlan } from "../process/spawn.ts";
 import { waitpidNoHang } from "../process/ffi.ts";
 import { childrenOf, processGroupMembers, readEnviron, readProcStat } from "../process/proc.ts";
@@ -29,14 +30,24 @@ export class RealProcessPort implements ProcessPort {
   }
 
   spawn(req: SpawnRequest): number {
-    const planned = planProcess({
+    const base = {
       job: req.job,
       kind: req.kind,
       env: req.env,
-      logFile: req.logFile,
       users: this.users(),
       daemonUmask: this.daemonUmask,
-    });
+    };
+    // Fast path: posix_spawn in a new session, the log opened by the spawn itself.
+    const direct = planProcess({ ...base, logFile: null });
+    if ("error" in direct) throw new Error(direct.error);
+    if (canFastSpawn(direct.plan)) {
+      const output = req.logFile !== null ? { file: req.logFile } : null;
+      const pid = fastSpawn(direct.plan, output);
+      this.#ours.add(pid);
+      this.#fast.set(pid, req.onExit);
+      return pid;
+    }
+    const planned = req.logFile === null ? direct : planProcess({ ...base, logFile: req.logFile });
     if ("error" in planned) throw new Error(planned.error);
     const proc = spawnPlan(planned.plan);
     const pid = proc.pid;
@@ -51,6 +62,9 @@ export class RealProcessPort implements ProcessPort {
     });
     return pid;
   }
+
+  /** Children spawned by posix_spawn (unknown to Deno): reaped by us on SIGCHLD. */
+  readonly #fast = new Map<number, (status: ExitStatus) => void>();
 
   kill(pid: number, signal: string): void {
     const pgid = readProcStat(pid)?.pgrp ?? pid;
@@ -92,6 +106,14 @@ export class RealProcessPort implements ProcessPort {
 
   /** On SIGCHLD: collect followed daemons that ended; orphan zombies are swept a bit later. */
   reap(): void {
+    for (const [pid, onExit] of this.#fast) {
+      const status = waitpidNoHang(pid);
+      if (status) {
+        this.#fast.delete(pid);
+        this.#ours.delete(pid);
+        onExit(status);
+      }
+    }
     for (const [pid, onExit] of this.#watched) {
       const status = waitpidNoHang(pid);
       if (status) {
