@@ -1,0 +1,192 @@
+/**
+ * The supervisor loop with fake ports: events, blocking, chains of jobs, respawn timers, all
+ * without a single process or real timer.
+ */
+
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { parseJob } from "../../../lib/job/parse.ts";
+import type { JobClass } from "../../../lib/job/model.ts";
+import type { ExitStatus } from "../../../lib/supervisor/instance.ts";
+import {
+  type ProcessPort,
+  type SpawnRequest,
+  Supervisor,
+  type TimerPort,
+} from "../../../lib/supervisor/supervisor.ts";
+
+class FakeProcesses implements ProcessPort {
+  nextPid = 1000;
+  readonly running = new Map<number, SpawnRequest>();
+  readonly spawned: string[] = [];
+  readonly killed: [number, string][] = [];
+  spawn(req: SpawnRequest): number {
+    const pid = this.nextPid++;
+    this.running.set(pid, req);
+    this.spawned.push(`${req.job.name}/${req.kind}`);
+    return pid;
+  }
+  kill(pid: number, signal: string): void {
+    this.killed.push([pid, signal]);
+    if (signal === "TERM" || signal === "KILL") this.exit(pid, { code: null, signal });
+  }
+  findFork(): null {
+    return null;
+  }
+  watch(): void {}
+  exit(pid: number, status: ExitStatus): void {
+    const req = this.running.get(pid);
+    if (!req) return;
+    this.running.delete(pid);
+    queueMicrotask(() => req.onExit(status));
+  }
+  /** Let the first running process of job/kind end with `code`. */
+  finish(job: string, kind: string, code = 0): void {
+    for (const [pid, req] of this.running) {
+      if (req.job.name === job && req.kind === kind) return this.exit(pid, { code, signal: null });
+    }
+    throw new Error(`no ${job}/${kind} running`);
+  }
+}
+
+class FakeTimers implements TimerPort {
+  t = 0;
+  #next = 1;
+  readonly pending = new Map<number, { at: number; fn: () => void }>();
+  now(): number {
+    return this.t;
+  }
+  set(ms: number, fn: () => void): number {
+    const id = this.#next++;
+    this.pending.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clear(id: number): void {
+    this.pending.delete(id);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+    for (const [id, p] of [...this.pending]) {
+      if (p.at <= this.t) {
+        this.pending.delete(id);
+        p.fn();
+      }
+    }
+  }
+}
+
+function jobs(files: Record<string, string>): Map<string, JobClass> {
+  const out = new Map<string, JobClass>();
+  for (const [name, text] of Object.entries(files)) {
+    const r = parseJob(text, { name, file: `${name}.conf` });
+    if (!r.job) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)}`);
+    out.set(name, r.job);
+  }
+  return out;
+}
+
+function world(files: Record<string, string>) {
+  const processes = new FakeProcesses();
+  const timers = new FakeTimers();
+  const log: string[] = [];
+  const sup = new Supervisor({
+    processes,
+    timers,
+    log: (m) => log.push(m),
+    logDir: "/logs",
+    jobEnv: { PATH: "/bin" },
+    processEnv: {},
+  });
+  sup.setJobs(jobs(files));
+  const state = (job: string, instance = "") => {
+    const inst = sup.classes.get(job)?.instances.get(instance);
+    return inst ? `${inst.st.goal}/${inst.st.state}` : "stop/waiting";
+  };
+  return { sup, processes, timers, log, state };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("Supervisor starts jobs on an event and chains `start on started`", async () => {
+  const w = world({
+    db: "start on startup\nexec db\n",
+    app: "start on started db\nexec app\n",
+  });
+  w.sup.emit("startup", []);
+  assertEquals(w.state("db"), "start/running");
+  assertEquals(w.state("app"), "start/running");
+  assertEquals(w.processes.spawned, ["db/main", "app/main"]);
+  await settle();
+});
+
+Deno.test("Supervisor holds a job in starting until the tasks it started have finished", async () => {
+  const w = world({
+    app: "exec app\n",
+    prep: "start on starting app\ntask\nexec prep\n",
+  });
+  w.sup.call(() => w.sup.startInstance(w.sup.classes.get("app")!, "", { PATH: "/bin" }, null));
+  assertEquals(w.state("app"), "start/starting");
+  assertEquals(w.state("prep"), "start/running");
+  w.processes.finish("prep", "main");
+  await settle();
+  assertEquals(w.state("prep"), "stop/waiting");
+  assertEquals(w.state("app"), "start/running");
+});
+
+Deno.test("Supervisor reports emit as finished only when the jobs it started settled", async () => {
+  const w = world({ t: "start on go\ntask\nexec t\n" });
+  let finished: boolean | null = null;
+  w.sup.emit("go", [], (failed) => finished = failed);
+  assertEquals(finished, null);
+  w.processes.finish("t", "main", 1);
+  await settle();
+  assertEquals(finished, true);
+});
+
+Deno.test("Supervisor stops a job on `stop on stopping` of another", async () => {
+  const w = world({
+    db: "start on startup\nexec db\n",
+    app: "start on started db\nstop on stopping db\nexec app\n",
+  });
+  w.sup.emit("startup", []);
+  const db = w.sup.classes.get("db")!.instances.get("")!;
+  w.sup.call(() => w.sup.stopInstance(db, null, null));
+  await settle();
+  await settle();
+  assertEquals(w.state("app"), "stop/waiting");
+  assertEquals(w.state("db"), "stop/waiting");
+});
+
+Deno.test("Supervisor waits the respawn delay between quick crashes", async () => {
+  const w = world({
+    c: "start on startup\nrespawn\nrespawn limit unlimited\nrespawn delay 1 8\nexec c\n",
+  });
+  w.sup.emit("startup", []);
+  w.processes.finish("c", "main", 1);
+  await settle();
+  assertEquals(w.state("c"), "start/post-stop");
+  w.timers.advance(999);
+  assertEquals(w.state("c"), "start/post-stop");
+  w.timers.advance(1);
+  assertEquals(w.state("c"), "start/running");
+  w.processes.finish("c", "main", 1);
+  await settle();
+  w.timers.advance(1000);
+  assertEquals(w.state("c"), "start/post-stop");
+  w.timers.advance(1000);
+  assertEquals(w.state("c"), "start/running");
+  assert(w.log.some((l) => /respawning in 2s/.test(l)));
+});
+
+Deno.test("Supervisor starts a job again after `respawn retry` once it hit its limit", async () => {
+  const w = world({
+    r: "start on startup\nrespawn\nrespawn limit 1 60\nrespawn retry 30\nexec r\n",
+  });
+  w.sup.emit("startup", []);
+  w.processes.finish("r", "main", 1);
+  await settle();
+  w.processes.finish("r", "main", 1);
+  await settle();
+  assertEquals(w.state("r"), "stop/waiting");
+  w.timers.advance(30_000);
+  assertEquals(w.state("r"), "start/running");
+});
