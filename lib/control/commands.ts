@@ -299,7 +299,9 @@ async function goalCommand(
         error = `Job is already running: ${label}`;
       }
     } else if (!inst) {
-      error = `Unknown instance: ${t.name}`;
+      // Stopping a job that gave up and waits for its `respawn retry` cancels that retry.
+      if (cmd === "stop" && sup.cancelRetry(t.cls, t.name)) resolveWait?.(false);
+      else error = `Unknown instance: ${t.name}`;
     } else if (cmd === "stop") {
       const stopEnv = t.pairs.length ? Object.fromEntries(t.pairs) : null;
       if (!sup.stopInstance(inst, stopEnv, resolveWait)) {

@@ -102,7 +102,8 @@ export interface JobClassEntry {
   startMatch: MatchNode | null;
   /** The file was removed: drop the class once its last instance stops. */
   deleted: boolean;
-  retryTimer?: number;
+  /** `respawn retry`: the pending start of each instance that gave up (timer ids by name). */
+  readonly retries: Map<string, number>;
 }
 
 /** How long to let a forked child settle before deciding which process is the daemon. */
@@ -140,6 +141,7 @@ export class Supervisor {
             instances: new Map(),
             startMatch: job.startOn && !job.manual ? initialMatch(job.startOn) : null,
             deleted: false,
+            retries: new Map(),
           });
         } else if (cls.job !== job) {
           this.#releaseMatch(cls.startMatch);
@@ -184,6 +186,7 @@ export class Supervisor {
   startInstance(cls: JobClassEntry, name: string, env: Env, waiter: Waiter | null): boolean {
     let inst = cls.instances.get(name);
     if (inst && inst.st.goal !== "stop") return false;
+    this.cancelRetry(cls, name);
     if (!inst) inst = this.#newInstance(cls, name);
     inst.pendingEnv = env;
     this.#finished(inst, false);
@@ -245,7 +248,7 @@ export class Supervisor {
   stopAll(): void {
     this.#run(() => {
       for (const cls of this.classes.values()) {
-        if (cls.retryTimer !== undefined) this.#o.timers.clear(cls.retryTimer);
+        this.#cancelRetries(cls);
         cls.startMatch = null;
         for (const inst of cls.instances.values()) {
           inst.stopEnv = null;
@@ -477,15 +480,36 @@ export class Supervisor {
     this.#o.log(
       `${instanceLabel(job.name, name)} will be started again in ${retry}s (respawn retry)`,
     );
-    if (cls.retryTimer !== undefined) this.#o.timers.clear(cls.retryTimer);
-    cls.retryTimer = this.#o.timers.set(retry * 1000, () => {
-      cls.retryTimer = undefined;
-      this.#run(() => {
-        if (cls.deleted) return;
-        this.#o.log(`${instanceLabel(cls.job.name, name)} retrying after respawn limit`);
-        this.startInstance(cls, name, envForRetry, null);
-      });
-    });
+    this.cancelRetry(cls, name);
+    cls.retries.set(
+      name,
+      this.#o.timers.set(retry * 1000, () => {
+        cls.retries.delete(name);
+        this.#run(() => {
+          if (cls.deleted) return;
+          this.#o.log(`${instanceLabel(cls.job.name, name)} retrying after respawn limit`);
+          this.startInstance(cls, name, envForRetry, null);
+        });
+      }),
+    );
+  }
+
+  /**
+   * Drop the pending `respawn retry` start of instance `name` (an explicit start or stop makes
+   * it moot). True when there was one.
+   */
+  cancelRetry(cls: JobClassEntry, name: string): boolean {
+    const id = cls.retries.get(name);
+    if (id === undefined) return false;
+    this.#o.timers.clear(id);
+    cls.retries.delete(name);
+    this.#o.log(`${instanceLabel(cls.job.name, name)} respawn retry cancelled`);
+    return true;
+  }
+
+  #cancelRetries(cls: JobClassEntry): void {
+    for (const id of cls.retries.values()) this.#o.timers.clear(id);
+    cls.retries.clear();
   }
 
   #newInstance(cls: JobClassEntry, name: string): Instance {
@@ -525,7 +549,7 @@ export class Supervisor {
   }
 
   #dropClass(name: string, cls: JobClassEntry): void {
-    if (cls.retryTimer !== undefined) this.#o.timers.clear(cls.retryTimer);
+    this.#cancelRetries(cls);
     this.classes.delete(name);
   }
 
@@ -578,6 +602,7 @@ export class Supervisor {
     }
     let inst = cls.instances.get(name);
     if (!inst || inst.st.goal === "stop") {
+      this.cancelRetry(cls, name);
       inst ??= this.#newInstance(cls, name);
       inst.pendingEnv = env;
       this.#finished(inst, false);
