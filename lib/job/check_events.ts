@@ -9,7 +9,7 @@
 import type { JobClass } from "./model.ts";
 import type { EventExpr } from "../events/expr.ts";
 import { formatEventArg } from "../events/print.ts";
-import { fnmatch } from "./glob.ts";
+import { fnmatch } from "../events/fnmatch.ts";
 
 /** Events upkeep itself emits (and Upstart's init-internal ones). `NAME/failed` too. */
 export const UPKEEP_EVENTS: readonly string[] = [

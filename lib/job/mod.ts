@@ -16,4 +16,4 @@ export {
 export { jobToJson } from "./json.ts";
 export { formatShowConfig } from "./show_config_format.ts";
 export { checkConditions, formatConditionWarning, UPKEEP_EVENTS } from "./check_events.ts";
-export { fnmatch } from "./glob.ts";
+export { fnmatch } from "../events/fnmatch.ts";

@@ -2,7 +2,7 @@
 
 import { deepEqual, equal } from "node:assert/strict";
 import { strtol, strtoul, toCInt, ULONG_MAX } from "../../../lib/job/numbers.ts";
-import { fnmatch } from "../../../lib/job/glob.ts";
+import { fnmatch } from "../../../lib/events/fnmatch.ts";
 
 Deno.test("strtol accepts whole decimal tokens with an optional sign, like C", () => {
   deepEqual(["5", "+5", "-5", "007", " 7"].map((t) => strtol(t)), [5n, 5n, -5n, 7n, 7n]);
