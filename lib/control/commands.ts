@@ -203,7 +203,14 @@ function target(
   const pairs = assignments(rest);
   const env = classEnv(cls.job, ctx.sup.jobEnv);
   for (const [k, v] of pairs) env[k] = v;
-  return { cls, name: ctx.sup.instanceName(cls, env), env, pairs };
+  try {
+    return { cls, name: ctx.sup.instanceName(cls, env), env, pairs };
+  } catch (e) {
+    if (!(e instanceof ExpandError)) throw e;
+    // As Upstart: the job's usage text follows an instance-expansion error.
+    const usage = cls.job.usage === null ? "" : `\nUsage: ${cls.job.usage}`;
+    throw new CommandError(`Unknown parameter: ${e.variable}${usage}`);
+  }
 }
 
 function findInstance(ctx: DaemonContext, req: Request) {

@@ -14,6 +14,7 @@ import { runUpkeep, upkeepArgv, waitFor } from "./helpers.ts";
 const JOBS: Record<string, string> = {
   web: 'description "web app"\nusage "web PORT=N"\nrespawn\nexec sleep 1000\n',
   worker: "instance $N\nexec sleep 1000\n",
+  pool: 'instance $N\nusage "pool N=<n>"\nexec sleep 1000\n',
   slow: "pre-start exec sleep 1000\nexec sleep 1000\n",
   poststart: "exec sleep 1000\npost-start exec sleep 1000\n",
   once: "task\nexec true\n",
@@ -87,6 +88,7 @@ test("initctl on instances: names, unknown instance, unknown parameter", async (
     [["status", "worker", "N=1"], 0, "worker (1) start/running, process {PID}"],
     [["status", "worker", "N=9"], 1, "", "initctl: Unknown instance: 9"],
     [["start", "worker"], 1, "", "initctl: Unknown parameter: N"],
+    [["start", "pool"], 1, "", "initctl: Unknown parameter: N\nUsage: pool N=<n>"],
     [["stop", "worker", "N=1"], 0, "worker (1) stop/waiting"],
   ]);
 });
