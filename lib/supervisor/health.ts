@@ -14,6 +14,12 @@ import type { CheckTarget } from "../health/check.ts";
 import type { HealthView } from "./status.ts";
 import type { Instance, Supervisor } from "./supervisor.ts";
 import { instanceLabel } from "./instance.ts";
+import { readProcStat } from "../process/proc.ts";
+
+/** The process group of a job's main process (read from /proc; injectable for tests). */
+export type PgidOf = (pid: number) => number;
+
+const procPgid: PgidOf = (pid) => readProcStat(pid)?.pgrp ?? pid;
 
 export class HealthSupervision {
   readonly #monitor: HealthMonitor;
@@ -22,7 +28,11 @@ export class HealthSupervision {
   /** Instances declared unhealthy and still checked: failures counted before the current watch. */
   readonly #unhealthy = new WeakMap<Instance, number>();
 
-  constructor(private readonly sup: Supervisor, private readonly log: (m: string) => void) {
+  constructor(
+    private readonly sup: Supervisor,
+    private readonly log: (m: string) => void,
+    private readonly pgidOf: PgidOf = procPgid,
+  ) {
     this.#monitor = new HealthMonitor({ onReport: (r) => this.#report(r) });
   }
 
@@ -37,7 +47,7 @@ export class HealthSupervision {
       this.#watched.set(key, inst);
       this.#last.delete(inst);
       this.#unhealthy.delete(inst);
-      this.#monitor.watch(key, health, target(inst));
+      this.#monitor.watch(key, health, this.#target(inst));
     } else if (!running && watched) {
       this.#watched.delete(key);
       this.#monitor.unwatch(key);
@@ -100,18 +110,24 @@ export class HealthSupervision {
     const health = inst.job.health;
     if (!health) return;
     this.#unhealthy.set(inst, failures);
-    this.#monitor.watch(keyOf(inst), { ...health, grace: 0 }, target(inst));
+    this.#monitor.watch(keyOf(inst), { ...health, grace: 0 }, this.#target(inst));
+  }
+
+  /**
+   * Where the checks of an instance run. The memory limit covers the main process's group: for
+   * `expect fork`/`daemon` the followed daemon is not the group leader (its group is the one
+   * the spawned process or the forking intermediate made), so the group is read, not assumed.
+   */
+  #target(inst: Instance): CheckTarget {
+    const pid = inst.st.pids.main!;
+    return {
+      pgid: this.pgidOf(pid),
+      env: { ...inst.env, UPSTART_JOB: inst.job.name, UPSTART_INSTANCE: inst.name },
+      cwd: inst.job.chdir ?? "/",
+    };
   }
 }
 
 function keyOf(inst: Instance): string {
   return `${inst.job.name}\0${inst.name}`;
-}
-
-function target(inst: Instance): CheckTarget {
-  return {
-    pgid: inst.st.pids.main!,
-    env: { ...inst.env, UPSTART_JOB: inst.job.name, UPSTART_INSTANCE: inst.name },
-    cwd: inst.job.chdir ?? "/",
-  };
 }

@@ -325,3 +325,38 @@ exec /usr/bin/python3 ${dir}/grow.py ${dir}/grow
     match(d.readLog("hog.log"), /holding 150 MiB/);
   },
 );
+
+const FORKING_GROWER = `
+import os, sys, time
+if os.fork() > 0:
+    os._exit(0)
+hog = b"x" * (150 << 20)
+print("child", os.getpid(), "in group", os.getpgrp(), "holds", len(hog) >> 20, "MiB", flush=True)
+time.sleep(1000)
+`;
+
+daemonTest(
+  "health memory counts the process group of an expect fork daemon, not just its pid",
+  (dir) => {
+    Deno.writeTextFileSync(`${dir}/fork.py`, FORKING_GROWER);
+    return {
+      forker: `expect fork
+health memory 60M
+health interval 0.2
+health retries 1
+exec /usr/bin/python3 ${dir}/fork.py
+`,
+    };
+  },
+  async (d) => {
+    await d.initctl("start", "forker");
+    const pid = await d.waitRunning("forker");
+    const status = await d.waitStatus("forker", /unhealthy/);
+    match(
+      status.trim(),
+      new RegExp(
+        `^forker start/running, process ${pid}, unhealthy: \\d+ failures?: memory 1\\d\\d(\\.\\d)? MiB > 60 MiB$`,
+      ),
+    );
+  },
+);
