@@ -9,7 +9,7 @@
  * again`); `unhealthy` is emitted once per verdict, not on every failed check after it.
  */
 
-import { HealthMonitor, type HealthReport } from "../health/monitor.ts";
+import { type Checkers, HealthMonitor, type HealthReport, type Timers } from "../health/monitor.ts";
 import type { CheckTarget } from "../health/check.ts";
 import type { HealthView } from "./status.ts";
 import type { Instance, Supervisor } from "./supervisor.ts";
@@ -28,12 +28,20 @@ export class HealthSupervision {
   /** Instances declared unhealthy and still checked: failures counted before the current watch. */
   readonly #unhealthy = new WeakMap<Instance, number>();
 
+  readonly #pgidOf: PgidOf;
+
+  /** `opts` replace the world for tests: the group lookup, the monitor's clock and checks. */
   constructor(
     private readonly sup: Supervisor,
     private readonly log: (m: string) => void,
-    private readonly pgidOf: PgidOf = procPgid,
+    opts: { pgidOf?: PgidOf; timers?: Timers; checkers?: Checkers } = {},
   ) {
-    this.#monitor = new HealthMonitor({ onReport: (r) => this.#report(r) });
+    this.#pgidOf = opts.pgidOf ?? procPgid;
+    this.#monitor = new HealthMonitor({
+      onReport: (r) => this.#report(r),
+      timers: opts.timers,
+      checkers: opts.checkers,
+    });
   }
 
   /** Called after every step of an instance: start or stop watching it. */
@@ -121,7 +129,7 @@ export class HealthSupervision {
   #target(inst: Instance): CheckTarget {
     const pid = inst.st.pids.main!;
     return {
-      pgid: this.pgidOf(pid),
+      pgid: this.#pgidOf(pid),
       env: { ...inst.env, UPSTART_JOB: inst.job.name, UPSTART_INSTANCE: inst.name },
       cwd: inst.job.chdir ?? "/",
     };
