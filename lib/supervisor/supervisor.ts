@@ -28,7 +28,7 @@ import {
 import { block, EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
-import { respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
+import { describeExit, respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
 
 /** What the supervisor needs from the process world. */
 export interface ProcessPort {
@@ -468,9 +468,15 @@ export class Supervisor {
     const env: [string, string][] = [["JOB", job.name], ["INSTANCE", inst.name]];
     if (exit?.signal) env.push(["EXIT_SIGNAL", exit.signal]);
     else if (exit) env.push(["EXIT_STATUS", String(exit.code ?? 0)]);
-    if (job.console === "log") {
-      env.push(["LOG", `${this.#o.logDir}/${logFileName(job.name, inst.name)}`]);
-    }
+    const log = job.console === "log"
+      ? `${this.#o.logDir}/${logFileName(job.name, inst.name)}`
+      : null;
+    if (log) env.push(["LOG", log]);
+    this.#o.log(
+      `${instanceLabel(job.name, inst.name)} gave up respawning: last ${
+        exit ? describeExit(exit.code, exit.signal) : "exit unknown"
+      }${log ? `, log ${log}` : ""}`,
+    );
     this.events.push("respawn-failed", env);
     const retry = job.respawnRetry;
     if (retry === null) return;

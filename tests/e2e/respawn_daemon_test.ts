@@ -162,6 +162,10 @@ end script
     const gaveUp = await waitFor(() => someLines(`${d.dir}/gave-up`), "respawn-failed", 10_000);
     deepStrictEqual(gaveUp, [`flaky||3||${d.logs}/flaky.log`]);
     await logged(d, /flaky respawning too fast, stopped/);
+    await logged(
+      d,
+      new RegExp(`flaky gave up respawning: last exit status 3, log ${d.logs}/flaky\\.log`),
+    );
     await logged(d, /flaky will be started again in 1s \(respawn retry\)/);
     const givenUpAt = Date.now() / 1000;
     equal(lines(`${d.dir}/spawns`).length, 3);
