@@ -19,7 +19,21 @@ import { readProcStat } from "../process/proc.ts";
 /** The process group of a job's main process (read from /proc; injectable for tests). */
 export type PgidOf = (pid: number) => number;
 
+/** The real user and group a job's main process runs as (null when unknown). */
+export type OwnerOf = (pid: number) => { uid: number; gid: number } | null;
+
 const procPgid: PgidOf = (pid) => readProcStat(pid)?.pgrp ?? pid;
+
+const procOwner: OwnerOf = (pid) => {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const gid = /^Gid:\s+(\d+)/m.exec(status)?.[1];
+    return uid === undefined || gid === undefined ? null : { uid: Number(uid), gid: Number(gid) };
+  } catch {
+    return null; // gone
+  }
+};
 
 export class HealthSupervision {
   readonly #monitor: HealthMonitor;
@@ -29,14 +43,16 @@ export class HealthSupervision {
   readonly #unhealthy = new WeakMap<Instance, number>();
 
   readonly #pgidOf: PgidOf;
+  readonly #ownerOf: OwnerOf;
 
   /** `opts` replace the world for tests: the group lookup, the monitor's clock and checks. */
   constructor(
     private readonly sup: Supervisor,
     private readonly log: (m: string) => void,
-    opts: { pgidOf?: PgidOf; timers?: Timers; checkers?: Checkers } = {},
+    opts: { pgidOf?: PgidOf; ownerOf?: OwnerOf; timers?: Timers; checkers?: Checkers } = {},
   ) {
     this.#pgidOf = opts.pgidOf ?? procPgid;
+    this.#ownerOf = opts.ownerOf ?? procOwner;
     this.#monitor = new HealthMonitor({
       onReport: (r) => this.#report(r),
       timers: opts.timers,
@@ -125,13 +141,30 @@ export class HealthSupervision {
    * Where the checks of an instance run. The memory limit covers the main process's group: for
    * `expect fork`/`daemon` the followed daemon is not the group leader (its group is the one
    * the spawned process or the forking intermediate made), so the group is read, not assumed.
+   * An exec check runs as the user and group the main process runs as (`setuid`/`setgid`).
+   * Both are read when a check runs, not when watching starts: a process just spawned may not
+   * have called setsid() or dropped privileges yet.
    */
   #target(inst: Instance): CheckTarget {
     const pid = inst.st.pids.main!;
+    const pgidOf = this.#pgidOf;
+    const ownerOf = this.#ownerOf;
+    const owner = () => {
+      const o = ownerOf(pid);
+      return o && (o.uid !== 0 || o.gid !== 0) ? o : null;
+    };
     return {
-      pgid: this.#pgidOf(pid),
+      get pgid() {
+        return pgidOf(pid);
+      },
       env: { ...inst.env, UPSTART_JOB: inst.job.name, UPSTART_INSTANCE: inst.name },
       cwd: inst.job.chdir ?? "/",
+      get uid() {
+        return owner()?.uid;
+      },
+      get gid() {
+        return owner()?.gid;
+      },
     };
   }
 }

@@ -360,3 +360,23 @@ exec /usr/bin/python3 ${dir}/fork.py
     );
   },
 );
+
+daemonTest(
+  "an exec check runs as the user of a setuid job",
+  (dir) => {
+    Deno.mkdirSync(`${dir}/out`, { mode: 0o777 });
+    Deno.chmodSync(`${dir}/out`, 0o777);
+    return {
+      nobody: `setuid nobody
+health exec id -u > ${dir}/out/check-uid
+health interval 0.2
+exec sleep 1000
+`,
+    };
+  },
+  async (d) => {
+    await d.initctl("start", "nobody");
+    await d.waitStatus("nobody", /, healthy$/);
+    equal(Deno.readTextFileSync(`${d.dir}/out/check-uid`).trim(), "65534");
+  },
+);

@@ -105,6 +105,7 @@ function world(text: string) {
   let checks = 0;
   const health = new HealthSupervision(sup, (m) => log.push(m), {
     pgidOf: (pid) => pid,
+    ownerOf: () => null,
     timers: clock.monitorTimers,
     checkers: {
       runCheck: () => {
