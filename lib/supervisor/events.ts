@@ -5,7 +5,13 @@
  * followed by `EVENT/failed`. No I/O: the supervisor drives it.
  */
 
-import type { MatchEvent } from "../events/match.ts";
+import {
+  heldEvents,
+  type MatchEvent,
+  type MatchNode,
+  offerEvent,
+  resetMatch,
+} from "../events/match.ts";
 
 export interface QueuedEvent extends MatchEvent {
   /** How many jobs and expressions hold it; it finishes when this is 0 after it was handled. */
@@ -50,6 +56,51 @@ export class EventQueue {
 
   get size(): number {
     return this.#pending.length;
+  }
+
+  /** Offer an event to a matcher; the event is held (blocked) when an operand takes it. */
+  offer(
+    node: MatchNode,
+    event: QueuedEvent,
+    vars: Readonly<Record<string, string>> | undefined,
+  ): MatchNode {
+    const result = offerEvent(node, event, vars);
+    if (result.matched) block(event);
+    return result.node;
+  }
+
+  /** Reset a matcher after it fired, releasing the events it held. */
+  reset(node: MatchNode): MatchNode {
+    this.release(node);
+    return resetMatch(node);
+  }
+
+  /** Release every event an expression holds. */
+  release(node: MatchNode | null): void {
+    if (!node) return;
+    for (const held of heldEvents(node)) {
+      const ev = this.live.get(held.id);
+      if (ev && unblock(ev)) this.finish(ev);
+    }
+  }
+
+  /** Hold a live event on behalf of a job (released by the job's `finished`). */
+  hold(id: number): QueuedEvent | null {
+    const ev = this.live.get(id);
+    if (!ev) return null;
+    block(ev);
+    return ev;
+  }
+
+  /** The event is done: tell its emitter, and follow a failed one with `EVENT/failed`. */
+  finish(event: QueuedEvent): void {
+    if (event.done) return;
+    event.done = true;
+    this.live.delete(event.id);
+    if (event.failed && !event.name.endsWith("/failed")) {
+      this.push(`${event.name}/failed`, event.env);
+    }
+    event.onFinished?.(event.failed);
   }
 }
 

@@ -6,105 +6,32 @@
  */
 
 import type { JobClass, ProcessKind } from "../job/model.ts";
-import {
-  heldEvents,
-  initialMatch,
-  isSatisfied,
-  type MatchNode,
-  offerEvent,
-  resetMatch,
-  satisfyingEvents,
-} from "../events/match.ts";
+import { eventEnvironment, initialMatch, isSatisfied, satisfyingEvents } from "../events/match.ts";
 import { ExpandError, expandVars } from "../events/expand.ts";
 import {
   type Effect,
   type ExitStatus,
   type Input,
   instanceLabel,
-  type InstanceState,
   newInstance,
   step,
 } from "./instance.ts";
-import { block, EventQueue, type QueuedEvent, unblock } from "./events.ts";
+import { EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
 import { describeExit, respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
 
-/** What the supervisor needs from the process world. */
-export interface ProcessPort {
-  /** Spawn a process; returns its pid or throws an Error whose message says why. */
-  spawn(request: SpawnRequest): number;
-  /** Send `signal` to the process group of `pid` (and to `pid` itself). */
-  kill(pid: number, signal: string): void;
-  /**
-   * expect fork/daemon: the child of `parent` to follow (reparented to us), or null; `final` when
-   * it is not a session leader (so not the intermediate of a classic double fork).
-   */
-  findFork(parent: number, job: string, instance: string): { pid: number; final: boolean } | null;
-  /** Report the exit of a process we did not spawn (a followed fork) through `onExit`. */
-  watch(pid: number, onExit: (status: ExitStatus) => void): void;
-}
-
-export interface SpawnRequest {
-  readonly job: JobClass;
-  readonly instance: string;
-  readonly kind: ProcessKind;
-  readonly env: Env;
-  readonly logFile: string | null;
-  readonly onExit: (status: ExitStatus) => void;
-}
-
-export interface TimerPort {
-  now(): number;
-  set(ms: number, fn: () => void): number;
-  clear(id: number): void;
-}
-
-export interface SupervisorOptions {
-  readonly processes: ProcessPort;
-  readonly timers: TimerPort;
-  readonly log: (message: string) => void;
-  readonly logDir: string;
-  /** The daemon's job environment (PATH, TERM, set-env). Mutable through set-env. */
-  readonly jobEnv: Env;
-  /** Extra variables every job process gets (socket path, PATH of the initctl shims …). */
-  readonly processEnv: Readonly<Env>;
-  /** Directory of the initctl/start/stop… shims, put first on every job process's PATH. */
-  readonly shimDir?: string;
-}
-
-/** A caller waiting for an instance to reach its rest state (initctl start/stop/restart). */
-export type Waiter = (failed: boolean) => void;
-
-type Blocked = { readonly event: QueuedEvent } | { readonly waiter: Waiter };
-
-export interface Instance {
-  readonly cls: JobClassEntry;
-  /** The definition this instance runs with (kept until it stops, even if the file changed). */
-  job: JobClass;
-  readonly name: string;
-  st: InstanceState;
-  env: Env;
-  pendingEnv: Env | null;
-  stopEnv: Env | null;
-  stopMatch: MatchNode | null;
-  blocking: Blocked[];
-  blocker: QueuedEvent | null;
-  timers: { kill?: number; respawn?: number };
-  /** Consecutive quick failures, for `respawn delay`. */
-  backoff: number;
-  destroyed: boolean;
-}
-
-export interface JobClassEntry {
-  job: JobClass;
-  readonly instances: Map<string, Instance>;
-  startMatch: MatchNode | null;
-  /** The file was removed: drop the class once its last instance stops. */
-  deleted: boolean;
-  /** `respawn retry`: the pending start of each instance that gave up (timer ids by name). */
-  readonly retries: Map<string, number>;
-}
+export type {
+  Blocked,
+  Instance,
+  JobClassEntry,
+  ProcessPort,
+  SpawnRequest,
+  SupervisorOptions,
+  TimerPort,
+  Waiter,
+} from "./ports.ts";
+import type { Instance, JobClassEntry, SupervisorOptions, Waiter } from "./ports.ts";
 
 /** How long to let a forked child settle before deciding which process is the daemon. */
 const FORK_SETTLE_MS = 25;
@@ -144,7 +71,7 @@ export class Supervisor {
             retries: new Map(),
           });
         } else if (cls.job !== job) {
-          this.#releaseMatch(cls.startMatch);
+          this.events.release(cls.startMatch);
           cls.job = job;
           cls.deleted = false;
           cls.startMatch = job.startOn && !job.manual ? initialMatch(job.startOn) : null;
@@ -153,7 +80,7 @@ export class Supervisor {
       for (const [name, cls] of this.classes) {
         if (jobs.has(name)) continue;
         cls.deleted = true;
-        this.#releaseMatch(cls.startMatch);
+        this.events.release(cls.startMatch);
         cls.startMatch = null;
         if (cls.instances.size === 0) this.#dropClass(name, cls);
       }
@@ -379,7 +306,7 @@ export class Supervisor {
       inst.pendingEnv = null;
     }
     inst.stopEnv = null;
-    this.#releaseMatch(inst.stopMatch);
+    this.events.release(inst.stopMatch);
     inst.stopMatch = inst.job.stopOn ? initialMatch(inst.job.stopOn) : null;
   }
 
@@ -440,7 +367,7 @@ export class Supervisor {
     for (const b of blocking) {
       if ("event" in b) {
         if (failed) b.event.failed = true;
-        if (unblock(b.event)) this.#finishEvent(b.event);
+        if (unblock(b.event)) this.events.finish(b.event);
       } else {
         b.waiter(failed);
       }
@@ -542,7 +469,7 @@ export class Supervisor {
     inst.destroyed = true;
     for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
     inst.timers = {};
-    this.#releaseMatch(inst.stopMatch);
+    this.events.release(inst.stopMatch);
     inst.stopMatch = null;
     const cls = inst.cls;
     cls.instances.delete(inst.name);
@@ -567,43 +494,42 @@ export class Supervisor {
       this.#offerStart(cls, event);
     }
     event.handled = true;
-    if (event.blockers === 0) this.#finishEvent(event);
+    if (event.blockers === 0) this.events.finish(event);
   }
 
   #offerStop(inst: Instance, event: QueuedEvent): void {
     if (!inst.stopMatch || inst.destroyed) return;
-    const node = this.#offer(inst.stopMatch, event, inst.env);
+    const node = this.events.offer(inst.stopMatch, event, inst.env);
     inst.stopMatch = node;
     if (!isSatisfied(node)) return;
     const events = satisfyingEvents(node);
     if (inst.st.goal !== "stop") {
-      const stopEnv: Env = {};
-      for (const ev of events) for (const [k, v] of ev.env) stopEnv[k] = v;
-      stopEnv.UPSTART_STOP_EVENTS = events.map((e) => e.name).join(" ");
+      const matched = eventEnvironment(node);
+      const stopEnv: Env = Object.fromEntries(matched.env);
+      stopEnv.UPSTART_STOP_EVENTS = matched.names.join(" ");
       inst.stopEnv = stopEnv;
       this.#finished(inst, false);
       for (const ev of events) this.#blockOn(inst, ev.id);
       this.#step(inst, { type: "goal", goal: "stop" });
     }
-    inst.stopMatch = this.#reset(node);
+    inst.stopMatch = this.events.reset(node);
   }
 
   #offerStart(cls: JobClassEntry, event: QueuedEvent): void {
     if (!cls.startMatch || cls.deleted) return;
-    const node = this.#offer(cls.startMatch, event, undefined);
+    const node = this.events.offer(cls.startMatch, event, undefined);
     cls.startMatch = node;
     if (!isSatisfied(node)) return;
     const events = satisfyingEvents(node);
-    const pairs: [string, string][] = [];
-    for (const ev of events) pairs.push(...ev.env.map(([k, v]) => [k, v] as [string, string]));
-    const env = startEnv(cls.job, this.#o.jobEnv, pairs, events.map((e) => e.name));
+    const matched = eventEnvironment(node);
+    const env = startEnv(cls.job, this.#o.jobEnv, matched.env, matched.names);
     let name: string;
     try {
       name = this.instanceName(cls, env);
     } catch (e) {
       const v = e instanceof ExpandError ? e.variable : String(e);
       this.#o.log(`${cls.job.name}: cannot start instance: Unknown parameter: ${v}`);
-      cls.startMatch = this.#reset(node);
+      cls.startMatch = this.events.reset(node);
       return;
     }
     let inst = cls.instances.get(name);
@@ -615,45 +541,12 @@ export class Supervisor {
       for (const ev of events) this.#blockOn(inst, ev.id);
       this.#step(inst, { type: "goal", goal: "start" });
     }
-    cls.startMatch = this.#reset(node);
-  }
-
-  /** Offer an event to a matcher, blocking the event if the matcher now holds it. */
-  #offer(node: MatchNode, event: QueuedEvent, vars: Env | undefined): MatchNode {
-    const result = offerEvent(node, event, vars);
-    if (result.matched) block(event);
-    return result.node;
-  }
-
-  #reset(node: MatchNode): MatchNode {
-    this.#releaseMatch(node);
-    return resetMatch(node);
-  }
-
-  /** Release every event an expression holds. */
-  #releaseMatch(node: MatchNode | null): void {
-    if (!node) return;
-    for (const held of heldEvents(node)) {
-      const ev = this.events.live.get(held.id);
-      if (ev && unblock(ev)) this.#finishEvent(ev);
-    }
+    cls.startMatch = this.events.reset(node);
   }
 
   #blockOn(inst: Instance, id: number): void {
-    const ev = this.events.live.get(id);
-    if (!ev) return;
-    block(ev);
-    inst.blocking.push({ event: ev });
-  }
-
-  #finishEvent(event: QueuedEvent): void {
-    if (event.done) return;
-    event.done = true;
-    this.events.live.delete(event.id);
-    if (event.failed && !event.name.endsWith("/failed")) {
-      this.events.push(`${event.name}/failed`, event.env);
-    }
-    event.onFinished?.(event.failed);
+    const ev = this.events.hold(id);
+    if (ev) inst.blocking.push({ event: ev });
   }
 }
 

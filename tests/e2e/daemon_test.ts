@@ -274,3 +274,44 @@ daemonTest("SIGHUP and reload-configuration reload job files", {
   assertEquals(r.code, 0);
   await waitFor(async () => (await d.initctl("status", "b")).code === 1, "b gone");
 });
+
+daemonTest("env, chdir, umask, nice, limit and oom score take effect in the job's process", {
+  settings: `env COLOUR=blue
+chdir /tmp
+umask 027
+nice 5
+limit nofile 1234 2345
+limit core 0 unlimited
+oom score 500
+exec sleep 1000
+`,
+}, async (d) => {
+  await d.initctl("start", "settings");
+  const pid = await d.waitRunning("settings");
+  const environ = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
+  assert(environ.includes("COLOUR=blue"));
+  assert(environ.includes("UPSTART_JOB=settings"));
+  assertEquals(Deno.readLinkSync(`/proc/${pid}/cwd`), "/tmp");
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  assertMatch(status, /^Umask:\s+0027$/m);
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  assertEquals(fields[16], "5"); // nice (field 19 of stat)
+  assertEquals(fields[2], String(pid)); // own process group
+  assertEquals(fields[3], String(pid)); // own session
+  const limits = Deno.readTextFileSync(`/proc/${pid}/limits`);
+  assertMatch(limits, /^Max open files\s+1234\s+2345\s+files/m);
+  assertMatch(limits, /^Max core file size\s+0\s+unlimited\s+bytes/m);
+  assertEquals(Deno.readTextFileSync(`/proc/${pid}/oom_score_adj`).trim(), "500");
+});
+
+daemonTest("console none writes no log; console log appends across runs", {
+  quiet: "console none\ntask\nexec echo hidden\n",
+  loud: "task\nexec echo shown\n",
+}, async (d) => {
+  await d.initctl("start", "quiet");
+  await d.initctl("start", "loud");
+  await d.initctl("start", "loud");
+  assertEquals(d.readLog("quiet.log"), "");
+  assertEquals(d.readLog("loud.log"), "shown\nshown\n");
+});
