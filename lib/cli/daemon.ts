@@ -4,8 +4,7 @@
  * job and exit, HUP reloads, CHLD reaps orphans), boot events, and the daemon log.
  */
 
-import { parseArgs } from "node:util";
-import { dirname, relative } from "node:path";
+import { parseOptions } from "./options.ts";
 import { loadConfDirs } from "../job/load.ts";
 import { formatDiagnostic, type JobClass } from "../job/model.ts";
 import { closeInheritedFds, setChildSubreaper, tryLockFile } from "../process/ffi.ts";
@@ -38,20 +37,15 @@ Run the supervisor in the foreground.
 export async function daemonMain(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        "conf-dir": { type: "string", multiple: true },
-        "state-dir": { type: "string" },
-        "log-dir": { type: "string" },
-        socket: { type: "string" },
-        runlevel: { type: "string" },
-        debug: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseOptions(argv, {
+      "conf-dir": { type: "string", multiple: true },
+      "state-dir": { type: "string" },
+      "log-dir": { type: "string" },
+      socket: { type: "string" },
+      runlevel: { type: "string" },
+      debug: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (e) {
     return usageError("upkeep daemon", e instanceof Error ? e.message : String(e));
   }
@@ -61,16 +55,19 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   const defaults = defaultPaths();
   const abs = (p: string) => p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
-  const confDirs = (values["conf-dir"] ?? defaults.confDirs).map(abs);
-  const stateDir = abs(values["state-dir"] ?? defaults.stateDir);
-  const logDir = abs(values["log-dir"] ?? defaults.logDir);
+  const str = (name: string) => values[name] as string | undefined;
+  const confDirs = ((values["conf-dir"] as string[] | undefined) ?? defaults.confDirs).map(abs);
+  const stateDir = abs(str("state-dir") ?? defaults.stateDir);
+  const logDir = abs(str("log-dir") ?? defaults.logDir);
   const socket = abs(
-    values.socket ?? (values["state-dir"] ? `${stateDir}/upkeep.sock` : defaults.socket),
+    str("socket") ?? (str("state-dir") ? `${stateDir}/upkeep.sock` : defaults.socket),
   );
-  const runlevel = values.runlevel ?? "2";
+  const runlevel = str("runlevel") ?? "2";
   if (!/^[0-9Ss]$/.test(runlevel)) return usageError("upkeep daemon", `bad runlevel '${runlevel}'`);
 
-  for (const dir of [stateDir, logDir, dirname(socket)]) Deno.mkdirSync(dir, { recursive: true });
+  for (const dir of [stateDir, logDir, socket.slice(0, socket.lastIndexOf("/")) || "/"]) {
+    Deno.mkdirSync(dir, { recursive: true });
+  }
   const lock = tryLockFile(`${stateDir}/upkeep.lock`, false);
   if (!lock) {
     console.error("upkeep daemon already running (lock held: " + `${stateDir}/upkeep.lock)`);
@@ -219,7 +216,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
 function jobNameOf(file: string, confDirs: readonly string[]): string | null {
   for (const dir of confDirs) {
-    const rel = relative(dir, file);
+    const rel = file.startsWith(`${dir}/`) ? file.slice(dir.length + 1) : "../";
     if (!rel.startsWith("..") && rel.endsWith(".conf")) return rel.slice(0, -5);
     if (!rel.startsWith("..") && rel.endsWith(".override")) return rel.slice(0, -9);
   }
