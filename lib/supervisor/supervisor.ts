@@ -70,7 +70,7 @@ export class Supervisor {
             deleted: false,
             retries: new Map(),
           });
-        } else if (cls.job !== job) {
+        } else if (cls.deleted || !sameJob(cls.job, job)) {
           this.events.release(cls.startMatch);
           cls.job = job;
           cls.deleted = false;
@@ -548,6 +548,14 @@ export class Supervisor {
     const ev = this.events.hold(id);
     if (ev) inst.blocking.push({ event: ev });
   }
+}
+
+/**
+ * An unchanged file parses to an equal job: keep the old one then, so a reload (any file in the
+ * conf dir changed) does not reset the partly matched `start on` of every other job.
+ */
+function sameJob(a: JobClass, b: JobClass): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 function kindName(kind: ProcessKind): string {

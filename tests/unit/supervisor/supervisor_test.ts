@@ -190,3 +190,17 @@ Deno.test("Supervisor starts a job again after `respawn retry` once it hit its l
   w.timers.advance(30_000);
   assertEquals(w.state("r"), "start/running");
 });
+
+Deno.test("Supervisor keeps a partly matched start on across a reload of unchanged files", () => {
+  const files = { both: "start on a and b\nexec both\n" };
+  const w = world(files);
+  w.sup.emit("a", []);
+  w.sup.setJobs(jobs(files));
+  w.sup.emit("b", []);
+  assertEquals(w.state("both"), "start/running");
+  const changed = world(files);
+  changed.sup.emit("a", []);
+  changed.sup.setJobs(jobs({ both: "start on a and b\nexec other\n" }));
+  changed.sup.emit("b", []);
+  assertEquals(changed.state("both"), "stop/waiting");
+});
