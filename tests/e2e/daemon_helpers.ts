@@ -142,3 +142,34 @@ export function jobProcesses(marker: string, cmdline = false): number[] {
   }
   return out;
 }
+
+/**
+ * A test with its own daemon: `jobs` (or a function of the daemon's temp dir, to place marker
+ * files) are written, the daemon started, `fn` run, and everything stopped and removed after.
+ * The daemon's output is printed when the test fails.
+ */
+export function daemonTest(
+  name: string,
+  jobs: Record<string, string> | ((dir: string) => Record<string, string>),
+  fn: (d: TestDaemon) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const d = await TestDaemon.create();
+      try {
+        const files = typeof jobs === "function" ? jobs(d.dir) : jobs;
+        for (const [job, text] of Object.entries(files)) d.writeJob(job, text);
+        await d.start();
+        await fn(d);
+      } catch (e) {
+        console.error(`--- daemon output of "${name}" ---\n${d.output}`);
+        throw e;
+      } finally {
+        await d.close();
+      }
+    },
+  });
+}

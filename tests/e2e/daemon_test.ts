@@ -8,32 +8,8 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { jobProcesses, TestDaemon } from "./daemon_helpers.ts";
+import { daemonTest, jobProcesses } from "./daemon_helpers.ts";
 import { pidAlive, waitFor } from "./helpers.ts";
-
-function daemonTest(
-  name: string,
-  jobs: Record<string, string>,
-  fn: (d: TestDaemon) => Promise<void>,
-): void {
-  Deno.test({
-    name,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: async () => {
-      const d = await TestDaemon.create(jobs);
-      try {
-        await d.start();
-        await fn(d);
-      } catch (e) {
-        console.error(`--- daemon output of "${name}" ---\n${d.output}`);
-        throw e;
-      } finally {
-        await d.close();
-      }
-    },
-  });
-}
 
 daemonTest("the seed's delayed_job-style job comes back after kill -9", {
   worker: `# Start when system enters runlevel 2 (multi-user mode).

@@ -6,34 +6,8 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { jobProcesses, TestDaemon } from "./daemon_helpers.ts";
+import { daemonTest, jobProcesses, type TestDaemon } from "./daemon_helpers.ts";
 import { pidAlive, waitFor } from "./helpers.ts";
-
-/** A test with its own daemon; `jobs` gets the daemon's temp dir to place marker files in. */
-function daemonTest(
-  name: string,
-  jobs: (dir: string) => Record<string, string>,
-  fn: (d: TestDaemon) => Promise<void>,
-): void {
-  Deno.test({
-    name,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: async () => {
-      const d = await TestDaemon.create();
-      try {
-        for (const [job, text] of Object.entries(jobs(d.dir))) d.writeJob(job, text);
-        await d.start();
-        await fn(d);
-      } catch (e) {
-        console.error(`--- daemon output of "${name}" ---\n${d.output}`);
-        throw e;
-      } finally {
-        await d.close();
-      }
-    },
-  });
-}
 
 /** A port on 127.0.0.1 nobody listens on (bound, then released). */
 function freePort(): number {

@@ -8,7 +8,7 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { TestDaemon } from "./daemon_helpers.ts";
+import { daemonTest, type TestDaemon } from "./daemon_helpers.ts";
 import { runUpkeep, upkeepArgv, waitFor } from "./helpers.ts";
 
 const JOBS: Record<string, string> = {
@@ -44,23 +44,7 @@ async function runCases(d: TestDaemon, cases: Case[]): Promise<void> {
 }
 
 function test(name: string, fn: (d: TestDaemon) => Promise<void>): void {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const d = await TestDaemon.create(JOBS);
-      try {
-        await d.start();
-        await fn(d);
-      } catch (e) {
-        console.error(`--- daemon output ---\n${d.output}`);
-        throw e;
-      } finally {
-        await d.close();
-      }
-    },
-  });
+  daemonTest(name, JOBS, fn);
 }
 
 test("initctl start/stop/status/restart answer in Upstart's words", async (d) => {
