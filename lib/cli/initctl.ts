@@ -153,7 +153,7 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
     return usage("missing variable name");
   }
   if (cmd === "usage" && args.length === 0) return usage("missing job name");
-  if (!socket) socket = defaultPaths().socket;
+  if (!socket) socket = defaultSocket();
   try {
     const reply = await sendRequest(socket, { v: PROTOCOL_VERSION, cmd, args, options });
     if (!reply.ok) return fail(reply.error, reply.code || 1);
@@ -162,5 +162,27 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   } catch (e) {
     if (e instanceof ConnectError) return fail(`Unable to connect to upkeep: ${e.message}`);
     return fail(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * The socket to use without --socket or UPKEEP_SOCKET: the user's own daemon when there is one,
+ * else the system daemon's (so every user's plain `initctl status` reaches /run/upkeep).
+ */
+export function defaultSocket(
+  own = defaultPaths().socket,
+  exists: (path: string) => boolean = socketExists,
+): string {
+  if (own === SYSTEM_SOCKET || exists(own) || !exists(SYSTEM_SOCKET)) return own;
+  return SYSTEM_SOCKET;
+}
+
+export const SYSTEM_SOCKET = "/run/upkeep/upkeep.sock";
+
+function socketExists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isSocket === true;
+  } catch {
+    return false;
   }
 }
