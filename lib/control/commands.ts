@@ -302,7 +302,7 @@ async function goalCommand(
     const inst = t.cls.instances.get(t.name);
     const label = displayName(t.cls.job.name, t.name);
     if (cmd === "start") {
-      if (!sup.startInstance(t.cls, t.name, startEnvFor(ctx, t), resolveWait)) {
+      if (!sup.startInstance(t.cls, t.name, t.env, resolveWait)) {
         error = `Job is already running: ${label}`;
       }
     } else if (!inst) {
@@ -315,7 +315,7 @@ async function goalCommand(
         error = `Job has already been stopped: ${label}`;
       }
     } else {
-      const env = t.pairs.length ? startEnvFor(ctx, t) : null;
+      const env = t.pairs.length ? t.env : null;
       if (!sup.restartInstance(inst, env, resolveWait)) {
         error = `Job has already been stopped: ${t.name}`;
       }
@@ -336,9 +336,4 @@ async function goalCommand(
   }
   if (req.options.self) return okReply("");
   return okReply(currentStatus(ctx, t.cls, t.name));
-}
-
-function startEnvFor(ctx: DaemonContext, t: { cls: JobClassEntry; env: Env }): Env {
-  void ctx;
-  return t.env;
 }

@@ -149,11 +149,6 @@ export function newInstance(now: number): InstanceState {
   };
 }
 
-/** The goal as printed by status: `respawn` is shown as Upstart shows it. */
-export function goalName(goal: Goal): string {
-  return goal;
-}
-
 /** The state that follows `state` for `goal` (Upstart's job_next_state). */
 export function nextState(
   state: State,
