@@ -4,7 +4,7 @@
  * job and exit, HUP reloads, CHLD reaps orphans), boot events, and the daemon log.
  */
 
-import { parseOptions } from "./options.ts";
+import { DAEMON_OPTIONS, parseOptions } from "./options.ts";
 import { loadConfDirs } from "../job/load.ts";
 import { formatDiagnostic, type JobClass } from "../job/model.ts";
 import { closeInheritedFds, setChildSubreaper, tryLockFile } from "../process/ffi.ts";
@@ -37,15 +37,7 @@ Run the supervisor in the foreground.
 export async function daemonMain(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseOptions(argv, {
-      "conf-dir": { type: "string", multiple: true },
-      "state-dir": { type: "string" },
-      "log-dir": { type: "string" },
-      socket: { type: "string" },
-      runlevel: { type: "string" },
-      debug: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    });
+    values = parseOptions(argv, DAEMON_OPTIONS);
   } catch (e) {
     return usageError("upkeep daemon", e instanceof Error ? e.message : String(e));
   }
@@ -91,17 +83,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
     set: (ms, fn) => Number(setTimeout(fn, ms)),
     clear: (id) => clearTimeout(id),
   };
-  let sup: Supervisor | null = null;
-  const port = new RealProcessPort(() => users, daemonUmask, (pid) => {
-    for (const cls of sup?.classes.values() ?? []) {
-      for (const inst of cls.instances.values()) {
-        if (inst.st.pids.main === pid) return inst.job.killTimeout * 1000;
-      }
-    }
-    return 5000;
-  });
+  const port = new RealProcessPort(() => users, daemonUmask);
   const shimDir = writeShims(`${stateDir}/bin`);
-  sup = new Supervisor({
+  const supervisor = new Supervisor({
     processes: port,
     timers,
     log: (m) => log.write(m),
@@ -110,7 +94,6 @@ export async function daemonMain(argv: string[]): Promise<number> {
     processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
     shimDir,
   });
-  const supervisor = sup;
   const health = new HealthSupervision(supervisor, (m) => log.write(m));
   supervisor.onInstanceChange = (inst) => health.update(inst);
 

@@ -12,6 +12,17 @@ export interface OptionSpec {
   };
 }
 
+/** The options of `upkeep daemon` (the watchdog passes them on to the daemon it starts). */
+export const DAEMON_OPTIONS = {
+  "conf-dir": { type: "string", multiple: true },
+  "state-dir": { type: "string" },
+  "log-dir": { type: "string" },
+  socket: { type: "string" },
+  runlevel: { type: "string" },
+  debug: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export type OptionValues = Record<string, string | string[] | boolean | undefined>;
 
 /** Parse `args`; throws Error("…") with a one-line reason for unknown options or missing values. */

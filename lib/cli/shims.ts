@@ -4,25 +4,22 @@
  * with this deno), talking to the daemon that runs the job (UPKEEP_SOCKET is in the job's env).
  */
 
+import { isCompiled, selfArgv } from "../install/build_info.ts";
+import { shellQuote } from "../process/plan.ts";
+import { BUILD_COMPILED } from "../version.ts";
+
 export const SHIM_NAMES = ["initctl", "start", "stop", "restart", "reload", "status"] as const;
 
 /** The command that runs this upkeep: the compiled binary, or `deno run -A main.ts`. */
 export function selfCommand(): string[] {
   const exe = Deno.execPath();
-  const isDeno = /(^|\/)deno$/.test(exe);
-  if (!isDeno) return [exe];
-  const main = new URL(Deno.mainModule);
-  return [exe, "run", "-A", "--quiet", main.protocol === "file:" ? main.pathname : main.href];
-}
-
-function quote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
+  return selfArgv(isCompiled(BUILD_COMPILED, exe), exe, Deno.mainModule);
 }
 
 /** Write the shims into `dir` (created); returns `dir`. */
 export function writeShims(dir: string): string {
   Deno.mkdirSync(dir, { recursive: true });
-  const cmd = selfCommand().map(quote).join(" ");
+  const cmd = selfCommand().map(shellQuote).join(" ");
   for (const name of SHIM_NAMES) {
     const path = `${dir}/${name}`;
     const text = `#!/bin/sh\nUPKEEP_ARGV0=${name} exec ${cmd} "$@"\n`;

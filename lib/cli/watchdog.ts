@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { DAEMON_OPTIONS } from "./options.ts";
 import { sendRequest } from "../control/client.ts";
 import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { isCompiled, selfArgv } from "../install/build_info.ts";
@@ -60,16 +61,7 @@ export async function watchdogMain(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        "conf-dir": { type: "string", multiple: true },
-        "state-dir": { type: "string" },
-        "log-dir": { type: "string" },
-        socket: { type: "string" },
-        runlevel: { type: "string" },
-        debug: { type: "boolean" },
-        wait: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: { ...DAEMON_OPTIONS, wait: { type: "string" } },
       strict: true,
       allowPositionals: false,
     }));

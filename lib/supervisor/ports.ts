@@ -13,8 +13,11 @@ import type { Env } from "./environment.ts";
 export interface ProcessPort {
   /** Spawn a process; returns its pid or throws an Error whose message says why. */
   spawn(request: SpawnRequest): number;
-  /** Send `signal` to the process group of `pid` (and to `pid` itself). */
-  kill(pid: number, signal: string): void;
+  /**
+   * Send `signal` to the process group of `pid` (and to `pid` itself); whatever is left of the
+   * group `killTimeoutMs` later gets SIGKILL.
+   */
+  kill(pid: number, signal: string, killTimeoutMs: number): void;
   /**
    * expect fork/daemon: the child of `parent` to follow (reparented to us), or null; `final` when
    * it is not a session leader (so not the intermediate of a classic double fork).

@@ -24,7 +24,6 @@ export class RealProcessPort implements ProcessPort {
   constructor(
     private readonly users: () => UserDb,
     private readonly daemonUmask: number,
-    private readonly killTimeoutMs: (pid: number) => number,
   ) {
     this.#ownGroup = readProcStat(Deno.pid)?.pgrp ?? Deno.pid;
   }
@@ -66,11 +65,11 @@ export class RealProcessPort implements ProcessPort {
   /** Children spawned by posix_spawn (unknown to Deno): reaped by us on SIGCHLD. */
   readonly #fast = new Map<number, (status: ExitStatus) => void>();
 
-  kill(pid: number, signal: string): void {
+  kill(pid: number, signal: string, killTimeoutMs: number): void {
     const pgid = readProcStat(pid)?.pgrp ?? pid;
     if (pgid > 1 && pgid !== this.#ownGroup) {
       killProcessGroup(pgid, signal);
-      if (signal !== "KILL") this.#sweepGroupLater(pgid, this.killTimeoutMs(pid));
+      if (signal !== "KILL") this.#sweepGroupLater(pgid, killTimeoutMs);
     }
     if (pgid !== pid) killProcess(pid, signal);
   }

@@ -237,7 +237,7 @@ export class Supervisor {
       case "spawn":
         return this.#spawn(inst, effect.kind);
       case "kill":
-        o.processes.kill(effect.pid, effect.signal);
+        o.processes.kill(effect.pid, effect.signal, inst.job.killTimeout * 1000);
         return;
       case "armTimer": {
         const old = inst.timers[effect.timer];

@@ -173,3 +173,31 @@ export function daemonTest(
     },
   });
 }
+
+/** The non-empty lines of a file ([] when it does not exist yet). */
+export function lines(path: string): string[] {
+  try {
+    return Deno.readTextFileSync(path).split("\n").filter((l) => l !== "");
+  } catch {
+    return [];
+  }
+}
+
+/** The lines of `path` once it has any (for waitFor), else null. */
+export function someLines(path: string): string[] | null {
+  const l = lines(path);
+  return l.length ? l : null;
+}
+
+/** Wait until the daemon's log matches `re` (its lines are written just after the work). */
+export async function logged(d: TestDaemon, re: RegExp): Promise<void> {
+  await waitFor(() => re.test(d.output), `daemon log ${re}`, 3000);
+}
+
+/** A different main pid than `old`, once the job runs again. */
+export async function newMainPid(d: TestDaemon, job: string, old: number): Promise<number> {
+  return await waitFor(async () => {
+    const pid = await d.mainPid(job);
+    return pid !== null && pid !== old ? pid : null;
+  }, `${job} running with a new pid`);
+}

@@ -8,7 +8,7 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { daemonTest, jobProcesses } from "./daemon_helpers.ts";
+import { daemonTest, jobProcesses, newMainPid } from "./daemon_helpers.ts";
 import { pidAlive, waitFor } from "./helpers.ts";
 
 daemonTest("the seed's delayed_job-style job comes back after kill -9", {
@@ -21,10 +21,7 @@ respawn limit 10 90
 }, async (d) => {
   const first = await d.waitRunning("worker");
   Deno.kill(first, "SIGKILL");
-  const second = await waitFor(async () => {
-    const pid = await d.mainPid("worker");
-    return pid && pid !== first ? pid : null;
-  }, "respawned worker");
+  const second = await newMainPid(d, "worker", first);
   assert(pidAlive(second));
   assertMatch(d.output, /worker main process \(\d+\) killed by KILL signal/);
   assertMatch(d.output, /worker main process ended, respawning/);

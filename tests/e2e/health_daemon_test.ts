@@ -6,7 +6,14 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { daemonTest, jobProcesses, type TestDaemon } from "./daemon_helpers.ts";
+import {
+  daemonTest,
+  jobProcesses,
+  lines,
+  logged,
+  newMainPid,
+  someLines,
+} from "./daemon_helpers.ts";
 import { pidAlive, waitFor } from "./helpers.ts";
 
 /** A port on 127.0.0.1 nobody listens on (bound, then released). */
@@ -24,33 +31,6 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function lines(path: string): string[] {
-  try {
-    return Deno.readTextFileSync(path).split("\n").filter((l) => l !== "");
-  } catch {
-    return [];
-  }
-}
-
-/** Wait until the daemon's log matches `re` (its lines are written just after the work). */
-async function logged(d: TestDaemon, re: RegExp): Promise<void> {
-  await waitFor(() => re.test(d.output), `daemon log ${re}`, 3000);
-}
-
-/** The lines of `path` once it has any (for waitFor), else null. */
-function someLines(path: string): string[] | null {
-  const l = lines(path);
-  return l.length ? l : null;
-}
-
-/** A different main pid than `old`, once the job runs again. */
-async function newMainPid(d: TestDaemon, job: string, old: number): Promise<number> {
-  return await waitFor(async () => {
-    const pid = await d.mainPid(job);
-    return pid !== null && pid !== old ? pid : null;
-  }, `${job} running with a new pid`);
 }
 
 /**

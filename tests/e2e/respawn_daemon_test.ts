@@ -7,27 +7,8 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { daemonTest, type TestDaemon } from "./daemon_helpers.ts";
+import { daemonTest, lines, logged, someLines } from "./daemon_helpers.ts";
 import { waitFor } from "./helpers.ts";
-
-function lines(path: string): string[] {
-  try {
-    return Deno.readTextFileSync(path).split("\n").filter((l) => l !== "");
-  } catch {
-    return [];
-  }
-}
-
-/** Wait until the daemon's log matches `re` (its lines are written just after the work). */
-async function logged(d: TestDaemon, re: RegExp): Promise<void> {
-  await waitFor(() => re.test(d.output), `daemon log ${re}`, 3000);
-}
-
-/** The lines of `path` once it has any (for waitFor), else null. */
-function someLines(path: string): string[] | null {
-  const l = lines(path);
-  return l.length ? l : null;
-}
 
 /** Seconds between consecutive spawn times recorded (date +%s.%N) in `path`. */
 function gaps(path: string): number[] {
