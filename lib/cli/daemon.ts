@@ -83,7 +83,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     set: (ms, fn) => Number(setTimeout(fn, ms)),
     clear: (id) => clearTimeout(id),
   };
-  const port = new RealProcessPort(() => users, daemonUmask);
+  const port = new RealProcessPort(() => users, daemonUmask, (m) => log.write(m));
   const shimDir = writeShims(`${stateDir}/bin`);
   const supervisor = new Supervisor({
     processes: port,

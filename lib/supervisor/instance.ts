@@ -71,7 +71,10 @@ export interface InstanceState {
   readonly respawnWindow: { readonly start: number; readonly count: number };
   /** Respawns so far (informational). */
   readonly respawns: number;
-  /** expect fork/daemon: forks still to follow before the main process is the daemon. */
+  /**
+   * expect fork/daemon: forks still to follow before the main process is the daemon; expect stop:
+   * 1 until the main process has stopped itself.
+   */
   readonly forksLeft: number;
   /** True while waiting on our own blocking `starting`/`stopping` event. */
   readonly blocked: boolean;
@@ -96,29 +99,44 @@ export type Input =
   | { readonly type: "spawnFailed"; readonly kind: ProcessKind; readonly error: string }
   | { readonly type: "exited"; readonly kind: ProcessKind; readonly status: ExitStatus }
   /**
-   * expect fork/daemon: the forked child to follow (null when none was found); `final` when it is
-   * the daemon itself rather than an intermediate that will fork again.
+   * expect fork/daemon: the main process forked and `pid` is the main process now (null when no
+   * child was found); `final` when it is the daemon itself rather than an intermediate that will
+   * fork again.
    */
   | { readonly type: "forked"; readonly pid: number | null; readonly final?: boolean }
+  /** expect stop: the main process stopped itself (SIGSTOP) and waits for its SIGCONT. */
+  | { readonly type: "stopped" }
+  /** expect fork/daemon/stop: the main process did not do what it should within EXPECT_TIMEOUT. */
+  | { readonly type: "expectTimeout" }
   | { readonly type: "eventFinished" }
   | { readonly type: "killTimeout" }
   | { readonly type: "respawnDelayOver" };
 
 export type JobEventName = "starting" | "started" | "stopping" | "stopped";
 
+/** The timers of an instance: kill timeout, respawn back-off, and the wait for `expect`. */
+export type TimerName = "kill" | "respawn" | "expect";
+
+/**
+ * Seconds a main process may take to fork as `expect fork`/`expect daemon` says (or to stop
+ * itself, `expect stop`) before the start fails. Upstart waits forever; upkeep gives up.
+ */
+export const EXPECT_TIMEOUT = 10;
+
 export type Effect =
   | { readonly type: "spawn"; readonly kind: ProcessKind }
+  /** The kill signal to a process and its group (a SIGKILL sweep of the group follows later). */
   | { readonly type: "kill"; readonly pid: number; readonly signal: string }
-  | { readonly type: "armTimer"; readonly timer: "kill" | "respawn"; readonly seconds: number }
-  | { readonly type: "cancelTimer"; readonly timer: "kill" | "respawn" }
+  /** A signal to one process only (expect stop's SIGCONT). */
+  | { readonly type: "signal"; readonly pid: number; readonly signal: string }
+  | { readonly type: "armTimer"; readonly timer: TimerName; readonly seconds: number }
+  | { readonly type: "cancelTimer"; readonly timer: TimerName }
   | {
     readonly type: "emit";
     readonly event: JobEventName;
     readonly env: readonly (readonly [string, string])[];
     readonly blocking: boolean;
   }
-  /** Follow the fork of the main process that just exited (expect fork/daemon). */
-  | { readonly type: "findFork"; readonly parent: number }
   /** Release events and callers blocked on this instance (Upstart's job_finished). */
   | { readonly type: "finished"; readonly failed: boolean }
   | { readonly type: "log"; readonly message: string }
@@ -264,7 +282,9 @@ class Machine {
         this.s.pids[input.kind] = input.pid;
         if (input.kind === "main") {
           this.s.mainStartedAt = this.now;
-          if (this.s.state === "spawned" && this.s.forksLeft === 0) this.advance();
+          if (this.s.state !== "spawned") return;
+          if (this.s.forksLeft === 0) return this.advance();
+          this.emit({ type: "armTimer", timer: "expect", seconds: EXPECT_TIMEOUT });
         }
         return;
       case "spawnFailed":
@@ -273,6 +293,10 @@ class Machine {
         return this.exited(input.kind, input.status);
       case "forked":
         return this.forked(input.pid, input.final ?? false);
+      case "stopped":
+        return this.selfStopped();
+      case "expectTimeout":
+        return this.expectTimeout();
       case "eventFinished":
         if (!this.s.blocked) return;
         this.s.blocked = false;
@@ -375,7 +399,11 @@ class Machine {
         if (!job.main) return false;
         // The runner answers at once with `spawned` (which moves on unless expect fork/daemon
         // must see the forks first) or `spawnFailed`.
-        this.s.forksLeft = job.expect === "fork" ? 1 : job.expect === "daemon" ? 2 : 0;
+        this.s.forksLeft = job.expect === "fork" || job.expect === "stop"
+          ? 1
+          : job.expect === "daemon"
+          ? 2
+          : 0;
         this.emit({ type: "spawn", kind: "main" });
         return true;
       case "post-start":
@@ -507,12 +535,10 @@ class Machine {
       this.emit({ type: "cancelTimer", timer: "kill" });
       return this.advance();
     }
-    if (
-      state === "spawned" && this.s.forksLeft > 0 && status.signal === null && status.code === 0
-    ) {
-      // expect fork / daemon: the parent exited after forking; follow the child.
-      this.emit({ type: "findFork", parent: this.s.pids.main ?? 0 });
-      return;
+    if (state === "spawned" && this.s.forksLeft > 0) {
+      // It ended before forking (or stopping) as expected: an end like any other, as Upstart.
+      this.s.forksLeft = 0;
+      this.emit({ type: "cancelTimer", timer: "expect" });
     }
     if (this.s.goal === "stop") {
       // We are stopping it (or a stop is pending): an end is never a failure then.
@@ -545,20 +571,52 @@ class Machine {
   }
 
   forked(pid: number | null, final: boolean): void {
-    if (this.s.state !== "spawned") return;
-    if (pid === null) {
-      this.emit({
-        type: "log",
-        message: `${this.label} main process forked but no child was found`,
-      });
-      this.fail({ process: "main", exit: this.s.lastExit });
-      this.s.goal = "stop";
-      return this.advance();
+    if (pid === null || this.s.pids.main === undefined) return;
+    if (this.s.state !== "spawned") {
+      // Being stopped while it forks: the child is the main process to stop now.
+      this.s.pids.main = pid;
+      if (this.s.state === "killed") {
+        this.emit({ type: "kill", pid, signal: this.job.killSignal });
+      }
+      return;
     }
     this.s.pids.main = pid;
-    this.s.forksLeft = final ? 0 : this.s.forksLeft - 1;
+    this.s.forksLeft = final ? 0 : Math.max(0, this.s.forksLeft - 1);
+    if (this.s.forksLeft > 0) return;
+    this.emit({ type: "cancelTimer", timer: "expect" });
     this.emit({ type: "log", message: `${this.label} main process (${pid}) is the forked daemon` });
-    if (this.s.forksLeft <= 0) this.advance();
+    this.advance();
+  }
+
+  /** expect stop: the main process is stopped; wake it (SIGCONT) and move on. */
+  selfStopped(): void {
+    const pid = this.s.pids.main;
+    if (this.s.state !== "spawned" || this.job.expect !== "stop" || pid === undefined) return;
+    this.s.forksLeft = 0;
+    this.emit({ type: "cancelTimer", timer: "expect" });
+    this.emit({ type: "signal", pid, signal: "CONT" });
+    this.advance();
+  }
+
+  /** The main process did not fork (or stop) as `expect` says in time: the start fails. */
+  expectTimeout(): void {
+    if (this.s.state !== "spawned" || this.s.forksLeft === 0) return;
+    const pid = this.s.pids.main;
+    const what = this.job.expect === "stop"
+      ? "did not stop itself (expect stop)"
+      : this.job.expect === "daemon" && this.s.forksLeft === 1
+      ? "forked once but not twice (expect daemon)"
+      : `did not fork (expect ${this.job.expect})`;
+    this.emit({
+      type: "log",
+      message: `${this.label} main process${
+        pid === undefined ? "" : ` (${pid})`
+      } ${what} within ${EXPECT_TIMEOUT} s: stopping it`,
+    });
+    this.s.forksLeft = 0;
+    this.fail({ process: "main", exit: null });
+    this.s.goal = "stop";
+    this.advance();
   }
 
   /** Upstart's job_process_catch_runaway: true when this respawn exceeds `respawn limit`. */

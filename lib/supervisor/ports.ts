@@ -5,7 +5,7 @@
 
 import type { JobClass, ProcessKind } from "../job/model.ts";
 import type { MatchNode } from "../events/match.ts";
-import type { ExitStatus, InstanceState } from "./instance.ts";
+import type { ExitStatus, InstanceState, TimerName } from "./instance.ts";
 import type { QueuedEvent } from "./events.ts";
 import type { Env } from "./environment.ts";
 
@@ -18,13 +18,8 @@ export interface ProcessPort {
    * group `killTimeoutMs` later gets SIGKILL.
    */
   kill(pid: number, signal: string, killTimeoutMs: number): void;
-  /**
-   * expect fork/daemon: the child of `parent` to follow (reparented to us), or null; `final` when
-   * it is not a session leader (so not the intermediate of a classic double fork).
-   */
-  findFork(parent: number, job: string, instance: string): { pid: number; final: boolean } | null;
-  /** Report the exit of a process we did not spawn (a followed fork) through `onExit`. */
-  watch(pid: number, onExit: (status: ExitStatus) => void): void;
+  /** Send `signal` to the one process `pid` (no group, no sweep): `expect stop`'s SIGCONT. */
+  signal(pid: number, signal: string): void;
 }
 
 export interface SpawnRequest {
@@ -33,7 +28,15 @@ export interface SpawnRequest {
   readonly kind: ProcessKind;
   readonly env: Env;
   readonly logFile: string | null;
-  readonly onExit: (status: ExitStatus) => void;
+  /** A process of this spawn ended: the spawned one, or the daemon it forked (`onForked`). */
+  readonly onExit: (pid: number, status: ExitStatus) => void;
+  /**
+   * expect fork/daemon (main only): the followed process forked; `pid` is the main process now,
+   * `final` once it is the daemon (no more forks to follow).
+   */
+  readonly onForked?: (pid: number, final: boolean) => void;
+  /** expect stop (main only): the process stopped itself (SIGSTOP) and waits for SIGCONT. */
+  readonly onStopped?: () => void;
 }
 
 export interface TimerPort {
@@ -72,7 +75,7 @@ export interface Instance {
   stopMatch: MatchNode | null;
   blocking: Blocked[];
   blocker: QueuedEvent | null;
-  timers: { kill?: number; respawn?: number };
+  timers: Partial<Record<TimerName, number>>;
   /** Consecutive quick failures, for `respawn delay`. */
   backoff: number;
   destroyed: boolean;

@@ -1,8 +1,9 @@
 /**
- * The real ProcessPort: spawns job processes through lib/process (plan + Deno.Command), kills
- * process groups, follows forks of `expect fork`/`expect daemon` jobs (we are a child subreaper, so
- * orphans come to us), and reaps orphans Deno did not spawn (never `waitpid(-1)`: only the pids
- * Deno does not track, see ../shared/deno-notes.md 5b).
+ * The real ProcessPort: spawns job processes through lib/process (plan, then posix_spawn or
+ * Deno.Command), kills process groups, follows the forks of `expect fork`/`expect daemon` jobs
+ * (by ptrace, lib/process/fork_follow.ts; by the process tree where ptrace is refused), sees the
+ * self-stop of `expect stop` jobs, and reaps every process Deno did not spawn itself with
+ * waitpid on that pid (never `waitpid(-1)`: see ../shared/deno-notes.md 5b).
  */
 
 import { planProcess } from "../process/plan.ts";
@@ -10,22 +11,41 @@ import { canFastSpawn, fastSpawn } from "../process/fast_spawn.ts";
 import { killProcess, killProcessGroup, spawnPlan } from "../process/spawn.ts";
 import { waitpidNoHang } from "../process/ffi.ts";
 import { childrenOf, processGroupMembers, readEnviron, readProcStat } from "../process/proc.ts";
+import { FOLLOW_WRAPPER, ForkFollower } from "../process/fork_follow.ts";
+import { systemTrace, type TraceSys } from "../process/ptrace.ts";
+import { signalNumber } from "../process/signals.ts";
 import type { UserDb } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
 
+/** A process we reap ourselves (posix_spawn'ed, or a followed daemon reparented to us). */
+interface Reaped {
+  readonly onExit: (pid: number, status: ExitStatus) => void;
+  /** expect stop: told once when the process stops itself. */
+  onStopped?: () => void;
+}
+
+/** Fallback without ptrace: how long a forked child may take to setsid() before we look. */
+const FORK_SETTLE_MS = 25;
+
 export class RealProcessPort implements ProcessPort {
   /** Pids Deno spawned and still tracks (never waitpid'ed by us). */
-  readonly #ours = new Set<number>();
-  /** Foreign pids we follow (forked daemons), with their exit callbacks. */
-  readonly #watched = new Map<number, (status: ExitStatus) => void>();
+  readonly #deno = new Set<number>();
+  /** Pids we reap: our posix_spawn children and the daemons we followed. */
+  readonly #reaped = new Map<number, Reaped>();
   readonly #ownGroup: number;
+  readonly #trace: TraceSys | null;
+  readonly #follower: ForkFollower | null;
 
   constructor(
     private readonly users: () => UserDb,
     private readonly daemonUmask: number,
+    private readonly log: (message: string) => void = () => {},
+    trace: TraceSys | null = systemTrace(),
   ) {
     this.#ownGroup = readProcStat(Deno.pid)?.pgrp ?? Deno.pid;
+    this.#trace = trace;
+    this.#follower = trace ? new ForkFollower(trace) : null;
   }
 
   spawn(req: SpawnRequest): number {
@@ -36,34 +56,102 @@ export class RealProcessPort implements ProcessPort {
       users: this.users(),
       daemonUmask: this.daemonUmask,
     };
+    const forks = req.kind !== "main"
+      ? 0
+      : req.job.expect === "fork"
+      ? 1
+      : req.job.expect === "daemon"
+      ? 2
+      : 0;
     // Fast path: posix_spawn in a new session, the log opened by the spawn itself.
     const direct = planProcess({ ...base, logFile: null });
     if ("error" in direct) throw new Error(direct.error);
     if (canFastSpawn(direct.plan)) {
       const output = req.logFile !== null ? { file: req.logFile } : null;
-      const pid = fastSpawn(direct.plan, output);
-      this.#ours.add(pid);
-      this.#fast.set(pid, req.onExit);
+      const traced = forks > 0 && this.#follower !== null;
+      const plan = traced
+        ? { ...direct.plan, argv: [...FOLLOW_WRAPPER, ...direct.plan.argv] }
+        : direct.plan;
+      const pid = fastSpawn(plan, output);
+      const entry: Reaped = {
+        onExit: forks > 0 && !traced ? this.#followByTree(forks, req) : req.onExit,
+      };
+      if (req.kind === "main" && req.job.expect === "stop" && req.onStopped) {
+        entry.onStopped = req.onStopped;
+      }
+      this.#reaped.set(pid, entry);
+      if (traced) this.#follow(pid, forks, req);
       return pid;
     }
     const planned = req.logFile === null ? direct : planProcess({ ...base, logFile: req.logFile });
     if ("error" in planned) throw new Error(planned.error);
     const proc = spawnPlan(planned.plan);
     const pid = proc.pid;
-    this.#ours.add(pid);
+    this.#deno.add(pid);
+    const onExit = forks > 0 ? this.#followByTree(forks, req) : req.onExit;
     proc.exited.then((status) => {
-      this.#ours.delete(pid);
-      req.onExit(status);
+      this.#deno.delete(pid);
+      onExit(pid, status);
     }, (e) => {
-      this.#ours.delete(pid);
-      req.onExit({ code: 255, signal: null });
-      console.error(`upkeep: lost track of process ${pid}: ${e}`);
+      this.#deno.delete(pid);
+      onExit(pid, { code: 255, signal: null });
+      this.log(`lost track of process ${pid}: ${e}`);
     });
     return pid;
   }
 
-  /** Children spawned by posix_spawn (unknown to Deno): reaped by us on SIGCHLD. */
-  readonly #fast = new Map<number, (status: ExitStatus) => void>();
+  #follow(pid: number, forks: number, req: SpawnRequest): void {
+    this.#follower!.follow(pid, forks, {
+      forked: (child, final) => {
+        if (final) this.#reaped.set(child, { onExit: req.onExit });
+        req.onForked?.(child, final);
+      },
+      untraced: (error) => {
+        this.log(
+          `${req.job.name}: cannot trace process ${pid} (${error}): following its forks by the ` +
+            `process tree`,
+        );
+        const entry = this.#reaped.get(pid);
+        if (entry) this.#reaped.set(pid, { ...entry, onExit: this.#followByTree(forks, req) });
+      },
+      exited: (child, status) => req.onExit(child, status),
+    });
+  }
+
+  /**
+   * Without ptrace: the exit callback that, when the spawned process exits with status 0, takes
+   * the orphan it left (reparented to us, marked with the job's UPSTART_JOB) as the daemon before
+   * reporting the exit. Timing-dependent and blind to daemons that rewrite their environment: the
+   * fallback only.
+   */
+  #followByTree(forks: number, req: SpawnRequest): (pid: number, status: ExitStatus) => void {
+    return (pid, status) => {
+      if (status.signal !== null || status.code !== 0) return req.onExit(pid, status);
+      setTimeout(() => {
+        const found = this.#findOrphan(req.job.name, req.instance);
+        if (found !== null) {
+          this.#reaped.set(found, { onExit: req.onExit });
+          req.onForked?.(found, forks === 1 || readProcStat(found)?.session !== found);
+          this.reap();
+        }
+        req.onExit(pid, status);
+      }, FORK_SETTLE_MS);
+    };
+  }
+
+  #findOrphan(job: string, instance: string): number | null {
+    let found: number | null = null;
+    for (const pid of childrenOf(Deno.pid)) {
+      if (this.#deno.has(pid) || this.#reaped.has(pid)) continue;
+      const st = readProcStat(pid);
+      if (!st || st.state === "Z") continue;
+      const env = readEnviron(pid);
+      if (env?.UPSTART_JOB === job && (env.UPSTART_INSTANCE ?? "") === instance) {
+        if (found === null || pid > found) found = pid;
+      }
+    }
+    return found;
+  }
 
   kill(pid: number, signal: string, killTimeoutMs: number): void {
     const pgid = readProcStat(pid)?.pgrp ?? pid;
@@ -74,6 +162,13 @@ export class RealProcessPort implements ProcessPort {
     if (pgid !== pid) killProcess(pid, signal);
   }
 
+  signal(pid: number, signal: string): void {
+    const n = signalNumber(signal);
+    if (n === null) throw new Error(`unknown signal '${signal}'`);
+    if (this.#trace) this.#trace.kill(pid, n);
+    else killProcess(pid, signal);
+  }
+
   /** After the kill timeout, SIGKILL whatever is left of the group: no orphan survives a stop. */
   #sweepGroupLater(pgid: number, ms: number): void {
     const id = setTimeout(() => {
@@ -82,46 +177,28 @@ export class RealProcessPort implements ProcessPort {
     Deno.unrefTimer(id);
   }
 
-  findFork(_parent: number, job: string, instance: string): { pid: number; final: boolean } | null {
-    let found: number | null = null;
-    for (const pid of childrenOf(Deno.pid)) {
-      if (this.#ours.has(pid) || this.#watched.has(pid)) continue;
-      const st = readProcStat(pid);
-      if (!st || st.state === "Z") continue;
-      const env = readEnviron(pid);
-      if (env?.UPSTART_JOB === job && (env.UPSTART_INSTANCE ?? "") === instance) {
-        if (found === null || pid > found) found = pid;
-      }
-    }
-    if (found === null) return null;
-    const st = readProcStat(found);
-    return { pid: found, final: st !== null && st.session !== found };
-  }
-
-  watch(pid: number, onExit: (status: ExitStatus) => void): void {
-    this.#watched.set(pid, onExit);
-    this.reap();
-  }
-
-  /** On SIGCHLD: collect followed daemons that ended; orphan zombies are swept a bit later. */
+  /** On SIGCHLD: act on traced stops, collect our processes that ended; sweep orphans later. */
   reap(): void {
-    for (const [pid, onExit] of this.#fast) {
-      const status = waitpidNoHang(pid);
-      if (status) {
-        this.#fast.delete(pid);
-        this.#ours.delete(pid);
-        onExit(status);
-      }
+    const follower = this.#follower;
+    if (follower && follower.size > 0) {
+      for (const { pid, status } of follower.poll()) this.#ended(pid, status);
     }
-    for (const [pid, onExit] of this.#watched) {
-      const status = waitpidNoHang(pid);
-      if (status) {
-        this.#watched.delete(pid);
-        onExit(status);
-      } else if (!readProcStat(pid)) {
-        this.#watched.delete(pid);
-        onExit({ code: null, signal: null });
+    for (const [pid, entry] of [...this.#reaped]) {
+      if (follower?.has(pid)) continue;
+      if (entry.onStopped && this.#trace) {
+        const r = this.#trace.wait(pid);
+        if (r?.kind === "stopped") {
+          const told = entry.onStopped;
+          delete entry.onStopped;
+          told();
+          continue;
+        }
+        if (r?.kind === "exited") this.#ended(pid, r.status);
+        continue;
       }
+      const status = waitpidNoHang(pid);
+      if (status) this.#ended(pid, status);
+      else if (!readProcStat(pid)) this.#ended(pid, { code: null, signal: null });
     }
     // Listing our children may mean a full /proc scan (kernels without task/*/children), so the
     // orphan sweep runs at most once per 1.2 s, off the respawn path.
@@ -132,6 +209,13 @@ export class RealProcessPort implements ProcessPort {
       }, 1200));
       Deno.unrefTimer(this.#sweep);
     }
+  }
+
+  #ended(pid: number, status: ExitStatus): void {
+    const entry = this.#reaped.get(pid);
+    if (!entry) return;
+    this.#reaped.delete(pid);
+    entry.onExit(pid, status);
   }
 
   #sweep: number | undefined;
@@ -146,7 +230,7 @@ export class RealProcessPort implements ProcessPort {
     const now = performance.now();
     const seen = new Map<number, number>();
     for (const pid of childrenOf(Deno.pid)) {
-      if (this.#ours.has(pid) || this.#watched.has(pid)) continue;
+      if (this.#deno.has(pid) || this.#reaped.has(pid) || this.#follower?.has(pid)) continue;
       if (readProcStat(pid)?.state !== "Z") continue;
       const first = this.#zombies.get(pid) ?? now;
       if (now - first >= 1000) waitpidNoHang(pid);

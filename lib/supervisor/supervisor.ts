@@ -33,9 +33,6 @@ export type {
 } from "./ports.ts";
 import type { Instance, JobClassEntry, SupervisorOptions, Waiter } from "./ports.ts";
 
-/** How long to let a forked child settle before deciding which process is the daemon. */
-const FORK_SETTLE_MS = 25;
-
 type QueueItem =
   | { readonly kind: "input"; readonly instance: Instance; readonly input: Input }
   | { readonly kind: "call"; readonly fn: () => void };
@@ -244,6 +241,8 @@ export class Supervisor {
         if (old !== undefined) o.timers.clear(old);
         const input: Input = effect.timer === "kill"
           ? { type: "killTimeout" }
+          : effect.timer === "expect"
+          ? { type: "expectTimeout" }
           : { type: "respawnDelayOver" };
         inst.timers[effect.timer] = o.timers.set(effect.seconds * 1000, () => {
           delete inst.timers[effect.timer];
@@ -270,12 +269,9 @@ export class Supervisor {
         }
         return;
       }
-      case "findFork": {
-        // Give the child a moment to setsid(), so a classic double fork's intermediate is
-        // recognisable as a session leader rather than taken for the daemon.
-        o.timers.set(FORK_SETTLE_MS, () => this.#run(() => this.#followFork(inst, effect.parent)));
+      case "signal":
+        o.processes.signal(effect.pid, effect.signal);
         return;
-      }
       case "finished":
         return this.#finished(inst, effect.failed);
       case "respawnLimit":
@@ -283,20 +279,6 @@ export class Supervisor {
       case "destroy":
         return this.#destroy(inst);
     }
-  }
-
-  #followFork(inst: Instance, parent: number): void {
-    if (inst.destroyed) return;
-    const found = this.#o.processes.findFork(parent, inst.job.name, inst.name);
-    if (found !== null) {
-      const pid = found.pid;
-      this.#o.processes.watch(pid, (status) => this.#exited(inst, "main", pid, status));
-    }
-    this.#step(inst, {
-      type: "forked",
-      pid: found?.pid ?? null,
-      final: inst.job.expect === "fork" || (found?.final ?? false),
-    });
   }
 
   /** Entering starting: swap in the pending start env, build the stop-on matcher. */
@@ -338,7 +320,9 @@ export class Supervisor {
         kind,
         env,
         logFile,
-        onExit: (status) => this.#exited(inst, kind, pid, status),
+        onExit: (p, status) => this.#exited(inst, kind, p, status),
+        onForked: (p, final) => this.input(inst, { type: "forked", pid: p, final }),
+        onStopped: () => this.input(inst, { type: "stopped" }),
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);

@@ -33,12 +33,9 @@ class FakeProcesses implements ProcessPort {
     if (!req) return;
     this.running.delete(pid);
     const status: ExitStatus = { code: null, signal };
-    queueMicrotask(() => req.onExit(status));
+    queueMicrotask(() => req.onExit(pid, status));
   }
-  findFork(): null {
-    return null;
-  }
-  watch(): void {}
+  signal(): void {}
 }
 
 /** One fake clock serving both the supervisor's TimerPort and the monitor's Timers. */

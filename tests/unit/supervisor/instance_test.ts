@@ -239,24 +239,87 @@ Deno.test("step() arms the kill timer and sends SIGKILL when it fires", () => {
   assertEquals(r.effects.some((e) => e.type === "armTimer" && e.seconds === 2), true);
 });
 
-Deno.test("step() waits in spawned for the forks of expect daemon", () => {
+Deno.test("step() waits in spawned for the two forks of expect daemon, then runs the daemon", () => {
   const j = job({ expect: "daemon" });
   const r = drive(j, [
     { type: "goal", goal: "start" },
-    { type: "exited", kind: "main", status: { code: 0, signal: null } },
-    { type: "forked", pid: 200 },
+    { type: "forked", pid: 200, final: false },
   ]);
   assertEquals(r.st.state, "spawned");
-  assertEquals(r.effects.some((e) => e.type === "findFork"), true);
+  assertEquals(r.st.pids.main, 200);
+  assertEquals(r.effects.some((e) => e.type === "armTimer" && e.timer === "expect"), true);
   const r2 = drive(j, [
     { type: "goal", goal: "start" },
-    { type: "exited", kind: "main", status: { code: 0, signal: null } },
-    { type: "forked", pid: 200 },
-    { type: "exited", kind: "main", status: { code: 0, signal: null } },
-    { type: "forked", pid: 300 },
+    { type: "forked", pid: 200, final: false },
+    { type: "forked", pid: 300, final: true },
   ]);
   assertEquals(r2.st.state, "running");
   assertEquals(r2.st.pids.main, 300);
+  assertEquals(r2.effects.some((e) => e.type === "cancelTimer" && e.timer === "expect"), true);
+});
+
+Deno.test("step() treats a main that exits before forking (expect fork) as an ordinary end", () => {
+  const j = job({ expect: "fork" });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 0, signal: null } },
+  ]);
+  assertEquals(r.st.state, "waiting");
+  assertEquals(r.st.failure, null);
+  const respawning = drive(job({ expect: "fork", respawn: true }), [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 1, signal: null } },
+  ]);
+  assertEquals(respawning.st.respawns, 1);
+});
+
+Deno.test("step() fails the start when the expected fork does not come in time", () => {
+  const j = job({ expect: "fork" });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "expectTimeout" },
+  ]);
+  assertEquals(r.st.state, "killed");
+  assertEquals(r.st.goal, "stop");
+  assertEquals(r.st.failure, { process: "main", exit: null });
+  assertEquals(r.effects.some((e) => e.type === "kill" && e.pid === 100), true);
+  assertMatch(
+    r.effects.map((e) => e.type === "log" ? e.message : "").join("\n"),
+    /svc main process \(100\) did not fork \(expect fork\) within 10 s/,
+  );
+});
+
+Deno.test("step() lets a stop wait for the fork (as Upstart), then kills the daemon", () => {
+  const j = job({ expect: "fork" });
+  const stopping = drive(j, [{ type: "goal", goal: "start" }, { type: "goal", goal: "stop" }]);
+  assertEquals([stopping.st.goal, stopping.st.state], ["stop", "spawned"]);
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "forked", pid: 200, final: true },
+  ]);
+  assertEquals(r.st.state, "killed");
+  assertEquals(r.st.pids.main, 200);
+  assertEquals(r.effects.filter((e) => e.type === "kill").map((e) => e.type === "kill" && e.pid), [
+    200,
+  ]);
+});
+
+Deno.test("step() wakes an expect stop job with SIGCONT once it has stopped itself", () => {
+  const j = job({ expect: "stop" });
+  const waiting = drive(j, [{ type: "goal", goal: "start" }]);
+  assertEquals(waiting.st.state, "spawned");
+  const r = drive(j, [{ type: "goal", goal: "start" }, { type: "stopped" }]);
+  assertEquals(r.st.state, "running");
+  assertEquals(
+    r.effects.some((e) => e.type === "signal" && e.signal === "CONT" && e.pid === 100),
+    true,
+  );
+  const late = drive(j, [{ type: "goal", goal: "start" }, { type: "expectTimeout" }]);
+  assertMatch(
+    late.effects.map((e) => e.type === "log" ? e.message : "").join("\n"),
+    /did not stop itself \(expect stop\) within 10 s/,
+  );
 });
 
 Deno.test("step() waits in post-stop for the respawn delay when one is set", () => {

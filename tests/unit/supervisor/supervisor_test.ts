@@ -29,15 +29,12 @@ class FakeProcesses implements ProcessPort {
     this.killed.push([pid, signal]);
     if (signal === "TERM" || signal === "KILL") this.exit(pid, { code: null, signal });
   }
-  findFork(): null {
-    return null;
-  }
-  watch(): void {}
+  signal(): void {}
   exit(pid: number, status: ExitStatus): void {
     const req = this.running.get(pid);
     if (!req) return;
     this.running.delete(pid);
-    queueMicrotask(() => req.onExit(status));
+    queueMicrotask(() => req.onExit(pid, status));
   }
   /** Let the first running process of job/kind end with `code`. */
   finish(job: string, kind: string, code = 0): void {
