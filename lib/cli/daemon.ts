@@ -164,14 +164,20 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log.write(`received ${signal}: stopping every job`);
     shuttingDown = (async () => {
       health.stopAll();
-      supervisor.stopAll();
+      // Bounded: pre-stop and post-stop scripts are waited for, but not forever.
       let longest = 5;
       for (const cls of supervisor.classes.values()) {
         for (const i of cls.instances.values()) longest = Math.max(longest, i.job.killTimeout);
       }
-      const deadline = performance.now() + (longest + 10) * 1000;
-      while (!supervisor.idle && performance.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
+      let deadline: number | undefined;
+      const timedOut = await new Promise<boolean>((done) => {
+        deadline = Number(setTimeout(() => done(true), (longest + 10) * 1000));
+        supervisor.shutdown(() => done(false));
+      });
+      clearTimeout(deadline);
+      if (timedOut) {
+        log.write("shutdown: jobs still stopping after the deadline: killing what is left");
+        supervisor.killEverything();
       }
       server.close();
       for (const w of watchers) w.close();

@@ -23,7 +23,27 @@ export const EVENT_MSG = {
   expectedOperator: "Expected operator",
   expectedVariable: "Expected variable name before value",
   mismatchedParens: "Mismatched parentheses",
+  tooDeep: "Expression too complex",
 } as const;
+
+/**
+ * The most operators one expression may nest (a chain `a and b and c …` nests one per operator).
+ * Upstart has no limit; upkeep has one so that no job file can exhaust the stack of the code that
+ * walks expressions (matching, printing): real jobs use a handful.
+ */
+export const MAX_EXPR_DEPTH = 256;
+
+/** The depth of an expression tree (an operand is 1), without recursion. */
+export function exprDepth(expr: EventExpr): number {
+  let max = 0;
+  const todo: [EventExpr, number][] = [[expr, 1]];
+  while (todo.length > 0) {
+    const [x, d] = todo.pop()!;
+    if (d > max) max = d;
+    if (x.type !== "event") todo.push([x.left, d + 1], [x.right, d + 1]);
+  }
+  return max;
+}
 
 /** An event name being collected, with its raw argument tokens. */
 interface Match {
@@ -89,9 +109,13 @@ class ExprState {
  * left at the offending token.
  */
 export function parseEventExprAt(c: Cursor, state = { paren: 0 }): EventExpr | LexError {
+  const first = c.line;
   const r = parseAt(c, state);
   if (r instanceof LexError) return r;
   state.paren = 0;
+  if (exprDepth(r) > MAX_EXPR_DEPTH) {
+    return new LexError(`${EVENT_MSG.tooDeep} (nested deeper than ${MAX_EXPR_DEPTH})`, first);
+  }
   return r;
 }
 

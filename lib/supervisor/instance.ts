@@ -84,10 +84,20 @@ export interface InstanceState {
   readonly mainStartedAt: number | null;
   /** Seconds to wait in post-stop before a respawn (`respawn delay`), set by the supervisor. */
   readonly respawnDelay: number;
+  /**
+   * The process group a main process that ended left behind with live members, or null. Such
+   * strays get the kill signal (then SIGKILL) in `killed`, before the job respawns or stops.
+   */
+  readonly strays: number | null;
 }
 
 export type Input =
   | { readonly type: "goal"; readonly goal: "start" | "stop" }
+  /**
+   * The daemon shuts down: goal stop, and a running pre-start or post-start gets the kill signal
+   * (then SIGKILL after the kill timeout) instead of being waited for.
+   */
+  | { readonly type: "shutdown" }
   /** restart: goal stop then start without going through waiting. */
   | { readonly type: "restart" }
   /**
@@ -97,7 +107,18 @@ export type Input =
   | { readonly type: "respawn" }
   | { readonly type: "spawned"; readonly kind: ProcessKind; readonly pid: number }
   | { readonly type: "spawnFailed"; readonly kind: ProcessKind; readonly error: string }
-  | { readonly type: "exited"; readonly kind: ProcessKind; readonly status: ExitStatus }
+  /**
+   * A process ended. `strays`: for the main process, the process group it leaves behind with live
+   * members (its children that did not leave the group), which `killed` cleans up.
+   */
+  | {
+    readonly type: "exited";
+    readonly kind: ProcessKind;
+    readonly status: ExitStatus;
+    readonly strays?: number | null;
+  }
+  /** The process group in `strays` has no live member any more. */
+  | { readonly type: "groupGone" }
   /**
    * expect fork/daemon: the main process forked and `pid` is the main process now (null when no
    * child was found); `final` when it is the daemon itself rather than an intermediate that will
@@ -127,6 +148,8 @@ export type Effect =
   | { readonly type: "spawn"; readonly kind: ProcessKind }
   /** The kill signal to a process and its group (a SIGKILL sweep of the group follows later). */
   | { readonly type: "kill"; readonly pid: number; readonly signal: string }
+  /** A signal to what is left of a process group (strays of a main process that ended). */
+  | { readonly type: "killGroup"; readonly pgid: number; readonly signal: string }
   /** A signal to one process only (expect stop's SIGCONT). */
   | { readonly type: "signal"; readonly pid: number; readonly signal: string }
   | { readonly type: "armTimer"; readonly timer: TimerName; readonly seconds: number }
@@ -164,6 +187,7 @@ export function newInstance(now: number): InstanceState {
     since: now,
     mainStartedAt: null,
     respawnDelay: 0,
+    strays: null,
   };
 }
 
@@ -269,6 +293,18 @@ class Machine {
     switch (input.type) {
       case "goal":
         return this.changeGoal(input.goal);
+      case "shutdown": {
+        const hook = this.s.state === "pre-start"
+          ? this.s.pids.preStart
+          : this.s.state === "post-start"
+          ? this.s.pids.postStart
+          : undefined;
+        if (hook !== undefined && this.s.goal !== "stop") {
+          this.emit({ type: "kill", pid: hook, signal: this.job.killSignal });
+          this.emit({ type: "armTimer", timer: "kill", seconds: this.job.killTimeout });
+        }
+        return this.changeGoal("stop");
+      }
       case "restart":
         // Upstart's restart: goal stop then goal start; from running this goes through
         // pre-stop/stopping … post-stop and straight back to starting.
@@ -290,7 +326,15 @@ class Machine {
       case "spawnFailed":
         return this.spawnFailed(input.kind, input.error);
       case "exited":
+        if (input.kind === "main") this.s.strays = input.strays ?? null;
         return this.exited(input.kind, input.status);
+      case "groupGone":
+        this.s.strays = null;
+        if (this.s.state === "killed" && this.s.pids.main === undefined) {
+          this.emit({ type: "cancelTimer", timer: "kill" });
+          this.advance();
+        }
+        return;
       case "forked":
         return this.forked(input.pid, input.final ?? false);
       case "stopped":
@@ -315,6 +359,13 @@ class Machine {
             message: `${this.label} process (${pid}) killed after kill timeout`,
           });
           this.emit({ type: "kill", pid, signal: "KILL" });
+        } else if (this.s.state === "killed" && this.s.strays !== null) {
+          this.emit({
+            type: "log",
+            message: `${this.label} processes left in group ${this.s.strays} killed after kill ` +
+              `timeout`,
+          });
+          this.emit({ type: "killGroup", pgid: this.s.strays, signal: "KILL" });
         }
         return;
       }
@@ -334,17 +385,8 @@ class Machine {
       message: `${this.label} goal changed from ${this.s.goal} to ${goal}`,
     });
     this.s.goal = goal;
-    const hook = this.s.state === "pre-start"
-      ? this.s.pids.preStart
-      : this.s.state === "post-start"
-      ? this.s.pids.postStart
-      : undefined;
-    if (goal === "stop" && hook !== undefined) {
-      // Upstart would wait for the hook to end on its own; a stop that hangs behind a stuck
-      // pre-start helps nobody, so the hook gets the kill signal (then SIGKILL) instead.
-      this.emit({ type: "kill", pid: hook, signal: this.job.killSignal });
-      this.emit({ type: "armTimer", timer: "kill", seconds: this.job.killTimeout });
-    }
+    // A running pre-start or post-start runs to its end (Ubuntu's ssh job calls `stop` from its
+    // pre-start and goes on); the next state is then chosen from the new goal.
     if (goal === "start" && this.s.state === "waiting") this.advance();
     else if (goal !== "start" && this.s.state === "running") this.advance();
     else if (
@@ -430,8 +472,18 @@ class Machine {
         return true;
       case "killed": {
         const pid = this.s.pids.main;
-        if (!job.main || pid === undefined) return false;
-        this.emit({ type: "kill", pid, signal: job.killSignal });
+        if (job.main && pid !== undefined) {
+          this.emit({ type: "kill", pid, signal: job.killSignal });
+        } else if (this.s.strays !== null) {
+          // The main process ended on its own and left processes in its group: those go first.
+          this.emit({
+            type: "log",
+            message: `${this.label} stopping the processes left in group ${this.s.strays}`,
+          });
+          this.emit({ type: "killGroup", pgid: this.s.strays, signal: job.killSignal });
+        } else {
+          return false;
+        }
         this.emit({ type: "armTimer", timer: "kill", seconds: job.killTimeout });
         return true;
       }
@@ -532,6 +584,11 @@ class Machine {
     this.s.lastExit = status;
     const state = this.s.state;
     if (state === "killed") {
+      if (this.s.strays !== null) {
+        // What the kill signal did not end yet: the group keeps `killed` until it is empty.
+        this.emit({ type: "killGroup", pgid: this.s.strays, signal: this.job.killSignal });
+        return;
+      }
       this.emit({ type: "cancelTimer", timer: "kill" });
       return this.advance();
     }

@@ -20,6 +20,11 @@ export interface ProcessPort {
   kill(pid: number, signal: string, killTimeoutMs: number): void;
   /** Send `signal` to the one process `pid` (no group, no sweep): `expect stop`'s SIGCONT. */
   signal(pid: number, signal: string): void;
+  /**
+   * Send `signal` to every process of group `pgid`; `onGone` is called once no live process is
+   * left in it (at once when it is already empty). A later call for the same group replaces it.
+   */
+  killGroup(pgid: number, signal: string, onGone: () => void): void;
 }
 
 export interface SpawnRequest {
@@ -28,8 +33,11 @@ export interface SpawnRequest {
   readonly kind: ProcessKind;
   readonly env: Env;
   readonly logFile: string | null;
-  /** A process of this spawn ended: the spawned one, or the daemon it forked (`onForked`). */
-  readonly onExit: (pid: number, status: ExitStatus) => void;
+  /**
+   * A process of this spawn ended: the spawned one, or the daemon it forked (`onForked`).
+   * `strays`: for a main process, its process group when live members are left in it, else null.
+   */
+  readonly onExit: (pid: number, status: ExitStatus, strays: number | null) => void;
   /**
    * expect fork/daemon (main only): the followed process forked; `pid` is the main process now,
    * `final` once it is the daemon (no more forks to follow).

@@ -10,7 +10,13 @@ import { planProcess } from "../process/plan.ts";
 import { canFastSpawn, fastSpawn } from "../process/fast_spawn.ts";
 import { killProcess, killProcessGroup, spawnPlan } from "../process/spawn.ts";
 import { waitpidNoHang } from "../process/ffi.ts";
-import { childrenOf, processGroupMembers, readEnviron, readProcStat } from "../process/proc.ts";
+import {
+  allProcStats,
+  childrenOf,
+  processGroupMembers,
+  readEnviron,
+  readProcStat,
+} from "../process/proc.ts";
 import { FOLLOW_WRAPPER, ForkFollower } from "../process/fork_follow.ts";
 import { systemTrace, type TraceSys } from "../process/ptrace.ts";
 import { signalNumber } from "../process/signals.ts";
@@ -18,11 +24,15 @@ import type { UserDb } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
 
+type OnExit = (pid: number, status: ExitStatus, strays: number | null) => void;
+
 /** A process we reap ourselves (posix_spawn'ed, or a followed daemon reparented to us). */
 interface Reaped {
-  readonly onExit: (pid: number, status: ExitStatus) => void;
+  readonly onExit: OnExit;
   /** expect stop: told once when the process stops itself. */
   onStopped?: () => void;
+  /** A main process: the groups its leftovers may be in (checked when it ends). */
+  readonly groups?: readonly number[];
 }
 
 /** Fallback without ptrace: how long a forked child may take to setsid() before we look. */
@@ -36,6 +46,8 @@ export class RealProcessPort implements ProcessPort {
   readonly #ownGroup: number;
   readonly #trace: TraceSys | null;
   readonly #follower: ForkFollower | null;
+  /** Process groups being emptied (strays), with who to tell once they are. */
+  readonly #emptying = new Map<number, () => void>();
 
   constructor(
     private readonly users: () => UserDb,
@@ -75,6 +87,7 @@ export class RealProcessPort implements ProcessPort {
       const pid = fastSpawn(plan, output);
       const entry: Reaped = {
         onExit: forks > 0 && !traced ? this.#followByTree(forks, req) : req.onExit,
+        ...(req.kind === "main" ? { groups: [pid] } : {}),
       };
       if (req.kind === "main" && req.job.expect === "stop" && req.onStopped) {
         entry.onStopped = req.onStopped;
@@ -89,12 +102,13 @@ export class RealProcessPort implements ProcessPort {
     const pid = proc.pid;
     this.#deno.add(pid);
     const onExit = forks > 0 ? this.#followByTree(forks, req) : req.onExit;
+    const strays = () => req.kind === "main" ? this.#liveGroup([pid]) : null;
     proc.exited.then((status) => {
       this.#deno.delete(pid);
-      onExit(pid, status);
+      onExit(pid, status, strays());
     }, (e) => {
       this.#deno.delete(pid);
-      onExit(pid, { code: 255, signal: null });
+      onExit(pid, { code: 255, signal: null }, strays());
       this.log(`lost track of process ${pid}: ${e}`);
     });
     return pid;
@@ -103,7 +117,7 @@ export class RealProcessPort implements ProcessPort {
   #follow(pid: number, forks: number, req: SpawnRequest): void {
     this.#follower!.follow(pid, forks, {
       forked: (child, final) => {
-        if (final) this.#reaped.set(child, { onExit: req.onExit });
+        if (final) this.#reaped.set(child, { onExit: req.onExit, groups: this.#groupsOf(child) });
         req.onForked?.(child, final);
       },
       untraced: (error) => {
@@ -114,7 +128,7 @@ export class RealProcessPort implements ProcessPort {
         const entry = this.#reaped.get(pid);
         if (entry) this.#reaped.set(pid, { ...entry, onExit: this.#followByTree(forks, req) });
       },
-      exited: (child, status) => req.onExit(child, status),
+      exited: (child, status) => req.onExit(child, status, null),
     });
   }
 
@@ -124,19 +138,34 @@ export class RealProcessPort implements ProcessPort {
    * reporting the exit. Timing-dependent and blind to daemons that rewrite their environment: the
    * fallback only.
    */
-  #followByTree(forks: number, req: SpawnRequest): (pid: number, status: ExitStatus) => void {
-    return (pid, status) => {
-      if (status.signal !== null || status.code !== 0) return req.onExit(pid, status);
+  #followByTree(forks: number, req: SpawnRequest): OnExit {
+    return (pid, status, strays) => {
+      if (status.signal !== null || status.code !== 0) return req.onExit(pid, status, strays);
       setTimeout(() => {
         const found = this.#findOrphan(req.job.name, req.instance);
         if (found !== null) {
-          this.#reaped.set(found, { onExit: req.onExit });
+          this.#reaped.set(found, { onExit: req.onExit, groups: this.#groupsOf(found) });
           req.onForked?.(found, forks === 1 || readProcStat(found)?.session !== found);
           this.reap();
         }
-        req.onExit(pid, status);
+        req.onExit(pid, status, strays);
       }, FORK_SETTLE_MS);
     };
+  }
+
+  /** The groups a followed daemon's leftovers may be in: its own (after setsid) and today's. */
+  #groupsOf(pid: number): number[] {
+    const pgrp = readProcStat(pid)?.pgrp;
+    return pgrp !== undefined && pgrp !== pid ? [pid, pgrp] : [pid];
+  }
+
+  /** The first of `groups` that still has a process in it (a zombie counts), or null. */
+  #liveGroup(groups: readonly number[]): number | null {
+    for (const g of groups) {
+      if (g <= 1 || g === this.#ownGroup) continue;
+      if (this.#trace ? this.#trace.kill(-g, 0) : processGroupMembers(g).length > 0) return g;
+    }
+    return null;
   }
 
   #findOrphan(job: string, instance: string): number | null {
@@ -162,6 +191,39 @@ export class RealProcessPort implements ProcessPort {
     if (pgid !== pid) killProcess(pid, signal);
   }
 
+  killGroup(pgid: number, signal: string, onGone: () => void): void {
+    if (pgid <= 1 || pgid === this.#ownGroup) {
+      queueMicrotask(onGone);
+      return;
+    }
+    killProcessGroup(pgid, signal);
+    this.#emptying.set(pgid, onGone);
+    queueMicrotask(() => this.#checkEmptying());
+  }
+
+  /**
+   * Tell who waits for a group once it has no live member. Zombies in it that are ours (strays
+   * reparented to us as subreaper) are reaped here, so they do not keep the group alive.
+   */
+  #checkEmptying(): void {
+    if (this.#emptying.size === 0) return;
+    const live = new Set<number>();
+    for (const st of allProcStats()) {
+      if (!this.#emptying.has(st.pgrp)) continue;
+      if (st.state === "Z") {
+        if (st.ppid === Deno.pid && !this.#deno.has(st.pid)) waitpidNoHang(st.pid);
+        else live.add(st.pgrp); // reaped by its own parent soon
+      } else {
+        live.add(st.pgrp);
+      }
+    }
+    for (const [pgid, onGone] of [...this.#emptying]) {
+      if (live.has(pgid)) continue;
+      this.#emptying.delete(pgid);
+      onGone();
+    }
+  }
+
   signal(pid: number, signal: string): void {
     const n = signalNumber(signal);
     if (n === null) throw new Error(`unknown signal '${signal}'`);
@@ -179,6 +241,7 @@ export class RealProcessPort implements ProcessPort {
 
   /** On SIGCHLD: act on traced stops, collect our processes that ended; sweep orphans later. */
   reap(): void {
+    this.#checkEmptying();
     const follower = this.#follower;
     if (follower && follower.size > 0) {
       for (const { pid, status } of follower.poll()) this.#ended(pid, status);
@@ -215,7 +278,7 @@ export class RealProcessPort implements ProcessPort {
     const entry = this.#reaped.get(pid);
     if (!entry) return;
     this.#reaped.delete(pid);
-    entry.onExit(pid, status);
+    entry.onExit(pid, status, entry.groups ? this.#liveGroup(entry.groups) : null);
   }
 
   #sweep: number | undefined;

@@ -14,12 +14,14 @@ import {
   type Input,
   instanceLabel,
   newInstance,
+  type State,
   step,
 } from "./instance.ts";
 import { EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
 import { describeExit, respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
+import { eventOperands } from "../events/print.ts";
 
 export type {
   Blocked,
@@ -36,6 +38,20 @@ import type { Instance, JobClassEntry, SupervisorOptions, Waiter } from "./ports
 type QueueItem =
   | { readonly kind: "input"; readonly instance: Instance; readonly input: Input }
   | { readonly kind: "call"; readonly fn: () => void };
+
+/** The states in the order an instance passes them from start to stop. */
+const STATE_ORDER: readonly State[] = [
+  "waiting",
+  "starting",
+  "pre-start",
+  "spawned",
+  "post-start",
+  "running",
+  "pre-stop",
+  "stopping",
+  "killed",
+  "post-stop",
+];
 
 export class Supervisor {
   readonly classes = new Map<string, JobClassEntry>();
@@ -168,18 +184,83 @@ export class Supervisor {
     return true;
   }
 
-  /** Stop every instance (daemon shutdown). */
-  stopAll(): void {
+  /**
+   * Stop every instance (daemon shutdown), in Upstart's order: a job whose `stop on` waits for
+   * another job's `stopping`/`stopped` is left to that event (so `stop on stopping db` stops before
+   * db finishes stopping, holding db's stopping event); it is stopped directly only once none of
+   * the jobs it waits for is still about to stop. `onIdle` hears when no instance is left.
+   */
+  shutdown(onIdle: () => void): void {
     this.#run(() => {
+      this.#shutdown = { onIdle };
       for (const cls of this.classes.values()) {
         this.#cancelRetries(cls);
+        this.events.release(cls.startMatch);
         cls.startMatch = null;
-        for (const inst of cls.instances.values()) {
-          inst.stopEnv = null;
-          this.#input(inst, { type: "goal", goal: "stop" });
+      }
+      this.#shutdownStep();
+    });
+  }
+
+  #shutdown: { onIdle: () => void } | null = null;
+
+  /** Last resort of a shutdown that ran out of time: SIGKILL every process of every instance. */
+  killEverything(): void {
+    for (const cls of this.classes.values()) {
+      for (const inst of cls.instances.values()) {
+        for (const pid of Object.values(inst.st.pids)) {
+          try {
+            this.#o.processes.kill(pid, "KILL", 0);
+          } catch { /* gone */ }
+        }
+        if (inst.st.strays !== null) {
+          try {
+            this.#o.processes.killGroup(inst.st.strays, "KILL", () => {});
+          } catch { /* gone */ }
         }
       }
-    });
+    }
+  }
+
+  /** Stop what is no longer held back by a job it waits for; tell when nothing is left. */
+  #shutdownStep(): void {
+    const sd = this.#shutdown;
+    if (!sd) return;
+    if (this.idle) {
+      this.#shutdown = null;
+      sd.onIdle();
+      return;
+    }
+    for (const cls of this.classes.values()) {
+      for (const inst of cls.instances.values()) {
+        if (inst.st.goal === "stop" || inst.destroyed) continue;
+        if (this.#waitsForAStop(inst)) continue;
+        inst.stopEnv = null;
+        this.#input(inst, { type: "shutdown" });
+      }
+    }
+  }
+
+  /** Does `inst`'s `stop on` name a job that has yet to emit its `stopping`/`stopped`? */
+  #waitsForAStop(inst: Instance): boolean {
+    const stopOn = inst.job.stopOn;
+    if (!stopOn) return false;
+    for (const op of eventOperands(stopOn)) {
+      if (op.name !== "stopping" && op.name !== "stopped") continue;
+      const arg = op.args[0];
+      const target = arg?.kind === "positional"
+        ? arg.value
+        : op.args.find((a) => a.kind === "named" && a.key === "JOB" && !a.negated)?.value;
+      const cls = target === undefined ? undefined : this.classes.get(target);
+      if (!cls || cls.job === inst.job) continue;
+      // X's `stopping` is handled (and holds X) while X is in stopping; `stopped X` comes with
+      // the end of X.
+      const last = STATE_ORDER.indexOf(op.name === "stopping" ? "stopping" : "post-stop");
+      for (const other of cls.instances.values()) {
+        if (!other.destroyed && STATE_ORDER.indexOf(other.st.state) <= last) return true;
+      }
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------- the loop
@@ -222,7 +303,10 @@ export class Supervisor {
     // A respawn was decided in this step (the goal passes through `respawn` within one step).
     if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
     for (const effect of effects) this.#effect(inst, effect);
-    if (before.state !== instance.state || inst.destroyed) this.onInstanceChange?.(inst);
+    if (before.state !== instance.state || inst.destroyed) {
+      this.onInstanceChange?.(inst);
+      if (this.#shutdown) this.#queue.push({ kind: "call", fn: () => this.#shutdownStep() });
+    }
   }
 
   #effect(inst: Instance, effect: Effect): void {
@@ -272,6 +356,13 @@ export class Supervisor {
       case "signal":
         o.processes.signal(effect.pid, effect.signal);
         return;
+      case "killGroup":
+        o.processes.killGroup(
+          effect.pgid,
+          effect.signal,
+          () => this.input(inst, { type: "groupGone" }),
+        );
+        return;
       case "finished":
         return this.#finished(inst, effect.failed);
       case "respawnLimit":
@@ -320,7 +411,7 @@ export class Supervisor {
         kind,
         env,
         logFile,
-        onExit: (p, status) => this.#exited(inst, kind, p, status),
+        onExit: (p, status, strays) => this.#exited(inst, kind, p, status, strays),
         onForked: (p, final) => this.input(inst, { type: "forked", pid: p, final }),
         onStopped: () => this.input(inst, { type: "stopped" }),
       });
@@ -337,10 +428,16 @@ export class Supervisor {
     this.#queue.push({ kind: "input", instance: inst, input: { type: "spawned", kind, pid } });
   }
 
-  #exited(inst: Instance, kind: ProcessKind, pid: number, status: ExitStatus): void {
+  #exited(
+    inst: Instance,
+    kind: ProcessKind,
+    pid: number,
+    status: ExitStatus,
+    strays: number | null,
+  ): void {
     this.#run(() => {
       if (inst.destroyed || inst.st.pids[kind] !== pid) return;
-      this.#step(inst, { type: "exited", kind, status });
+      this.#step(inst, { type: "exited", kind, status, strays });
     });
   }
 

@@ -85,7 +85,11 @@ test("status shows hook processes as Upstart does", async (d) => {
   await runCases(d, [[["start", "-n", "poststart"], 0, "poststart start/{ANY}"]]);
   const line = await d.waitStatus("poststart", /post-start, process/);
   assertMatch(line.trim(), /^poststart start\/post-start, process \d+\n\tpost-start process \d+$/);
-  await runCases(d, [[["stop", "slow"], 0, "slow stop/waiting"]]);
+  // As Upstart: a stop lets the running pre-start finish; it ends when the pre-start does.
+  await runCases(d, [[["stop", "-n", "slow"], 0, "slow stop/pre-start, process {PID}"]]);
+  const pre = Number(/process (\d+)/.exec((await d.initctl("status", "slow")).stdout)?.[1]);
+  Deno.kill(pre, "SIGTERM");
+  await d.waitStatus("slow", /^slow stop\/waiting$/);
 });
 
 test("list, --json, version, emit, env commands", async (d) => {

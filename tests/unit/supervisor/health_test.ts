@@ -33,9 +33,12 @@ class FakeProcesses implements ProcessPort {
     if (!req) return;
     this.running.delete(pid);
     const status: ExitStatus = { code: null, signal };
-    queueMicrotask(() => req.onExit(pid, status));
+    queueMicrotask(() => req.onExit(pid, status, null));
   }
   signal(): void {}
+  killGroup(_pgid: number, _signal: string, onGone: () => void): void {
+    queueMicrotask(onGone);
+  }
 }
 
 /** One fake clock serving both the supervisor's TimerPort and the monitor's Timers. */

@@ -343,3 +343,48 @@ Deno.test("step() logs goal and state changes in Upstart's words", () => {
   assertMatch(logs[0]!, /^svc goal changed from stop to start$/);
   assertMatch(logs[1]!, /^svc state changed from waiting to starting$/);
 });
+
+Deno.test("step() stops what a main process left in its group before it respawns", () => {
+  const j = job({ respawn: true });
+  const crashed = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 1, signal: null }, strays: 100 },
+  ]);
+  assertEquals([crashed.st.goal, crashed.st.state], ["start", "killed"]);
+  assertEquals(
+    crashed.effects.some((e) => e.type === "killGroup" && e.pgid === 100 && e.signal === "TERM"),
+    true,
+  );
+  const late = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 1, signal: null }, strays: 100 },
+    { type: "killTimeout" },
+  ]);
+  assertEquals(
+    late.effects.some((e) => e.type === "killGroup" && e.pgid === 100 && e.signal === "KILL"),
+    true,
+  );
+  const gone = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 1, signal: null }, strays: 100 },
+    { type: "groupGone" },
+  ]);
+  assertEquals([gone.st.state, gone.st.pids.main, gone.st.strays], ["running", 101, null]);
+});
+
+Deno.test("step() keeps a stop in killed until the main process's group is empty", () => {
+  const j = job();
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "main", status: { code: null, signal: "TERM" }, strays: 100 },
+  ]);
+  assertEquals([r.st.goal, r.st.state], ["stop", "killed"]);
+  const done = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "main", status: { code: null, signal: "TERM" }, strays: 100 },
+    { type: "groupGone" },
+  ]);
+  assertEquals(done.st.state, "waiting");
+});

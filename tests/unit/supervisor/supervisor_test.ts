@@ -30,11 +30,14 @@ class FakeProcesses implements ProcessPort {
     if (signal === "TERM" || signal === "KILL") this.exit(pid, { code: null, signal });
   }
   signal(): void {}
+  killGroup(_pgid: number, _signal: string, onGone: () => void): void {
+    queueMicrotask(onGone);
+  }
   exit(pid: number, status: ExitStatus): void {
     const req = this.running.get(pid);
     if (!req) return;
     this.running.delete(pid);
-    queueMicrotask(() => req.onExit(pid, status));
+    queueMicrotask(() => req.onExit(pid, status, null));
   }
   /** Let the first running process of job/kind end with `code`. */
   finish(job: string, kind: string, code = 0): void {

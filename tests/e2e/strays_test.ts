@@ -1,0 +1,77 @@
+/**
+ * End-to-end: no strays. What a main process leaves in its process group when it ends on its own
+ * gets the kill signal (then SIGKILL after the kill timeout) before the job respawns or stops; a
+ * stop waits until the group is empty, however long its members ignore the kill signal (up to the
+ * kill timeout); processes that left the group on purpose (setsid) are not touched.
+ */
+
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { daemonTest } from "./daemon_helpers.ts";
+import { pidAlive, waitFor } from "./helpers.ts";
+
+/** Live processes whose command line (words joined by spaces) is exactly `command`. */
+function running(command: string): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0").slice(0, -1);
+      if (cmd.join(" ") === command && pidAlive(Number(e.name))) out.push(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+daemonTest("a respawning job leaves no background children behind", {
+  leaky: "respawn\nrespawn limit unlimited\n" +
+    "exec sh -c 'sleep 4242 & sleep 4242 & sleep 0.2; exit 1'\n",
+}, async (d) => {
+  await d.initctl("start", "leaky");
+  // After a few respawns, at most the current run's two sleeps are alive.
+  await waitFor(
+    () => (d.output.match(/leaky main process ended, respawning/g) ?? []).length >= 4,
+    "four respawns",
+  );
+  assert(running("sleep 4242").length <= 2, `strays: ${running("sleep 4242")}`);
+  const r = await d.initctl("stop", "leaky");
+  assertEquals(r.stdout.trim(), "leaky stop/waiting");
+  assertEquals(running("sleep 4242"), []);
+});
+
+daemonTest("stop waits out a TERM-ignoring child for the kill timeout, then kills it", (dir) => ({
+  stubborn: "kill timeout 2\n" +
+    `exec sh -c 'trap "" TERM; (trap "" TERM; exec sleep 4343) & echo $! >${dir}/child; wait'\n`,
+}), async (d) => {
+  await d.initctl("start", "stubborn");
+  const child = await waitFor(() => {
+    try {
+      return Number(Deno.readTextFileSync(`${d.dir}/child`).trim()) || null;
+    } catch {
+      return null;
+    }
+  }, "child pid");
+  const t0 = performance.now();
+  const r = await d.initctl("stop", "stubborn");
+  const took = performance.now() - t0;
+  assertEquals(r.stdout.trim(), "stubborn stop/waiting");
+  assertEquals(pidAlive(child), false);
+  assert(took >= 1500, `stop returned after ${took} ms, before the kill timeout`);
+});
+
+daemonTest("a child that left the group with setsid is not touched", {
+  parent: "respawn\nexec sh -c 'setsid sleep 4444 & sleep 0.2; exit 1'\n",
+}, async (d) => {
+  const sessionLeaders = () => running("sleep 4444");
+  try {
+    await d.initctl("start", "parent");
+    const first = await waitFor(() => sessionLeaders()[0], "the setsid child");
+    await waitFor(
+      () => (d.output.match(/parent main process ended, respawning/g) ?? []).length >= 2,
+      "two respawns",
+    );
+    assert(pidAlive(first), "the setsid child survived its parent's respawns");
+    await d.initctl("stop", "parent");
+  } finally {
+    for (const p of sessionLeaders()) Deno.kill(p, "SIGKILL");
+  }
+});
