@@ -29,9 +29,10 @@ export const EVENT_MSG = {
 /**
  * The most operators one expression may nest (a chain `a and b and c …` nests one per operator).
  * Upstart has no limit; upkeep has one so that no job file can exhaust the stack of the code that
- * walks expressions (matching, printing): real jobs use a handful.
+ * walks expressions (matching, printing: they overflow at about 8,000 levels); real jobs use a
+ * handful.
  */
-export const MAX_EXPR_DEPTH = 256;
+export const MAX_EXPR_DEPTH = 2048;
 
 /** The depth of an expression tree (an operand is 1), without recursion. */
 export function exprDepth(expr: EventExpr): number {
