@@ -88,7 +88,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const supervisor = new Supervisor({
     processes: port,
     timers,
-    log: (m) => log.write(m),
+    log: (m, level, job) => log.write(m, level, job),
     logDir,
     jobEnv: initialJobEnv(daemonEnv),
     processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
@@ -194,7 +194,18 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log.write("received SIGHUP: reloading configuration");
     reload();
   });
-  Deno.addSignalListener("SIGCHLD", () => port.reap());
+  // A SIGCHLD only schedules a reap as its own task: a storm of exits then never keeps the event
+  // loop from the control socket and the timers (signals delivered back to back would otherwise
+  // run as one endless chain of callbacks).
+  let reapScheduled = false;
+  Deno.addSignalListener("SIGCHLD", () => {
+    if (reapScheduled) return;
+    reapScheduled = true;
+    setTimeout(() => {
+      reapScheduled = false;
+      port.reap();
+    }, 0);
+  });
   Deno.addSignalListener("SIGPIPE", () => {});
 
   // ---- boot events

@@ -133,6 +133,13 @@ export type Input =
   | { readonly type: "killTimeout" }
   | { readonly type: "respawnDelayOver" };
 
+/**
+ * How much a log line matters: `debug` (goal and state changes: only with --debug, as Upstart's
+ * --verbose), `info` (a process started or ended, a respawn: always, but rate-limited per job),
+ * `notice` (failures and give-ups: always). Lines without a level are notices.
+ */
+export type LogLevel = "debug" | "info" | "notice";
+
 export type JobEventName = "starting" | "started" | "stopping" | "stopped";
 
 /** The timers of an instance: kill timeout, respawn back-off, and the wait for `expect`. */
@@ -162,7 +169,7 @@ export type Effect =
   }
   /** Release events and callers blocked on this instance (Upstart's job_finished). */
   | { readonly type: "finished"; readonly failed: boolean }
-  | { readonly type: "log"; readonly message: string }
+  | { readonly type: "log"; readonly message: string; readonly level?: LogLevel }
   | { readonly type: "respawnLimit" }
   /** The instance reached waiting with goal stop: remove it. */
   | { readonly type: "destroy" };
@@ -383,6 +390,7 @@ class Machine {
     this.emit({
       type: "log",
       message: `${this.label} goal changed from ${this.s.goal} to ${goal}`,
+      level: "debug",
     });
     this.s.goal = goal;
     // A running pre-start or post-start runs to its end (Ubuntu's ssh job calls `stop` from its
@@ -414,6 +422,7 @@ class Machine {
       this.emit({
         type: "log",
         message: `${this.label} state changed from ${old} to ${state}`,
+        level: "debug",
       });
       this.s.state = state;
       this.s.since = this.now;
@@ -541,7 +550,7 @@ class Machine {
     const what = `${this.label} ${PROCESS_NAMES[kind]} process${pid ? ` (${pid})` : ""}`;
     const abnormal = status.signal !== null || status.code !== 0;
     if (abnormal || kind === "main") {
-      this.emit({ type: "log", message: `${what} ${describeExitStatus(status)}` });
+      this.emit({ type: "log", message: `${what} ${describeExitStatus(status)}`, level: "info" });
     }
     switch (kind) {
       case "main":
@@ -611,7 +620,11 @@ class Machine {
         this.fail({ process: "respawn", exit: null });
         this.s.goal = "stop";
       } else {
-        this.emit({ type: "log", message: `${this.label} main process ended, respawning` });
+        this.emit({
+          type: "log",
+          message: `${this.label} main process ended, respawning`,
+          level: "info",
+        });
         this.s.respawns += 1;
         this.s.goal = "respawn";
       }
@@ -641,7 +654,11 @@ class Machine {
     this.s.forksLeft = final ? 0 : Math.max(0, this.s.forksLeft - 1);
     if (this.s.forksLeft > 0) return;
     this.emit({ type: "cancelTimer", timer: "expect" });
-    this.emit({ type: "log", message: `${this.label} main process (${pid}) is the forked daemon` });
+    this.emit({
+      type: "log",
+      message: `${this.label} main process (${pid}) is the forked daemon`,
+      level: "info",
+    });
     this.advance();
   }
 

@@ -5,7 +5,7 @@
 
 import type { JobClass, ProcessKind } from "../job/model.ts";
 import type { MatchNode } from "../events/match.ts";
-import type { ExitStatus, InstanceState, TimerName } from "./instance.ts";
+import type { ExitStatus, InstanceState, LogLevel, TimerName } from "./instance.ts";
 import type { QueuedEvent } from "./events.ts";
 import type { Env } from "./environment.ts";
 
@@ -56,7 +56,8 @@ export interface TimerPort {
 export interface SupervisorOptions {
   readonly processes: ProcessPort;
   readonly timers: TimerPort;
-  readonly log: (message: string) => void;
+  /** The daemon log: `level` says how much the line matters, `job` keys the rate limit. */
+  readonly log: (message: string, level?: LogLevel, job?: string) => void;
   readonly logDir: string;
   /** The daemon's job environment (PATH, TERM, set-env). Mutable through set-env. */
   readonly jobEnv: Env;

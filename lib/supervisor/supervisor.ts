@@ -39,6 +39,9 @@ type QueueItem =
   | { readonly kind: "input"; readonly instance: Instance; readonly input: Input }
   | { readonly kind: "call"; readonly fn: () => void };
 
+/** Milliseconds of spawning per turn of the event loop before further spawns wait a turn. */
+const SPAWN_TURN_MS = 4;
+
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
   "waiting",
@@ -313,7 +316,7 @@ export class Supervisor {
     const o = this.#o;
     switch (effect.type) {
       case "log":
-        o.log(effect.message);
+        o.log(effect.message, effect.level, inst.job.name);
         return;
       case "spawn":
         return this.#spawn(inst, effect.kind);
@@ -392,7 +395,44 @@ export class Supervisor {
     return out;
   }
 
+  // ---------------------------------------------------------------- spawning, paced
+
+  /** When the current turn's spawning began (ms), or null when no turn is under way. */
+  #turnStart: number | null = null;
+  /** Spawns held over to the next turn, in order. */
+  #heldSpawns: { inst: Instance; kind: ProcessKind }[] = [];
+
+  /**
+   * Spawn, unless this turn already spent SPAWN_TURN_MS spawning: then the spawn waits for the
+   * next turn (a task of its own, after the event loop has served the control socket and the
+   * timers). A crash loop faster than the machine can spawn is slowed this way, first come first
+   * served, and never starves control.
+   */
   #spawn(inst: Instance, kind: ProcessKind): void {
+    const now = this.#o.timers.now();
+    if (this.#turnStart === null) {
+      this.#turnStart = now;
+      this.#o.timers.set(0, () => this.#nextTurn());
+    } else if (now - this.#turnStart >= SPAWN_TURN_MS || this.#heldSpawns.length > 0) {
+      this.#heldSpawns.push({ inst, kind });
+      return;
+    }
+    this.#spawnNow(inst, kind);
+  }
+
+  #nextTurn(): void {
+    this.#turnStart = null;
+    const held = this.#heldSpawns;
+    if (held.length === 0) return;
+    this.#heldSpawns = [];
+    this.#run(() => {
+      for (const { inst, kind } of held) {
+        if (!inst.destroyed) this.#spawn(inst, kind);
+      }
+    });
+  }
+
+  #spawnNow(inst: Instance, kind: ProcessKind): void {
     const env: Env = { ...inst.env, ...this.#o.processEnv };
     if (this.#o.shimDir) env.PATH = `${this.#o.shimDir}:${env.PATH ?? DEFAULT_PATH}`;
     env.UPSTART_JOB = inst.job.name;
@@ -424,7 +464,11 @@ export class Supervisor {
       });
       return;
     }
-    this.#o.log(`${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`);
+    this.#o.log(
+      `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
+      "info",
+      inst.job.name,
+    );
     this.#queue.push({ kind: "input", instance: inst, input: { type: "spawned", kind, pid } });
   }
 
@@ -467,6 +511,8 @@ export class Supervisor {
       `${
         instanceLabel(inst.job.name, inst.name)
       } respawning in ${seconds}s (back-off ${inst.backoff})`,
+      "info",
+      inst.job.name,
     );
   }
 
