@@ -129,7 +129,11 @@ export function isMultiUser(levels: string): boolean {
   return /[2345]/.test(levels);
 }
 
-/** True when the levels are only halt/reboot/single user (a `stop on` for shutdown). */
-export function isShutdownOnly(levels: string): boolean {
-  return levels.length > 0 && !/[2345]/.test(levels);
+/**
+ * True when a `stop on runlevel …` covers halt or reboot (0 or 6): systemd, Kubernetes and
+ * Nomad all stop a service when the machine goes down, and a change between runlevels 2–5 has no
+ * counterpart (they are all multi-user.target).
+ */
+export function stopsAtShutdown(levels: string): boolean {
+  return /[06]/.test(levels);
 }

@@ -43,6 +43,8 @@ export interface ExportFile {
   /** `FILE` of the job, or `CRONTAB:LINE` of the cron run. */
   readonly source: string;
   readonly content: string;
+  /** Kubernetes and Nomad: the manifest or the API JSON as data (what `content` spells). */
+  readonly data?: unknown;
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import type { JobClass } from "../job/model.ts";
 import { formatEventExpr } from "../events/print.ts";
-import { analyzeCondition, isShutdownOnly } from "./events.ts";
+import { analyzeCondition, stopsAtShutdown } from "./events.ts";
 import type { CronRun, ExportNote, ExportTarget, Notes } from "./model.ts";
 
 const TARGET_NAMES: Readonly<Record<ExportTarget, string>> = {
@@ -109,7 +109,7 @@ export function conditionNotes(
   batch: boolean,
   target: "kubernetes" | "nomad",
 ): void {
-  const t = TARGET_NAMES[target];
+  const engine = TARGET_NAMES[target];
   const applied = target === "kubernetes" ? "applied" : "run";
   if (!job.startOn) {
     notes.info(
@@ -132,20 +132,20 @@ export function conditionNotes(
       const what = t.kind === "job" ? `'${t.relation} ${t.job}'` : `event '${t.text}'`;
       notes.warn(
         "start on",
-        `${what}: ${t} does not order workloads by events; it starts when ${applied}`,
+        `${what}: ${engine} does not order workloads by events; it starts when ${applied}`,
       );
     }
   }
   if (job.stopOn) {
     const c = analyzeCondition(job.stopOn, formatEventExpr(job.stopOn));
     for (const t of c.triggers) {
-      if (t.kind === "runlevel" && isShutdownOnly(t.levels)) continue;
+      if (t.kind === "runlevel" && stopsAtShutdown(t.levels)) continue;
       const what = t.kind === "job"
         ? `'${t.relation} ${t.job}'`
         : t.kind === "unknown"
         ? `event '${t.text}'`
         : `'${t.kind}'`;
-      notes.warn("stop on", `${what}: ${t} has no events to stop a workload on`);
+      notes.warn("stop on", `${what}: ${engine} has no events to stop a workload on`);
     }
   }
 }

@@ -89,12 +89,6 @@ function execSettings(job: JobClass, notes: Notes, template: boolean): Entry[] {
   }
   if (job.apparmorSwitch !== null) s.push(["AppArmorProfile", textValue(job.apparmorSwitch)]);
   switch (job.console) {
-    case "log":
-      notes.info(
-        "console",
-        "output goes to the journal (journalctl -u UNIT), not to LOG_DIR/JOB.log",
-      );
-      break;
     case "none":
       s.push(["StandardOutput", "null"], ["StandardError", "null"]);
       break;

@@ -6,7 +6,7 @@
  */
 
 import type { Condition, Trigger } from "./events.ts";
-import { isMultiUser, isShutdownOnly } from "./events.ts";
+import { isMultiUser, stopsAtShutdown } from "./events.ts";
 import { unitName } from "./command.ts";
 import type { Notes } from "./model.ts";
 
@@ -165,7 +165,7 @@ function startTrigger(t: Trigger, d: DepSets, notes: Notes, tasks: ReadonlySet<s
 }
 
 function stopTrigger(t: Trigger, d: DepSets, notes: Notes): void {
-  if (t.kind === "runlevel" && isShutdownOnly(t.levels)) return; // systemd stops it at shutdown
+  if (t.kind === "runlevel" && stopsAtShutdown(t.levels)) return; // systemd stops it at shutdown
   if (t.kind === "job" && (t.relation === "stopping" || t.relation === "stopped")) {
     d.partOf.push(`${unitName(t.job)}.service`);
     return;

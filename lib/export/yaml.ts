@@ -27,6 +27,7 @@ function quoted(s: string): string {
 
 /** A literal block scalar for multi-line text, or null when the text does not suit one. */
 function literal(s: string, indent: string): string | null {
+  // deno-lint-ignore no-control-regex
   if (!s.includes("\n") || /[\x00-\x08\x0b-\x1f\x7f\u0085\u2028\u2029\ufeff]/.test(s)) return null;
   if (/^[ \t]/.test(s) || /^\s*$/.test(s)) return null;
   const body = s.endsWith("\n") ? s.slice(0, -1) : s;
