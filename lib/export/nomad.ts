@@ -172,6 +172,7 @@ function files(id: string, what: string, file: string, notes: Notes, job: NomadJ
         job: notes.job,
         source: what,
         content: JSON.stringify(nomadApiJson(job), null, 2) + "\n",
+        data: job,
       },
     ],
     notes: notes.list,
