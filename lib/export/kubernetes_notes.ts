@@ -7,6 +7,7 @@
 
 import type { JobClass } from "../job/model.ts";
 import type { Notes } from "./model.ts";
+import { nthOfType } from "./model.ts";
 
 /** Notes about process and respawn stanzas for a Deployment, StatefulSet or Job. */
 export function kubernetesStanzaNotes(job: JobClass, notes: Notes): void {
@@ -57,7 +58,11 @@ export function kubernetesStanzaNotes(job: JobClass, notes: Notes): void {
     }
     if (job.health?.checks.length) {
       job.health.checks.forEach((c, i) =>
-        notes.warn(`health ${c.type}`, "a Job gets no liveness probe here", i)
+        notes.warn(
+          `health ${c.type}`,
+          "a Job gets no liveness probe here",
+          nthOfType(job.health!.checks, i),
+        )
       );
     }
     return;

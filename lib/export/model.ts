@@ -108,6 +108,11 @@ export class Notes {
   }
 }
 
+/** The position among checks of its own type (`health http` stanzas are counted apart). */
+export function nthOfType(checks: readonly { readonly type: string }[], index: number): number {
+  return checks.slice(0, index).filter((c) => c.type === checks[index]?.type).length;
+}
+
 /** `"respawn delay"` → ["respawn", "delay"]; `"pre-stop"` → ["pre-stop", null]. */
 function splitStanza(stanza: string): [string, string | null] {
   const sp = stanza.indexOf(" ");

@@ -6,6 +6,7 @@
 
 import type { JobClass } from "../job/model.ts";
 import type { Notes } from "./model.ts";
+import { nthOfType } from "./model.ts";
 
 /** Notes about process and respawn stanzas for a Nomad task. */
 export function nomadStanzaNotes(
@@ -60,7 +61,11 @@ export function nomadStanzaNotes(
   if (batch) {
     if (job.postStart) notes.warn("post-start", "not mapped for a batch job");
     job.health?.checks.forEach((c, i) =>
-      notes.warn(`health ${c.type}`, "a batch job gets no service checks here", i)
+      notes.warn(
+        `health ${c.type}`,
+        "a batch job gets no service checks here",
+        nthOfType(job.health!.checks, i),
+      )
     );
     return;
   }

@@ -17,6 +17,7 @@ import {
 import { analyzeCondition } from "./events.ts";
 import { onCalendar } from "./cron.ts";
 import type { CronRun, JobSource, MappedUnit } from "./model.ts";
+import { nthOfType } from "./model.ts";
 import { type Notes, notesFor } from "./model.ts";
 import {
   dependencies,
@@ -223,7 +224,7 @@ export function systemdJob(src: JobSource, opts: SystemdOptions): MappedUnit {
           c.type === "exec" ? c.command : c.type === "http" ? c.url : `${c.host}:${c.port}`
         }' ` +
           "is not run (use a timer that restarts the unit, or WatchdogSec= with sd_notify)",
-        i,
+        nthOfType(job.health!.checks, i),
       );
     });
     if (job.health.memory !== null) {
