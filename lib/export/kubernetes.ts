@@ -186,7 +186,7 @@ function file(name: string, source: string, notes: Notes, doc: Obj, what: string
       job: notes.job,
       source: what,
       content: `${comments}\n${toYaml(doc)}`,
-      data: doc,
+      data: JSON.parse(JSON.stringify(doc)),
     }],
     notes: notes.list,
   };
