@@ -128,13 +128,15 @@ export function parseCronSchedule(words: readonly string[]): CronSchedule | { er
   };
 }
 
-/** One field (not day of week) in systemd's calendar syntax. */
-function systemdField(f: CronField, min: number): string {
+/**
+ * One field (not day of week) in systemd's calendar syntax. Steps are written as lists: systemd
+ * 252 skips the first value of a `0/7` repetition when the next elapse crosses midnight.
+ */
+function systemdField(f: CronField): string {
   if (f.items.some((it) => it.star && it.step === 1)) return "*";
   const parts: string[] = [];
   for (const it of f.items) {
-    if (it.star) parts.push(`${min}/${it.step}`);
-    else if (it.from === it.to) parts.push(String(it.from));
+    if (it.from === it.to) parts.push(String(it.from));
     else if (it.step === 1) parts.push(`${it.from}..${it.to}`);
     else for (let v = it.from; v <= it.to; v += it.step) parts.push(String(v));
   }
@@ -166,17 +168,17 @@ export function onCalendar(
   timeZone: string | null = null,
 ): string[] {
   const [minute, hour, dom, month, dow] = s.fields;
-  const time = `${systemdField(hour, 0)}:${systemdField(minute, 0)}:00`;
-  const date = (day: string) => `*-${systemdField(month, 1)}-${day}`;
+  const time = `${systemdField(hour)}:${systemdField(minute)}:00`;
+  const date = (day: string) => `*-${systemdField(month)}-${day}`;
   const weekdays = dow.values.length === 7 ? "" : `${systemdDays(dow.values)} `;
   const tz = timeZone ? ` ${timeZone}` : "";
   if (!dom.star && !dow.star) {
     return [
-      `${date(systemdField(dom, 1))} ${time}${tz}`,
+      `${date(systemdField(dom))} ${time}${tz}`,
       `${weekdays}${date("*")} ${time}${tz}`,
     ];
   }
-  return [`${weekdays}${date(systemdField(dom, 1))} ${time}${tz}`];
+  return [`${weekdays}${date(systemdField(dom))} ${time}${tz}`];
 }
 
 /** True when a five-field schedule matches the minute of `t` (its UTC fields), cron's way. */

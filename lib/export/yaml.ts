@@ -29,7 +29,8 @@ function quoted(s: string): string {
 function literal(s: string, indent: string): string | null {
   // deno-lint-ignore no-control-regex
   if (!s.includes("\n") || /[\x00-\x08\x0b-\x1f\x7f\u0085\u2028\u2029\ufeff]/.test(s)) return null;
-  if (/^[ \t]/.test(s) || /^\s*$/.test(s)) return null;
+  // A reader takes the indentation from the first line with text: it must not start with a blank.
+  if (/^\n*[ \t]/.test(s) || /^\s*$/.test(s)) return null;
   const body = s.endsWith("\n") ? s.slice(0, -1) : s;
   const chomp = !s.endsWith("\n") ? "-" : body.endsWith("\n") ? "+" : "";
   if (/[ \t]\n|[ \t]$/.test(body)) return null; // trailing blanks: keep them visible in quotes

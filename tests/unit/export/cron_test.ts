@@ -51,14 +51,18 @@ Deno.test("parseCronSchedule() rejects what cron rejects", () => {
 
 Deno.test("onCalendar() writes systemd calendar events", () => {
   deepEqual(onCalendar(fields("15 2 * * *")), ["*-*-* 2:15:00"]);
-  deepEqual(onCalendar(fields("*/5 * * * *")), ["*-*-* *:0/5:00"]);
-  deepEqual(onCalendar(fields("0 */2 */3 */4 *")), ["*-1/4-1/3 0/2:0:00"]);
+  deepEqual(onCalendar(fields("*/5 * * * *")), ["*-*-* *:0,5,10,15,20,25,30,35,40,45,50,55:00"]);
+  deepEqual(onCalendar(fields("0 */2 */3 */4 *")), [
+    "*-1,5,9-1,4,7,10,13,16,19,22,25,28,31 0,2,4,6,8,10,12,14,16,18,20,22:0:00",
+  ]);
   deepEqual(onCalendar(fields("0 9 * * 1-5")), ["Mon..Fri *-*-* 9:0:00"]);
   deepEqual(onCalendar(fields("0 9 * * 6,0")), ["Sat,Sun *-*-* 9:0:00"]);
   deepEqual(onCalendar(fields("0 9 * * 5-7")), ["Fri..Sun *-*-* 9:0:00"]);
   deepEqual(onCalendar(fields("10-40/10 1 * * *")), ["*-*-* 1:10,20,30,40:00"]);
   deepEqual(onCalendar(fields("0 0 1 * mon")), ["*-*-1 0:0:00", "Mon *-*-* 0:0:00"]);
-  deepEqual(onCalendar(fields("0 0 */2 * mon")), ["Mon *-*-1/2 0:0:00"]);
+  deepEqual(onCalendar(fields("0 0 */2 * mon")), [
+    "Mon *-*-1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31 0:0:00",
+  ]);
   deepEqual(onCalendar(fields("0 0 * * *"), "Europe/Berlin"), ["*-*-* 0:0:00 Europe/Berlin"]);
 });
 

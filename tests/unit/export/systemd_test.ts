@@ -234,7 +234,9 @@ Deno.test("systemdCron(): a timer and a oneshot service from an upkeep run line 
 Deno.test("systemdCron(): the COMMAND form, weekday ranges, both day fields, @hourly", () => {
   const runs = fixtureCron();
   const warm = systemdCron(runs[1]!, OPTS);
-  deepEqual(values(warm, "OnCalendar", 1), ["Mon..Fri *-*-* 9..17:0/5:00"]);
+  deepEqual(values(warm, "OnCalendar", 1), [
+    "Mon..Fri *-*-* 9..17:0,5,10,15,20,25,30,35,40,45,50,55:00",
+  ]);
   deepEqual(values(warm, "ExecStart"), ["/usr/local/bin/warm-cache --all"]);
   deepEqual(values(warm, "WorkingDirectory"), ["~"]);
   deepEqual(values(warm, "User"), ["app"]);
