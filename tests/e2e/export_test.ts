@@ -302,3 +302,131 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the same input gives the same bytes, for every target", async () => {
+  const t = await tempDir();
+  try {
+    const tab = await crontab(t.path);
+    for (const to of ["systemd", "kubernetes", "nomad"]) {
+      const args = ["export", "--to", to, "--image", "img:1", "--crontab", tab, ...inputs()];
+      const a = await runUpkeep([...args, "--out", `${t.path}/${to}-a`]);
+      const b = await runUpkeep([...args, "--out", `${t.path}/${to}-b`]);
+      equal(a.code, 0, a.stderr);
+      equal(b.code, 0, b.stderr);
+      const names = [...Deno.readDirSync(`${t.path}/${to}-a`)].map((e) => e.name).sort();
+      ok(names.length > 5);
+      for (const n of names) {
+        equal(
+          Deno.readTextFileSync(`${t.path}/${to}-a/${n}`),
+          Deno.readTextFileSync(`${t.path}/${to}-b/${n}`),
+          n,
+        );
+      }
+      const stdout = await runUpkeep(args);
+      equal(stdout.code, 0, stdout.stderr);
+      ok(stdout.stdout.includes(`# ==> ${names[0]} <==\n`));
+    }
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("--json lists what was written and what was not mapped, with lines", async () => {
+  const t = await tempDir();
+  try {
+    const r = await runUpkeep([
+      "export",
+      "--to",
+      "systemd",
+      "--json",
+      "--out",
+      t.path,
+      `${FIXTURES}/rich.conf`,
+    ]);
+    equal(r.code, 0, r.stderr);
+    equal(r.stderr, "");
+    const report = JSON.parse(r.stdout);
+    equal(report.ok, true);
+    deepEqual(report.files, [{
+      path: `${t.path}/rich.service`,
+      job: "rich",
+      source: `${FIXTURES}/rich.conf`,
+    }]);
+    deepEqual(report.errors, []);
+    ok(
+      report.notMapped.some((n: { line: number; stanza: string; severity: string }) =>
+        n.line === 25 && n.stanza === "health exec" && n.severity === "warning"
+      ),
+    );
+    ok(Deno.statSync(`${t.path}/rich.service`).isFile);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("--strict: a warning is an error (exit 1) and nothing is written", async () => {
+  const t = await tempDir();
+  try {
+    const r = await runUpkeep([
+      "export",
+      "--to",
+      "nomad",
+      "--strict",
+      "--out",
+      `${t.path}/out`,
+      `${FIXTURES}/rich.conf`,
+    ]);
+    equal(r.code, 1);
+    ok(/rich\.conf:33: warning: rich: pre-stop: Nomad has no hook/.test(r.stderr), r.stderr);
+    ok(r.stderr.includes("with --strict: nothing written"));
+    equal(r.stdout, "");
+    ok(!(await Deno.stat(`${t.path}/out`).then(() => true, () => false)));
+    const clean = await runUpkeep([
+      "export",
+      "--to",
+      "systemd",
+      "--strict",
+      `${EXAMPLES}/delayed-job.conf`,
+    ]);
+    equal(clean.code, 0, clean.stderr);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("errors: a bad job file, a bad crontab line, a missing image, usage errors", async () => {
+  const t = await tempDir();
+  try {
+    await Deno.writeTextFile(`${t.path}/bad.conf`, "exec /bin/true\nbogus stanza\n");
+    const bad = await runUpkeep(["export", "--to", "systemd", `${t.path}/bad.conf`]);
+    equal(bad.code, 1);
+    ok(bad.stderr.includes(`${t.path}/bad.conf:2: Unknown stanza`), bad.stderr);
+    await Deno.writeTextFile(`${t.path}/tab`, "61 * * * * upkeep run -- /bin/true\n");
+    const tab = await runUpkeep(["export", "--to", "systemd", "--crontab", `${t.path}/tab`]);
+    equal(tab.code, 1);
+    ok(tab.stderr.includes(`${t.path}/tab:1: Bad minute '61'`), tab.stderr);
+    const img = await runUpkeep(["export", "--to", "kubernetes", `${EXAMPLES}/web.conf`]);
+    equal(img.code, 1);
+    ok(img.stderr.includes("--image"), img.stderr);
+    const perJob = await runUpkeep([
+      "export",
+      "--to",
+      "kubernetes",
+      "--image",
+      "web=nginx:1",
+      `${EXAMPLES}/web.conf`,
+    ]);
+    equal(perJob.code, 0, perJob.stderr);
+    ok(perJob.stdout.includes('image: "nginx:1"'));
+    equal((await runUpkeep(["export", `${EXAMPLES}/web.conf`])).code, 2);
+    equal((await runUpkeep(["export", "--to", "upstart"])).code, 2);
+    const byName = await runUpkeep(["export", "--to", "systemd", "--conf-dir", EXAMPLES, "web"]);
+    equal(byName.code, 0, byName.stderr);
+    ok(byName.stdout.includes("# ==> web.service <==\n"));
+    const help = await runUpkeep(["export", "--help"]);
+    equal(help.code, 0);
+    ok(help.stdout.startsWith("Usage: upkeep export --to TARGET"));
+  } finally {
+    await t.cleanup();
+  }
+});
