@@ -26,6 +26,14 @@ function exists(path: string): boolean {
   }
 }
 
+function realPath(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 function warningNote(d: Diagnostic, job: string): ExportNote {
   return { job, file: d.file, line: d.line, stanza: "", severity: "warning", message: d.message };
 }
@@ -67,7 +75,9 @@ function addJob(r: ReturnType<typeof loadJobFile>, name: string, out: Inputs): v
     if (d.severity === "error") out.errors.push(d);
     else out.notes.push(warningNote(d, name));
   }
-  if (r.job) out.jobs.push({ job: r.job, stanzas: r.stanzas ?? [] });
+  if (r.job) {
+    out.jobs.push({ job: r.job, stanzas: r.stanzas ?? [], realPath: realPath(r.job.file) });
+  }
 }
 
 const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
@@ -108,7 +118,7 @@ export function readCrontab(path: string, cronUser: string | null, out: Inputs):
         );
         continue;
       }
-      source = { job: r.job, stanzas: r.stanzas ?? [] };
+      source = { job: r.job, stanzas: r.stanzas ?? [], realPath: realPath(r.job.file) };
       name = o.name ?? r.job.name;
     } else {
       name = o.name ?? (base(o.command[0] ?? "") || "command");

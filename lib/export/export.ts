@@ -61,7 +61,8 @@ export function exportAll(input: ExportInput, opts: ExportOptions): ExportResult
     : [(j) => nomadJob(j, nomad), (c) => nomadCron(c, nomad)];
 
   const cronFiles = new Map<string, CronRun>();
-  for (const c of input.cron) if (c.source) cronFiles.set(c.source.job.file, c);
+  const key = (j: JobSource) => j.realPath ?? j.job.file;
+  for (const c of input.cron) if (c.source) cronFiles.set(key(c.source), c);
   const take = (r: MappedUnit | { error: string }, file: string, line: number) => {
     if ("error" in r) {
       errors.push({ file, line, message: r.error, severity: "error" });
@@ -71,7 +72,7 @@ export function exportAll(input: ExportInput, opts: ExportOptions): ExportResult
     notes.push(...r.notes);
   };
   for (const j of input.jobs) {
-    const run = cronFiles.get(j.job.file);
+    const run = cronFiles.get(key(j));
     if (run) {
       notes.push({
         job: j.job.name,

@@ -16,6 +16,8 @@ export type ExportTarget = typeof TARGETS[number];
 export interface JobSource {
   readonly job: JobClass;
   readonly stanzas: readonly StanzaPosition[];
+  /** The file's canonical path (symlinks and `..` resolved), to tell when two inputs are one. */
+  readonly realPath?: string;
 }
 
 /** One `upkeep run …` line of a crontab. */
