@@ -21,6 +21,7 @@ Commands:
   check-config    check job files for errors (files or directories)
   show-config     print jobs' start on / stop on / emits, as initctl show-config
   run             run a job file or command once, for cron (timeouts, locks, retries, logs)
+  export          turn job files and cron runs into systemd, Kubernetes or Nomad definitions
   install         install upkeep as a boot service on this host's init
   uninstall       remove what install added
   doctor          tell whether the daemon, its boot service and its jobs are healthy
@@ -103,6 +104,10 @@ export async function dispatch(args: string[]): Promise<number> {
     case "run": {
       const { runMain } = await import("./run.ts");
       return runMain(rest);
+    }
+    case "export": {
+      const { exportMain } = await import("./export.ts");
+      return exportMain(rest);
     }
     case "install":
     case "uninstall": {

@@ -62,7 +62,12 @@ function withOverride(
     const ignored = o.diagnostics.map((d) => ({ ...d, severity: "warning" as const }));
     return { ...conf, diagnostics: [...conf.diagnostics, ...ignored] };
   }
-  return { job: o.job, diagnostics: [...conf.diagnostics, ...o.diagnostics], lines: o.lines };
+  return {
+    job: o.job,
+    diagnostics: [...conf.diagnostics, ...o.diagnostics],
+    lines: o.lines,
+    stanzas: [...(conf.stanzas ?? []), ...(o.stanzas ?? [])],
+  };
 }
 
 /** One file (and its .override beside it); job name = basename without .conf unless `name` given. */

@@ -4,7 +4,7 @@
  */
 
 export * from "./model.ts";
-export { parseJob, type ParseOptions, type ParseResult } from "./parse.ts";
+export { parseJob, type ParseOptions, type ParseResult, type StanzaPosition } from "./parse.ts";
 export {
   collectJobFiles,
   findConfFiles,

@@ -36,12 +36,23 @@ export interface ParseOptions {
   readonly upstartOnly?: boolean;
 }
 
+/** Where one stanza that parsed without error stands: `respawn limit 10 5` is ("respawn", "limit"). */
+export interface StanzaPosition {
+  readonly file: string;
+  readonly line: number;
+  readonly keyword: string;
+  /** The next word on the stanza's line as written (quotes kept); "" when there is none. */
+  readonly word: string;
+}
+
 export interface ParseResult {
   /** null when there is any error-severity diagnostic. */
   readonly job: JobClass | null;
   readonly diagnostics: readonly Diagnostic[];
   /** Line of the latest `start on` / `stop on` stanza, keyed by those words (for warnings). */
   readonly lines?: Readonly<Record<string, number>>;
+  /** Every stanza that parsed without error, in file order (for messages about a stanza). */
+  readonly stanzas?: readonly StanzaPosition[];
 }
 
 /** Skip what is left of a stanza after an error: its logical line, and lines of open parens. */
@@ -78,6 +89,7 @@ export function parseJob(
 ): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const lines: Record<string, number> = {};
+  const stanzas: StanzaPosition[] = [];
   const c = cursor(text);
   const job = toDraft(opts.base ?? defaultJob(opts.name, opts.file));
   const env = opts.env ?? {};
@@ -118,15 +130,20 @@ export function parseJob(
       openParens: 0,
       recovered: false,
     };
+    const rest = text.slice(c.pos, c.pos + 200);
     const e = handler(ctx);
     if (e) {
       error(e);
       if (!ctx.recovered) recover(c, ctx.openParens);
+    } else {
+      const word = /^[ \t]*([^\s#]*)/.exec(rest)?.[1] ?? "";
+      stanzas.push({ file: opts.file, line: name.line, keyword: name.text, word });
     }
   }
   return {
     job: errors ? null : freezeDraft(job),
     diagnostics,
     lines,
+    stanzas,
   };
 }
