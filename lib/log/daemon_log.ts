@@ -17,7 +17,7 @@
 import type { LogLevel } from "../supervisor/instance.ts";
 
 /** At most this many `info` lines per job … */
-export const RATE_LINES = 10;
+export const RATE_LINES = 20;
 /** … in this many milliseconds. */
 export const RATE_WINDOW_MS = 10_000;
 

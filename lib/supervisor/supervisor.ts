@@ -466,7 +466,7 @@ export class Supervisor {
     }
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
-      "info",
+      "debug",
       inst.job.name,
     );
     this.#queue.push({ kind: "input", instance: inst, input: { type: "spawned", kind, pid } });

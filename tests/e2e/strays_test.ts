@@ -29,7 +29,7 @@ daemonTest("a respawning job leaves no background children behind", {
   await d.initctl("start", "leaky");
   // After a few respawns, at most the current run's two sleeps are alive.
   await waitFor(
-    () => (d.output.match(/leaky main process ended, respawning/g) ?? []).length >= 4,
+    async () => JSON.parse((await d.initctl("status", "--json", "leaky")).stdout)[0].respawns >= 4,
     "four respawns",
   );
   assert(running("sleep 4242").length <= 2, `strays: ${running("sleep 4242")}`);
