@@ -31,9 +31,11 @@ for (let i = 0; i < JOBS; i++) {
 }
 Deno.writeTextFileSync(`${conf}/steady.conf`, "start on startup\nexec sleep 100000\n");
 const socket = `${dir}/state/upkeep.sock`;
+const v8 = args.find((a) => a.startsWith("--v8-flags="));
 const daemon = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
+    ...(v8 ? [v8] : []),
     "-A",
     "--quiet",
     `${root}/main.ts`,
@@ -164,6 +166,27 @@ for (let s = 1; s <= SECONDS; s++) {
 stop = true;
 await asker;
 const respawns = (Deno.readTextFileSync(`${dir}/log/upkeep.log`).match(/respawning/g) ?? []).length;
+/** Respawns done so far, summed over every job (`list --json` over the raw socket). */
+async function totalRespawns(): Promise<number> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path: socket });
+    const req = { v: PROTOCOL_VERSION, cmd: "list", args: [], options: { json: true } };
+    await conn.write(enc.encode(JSON.stringify(req) + "\n"));
+    let text = "";
+    const buf = new Uint8Array(1 << 16);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n));
+    }
+    conn.close();
+    const reply = JSON.parse(text.slice(0, text.indexOf("\n")));
+    return (JSON.parse(reply.out) as { respawns: number }[]).reduce((a, j) => a + j.respawns, 0);
+  } catch {
+    return NaN;
+  }
+}
+const done = await totalRespawns();
 const logBytes = size(`${dir}/log/upkeep.log`);
 
 const tTerm = performance.now();
@@ -183,7 +206,11 @@ for (const pid of left) {
 
 const finite = latencies.filter(isFinite);
 const fmt = (n: number) => n.toFixed(1);
-console.log(`jobs crashing: ${JOBS}, seconds: ${SECONDS}`);
+console.log(
+  `jobs crashing: ${JOBS}, seconds: ${SECONDS}, respawns: ${done} (${
+    (done / SECONDS).toFixed(0)
+  }/s)`,
+);
 console.log(
   `status requests: ${latencies.length}, answered: ${finite.length}, ` +
     `p50 ${fmt(pct(finite, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms, max ${
@@ -206,5 +233,8 @@ console.log(
   `SIGTERM: ${exited ? `exited in ${fmt(termMs)} ms` : "did not exit within 30 s"}, ` +
     `job processes left: ${left.length}`,
 );
+if (args.includes("--rss")) {
+  console.log(`RSS per second: ${rss.map((r) => r.toFixed(0)).join(" ")}`);
+}
 if (!args.includes("--keep")) await Deno.remove(dir, { recursive: true });
 else console.log(`kept: ${dir}`);

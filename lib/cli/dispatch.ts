@@ -78,6 +78,9 @@ export async function dispatch(args: string[]): Promise<number> {
       return 0;
     }
     case "daemon": {
+      // The daemon needs its V8 flags from the start: this execs itself again with them once.
+      const { ensureDaemonV8Flags } = await import("../process/self_exec.ts");
+      ensureDaemonV8Flags();
       const { daemonMain } = await import("./daemon.ts");
       return daemonMain(rest);
     }

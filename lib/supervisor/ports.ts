@@ -25,6 +25,8 @@ export interface ProcessPort {
    * left in it (at once when it is already empty). A later call for the same group replaces it.
    */
   killGroup(pgid: number, signal: string, onGone: () => void): void;
+  /** Collect processes that ended (what SIGCHLD triggers); optional for fakes. */
+  reap?(): void;
 }
 
 export interface SpawnRequest {

@@ -40,7 +40,7 @@ type QueueItem =
   | { readonly kind: "call"; readonly fn: () => void };
 
 /** Milliseconds of spawning per turn of the event loop before further spawns wait a turn. */
-const SPAWN_TURN_MS = 4;
+const SPAWN_TURN_MS = 2;
 
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
@@ -424,6 +424,8 @@ export class Supervisor {
     this.#turnStart = null;
     const held = this.#heldSpawns;
     if (held.length === 0) return;
+    // Collect what ended meanwhile first: exits are cheap to take, zombies are not kept waiting.
+    this.#o.processes.reap?.();
     this.#heldSpawns = [];
     this.#run(() => {
       for (const { inst, kind } of held) {
