@@ -27,7 +27,6 @@ import {
   type JobStatus,
   logDirCheck,
   parseDf,
-  respawnLimitedFromLog,
 } from "../install/doctor_checks.ts";
 import type { Manifest } from "../install/manifest.ts";
 import { rooted, systemPaths, userPaths } from "../install/paths.ts";
@@ -270,8 +269,7 @@ export async function doctorMain(argv: string[]): Promise<number> {
       checks.push({ name: "jobs", status: "problem", detail: `status failed: ${why}` });
     } else {
       const jobs = JSON.parse(reply.out) as JobStatus[];
-      const log = readText(`${logDir}/upkeep.log`) ?? "";
-      const bad = jobChecks(jobs, respawnLimitedFromLog(log));
+      const bad = jobChecks(jobs);
       const up = jobs.filter((j) => j.goal === "start").length;
       checks.push(...bad);
       if (bad.length === 0) {

@@ -10,7 +10,9 @@ import { denoSignal } from "../process/signals.ts";
 import { classEnv, type Env, parseAssignments } from "../supervisor/environment.ts";
 import {
   displayName,
+  failureJson,
   formatHealth,
+  formatNextTry,
   formatStatus,
   formatStopped,
   statusJson,
@@ -222,14 +224,23 @@ function findInstance(ctx: DaemonContext, req: Request) {
 
 function statusLine(ctx: DaemonContext, inst: Instance): string {
   const view = ctx.sup.view(inst);
-  return formatStatus(view, formatHealth(ctx.health(inst)));
+  return formatStatus(
+    view,
+    formatHealth(ctx.health(inst)) + formatNextTry(view.failure, performance.now()),
+  );
+}
+
+/** `JOB stop/waiting` of a class without an instance, and its next try when one is due. */
+function stoppedLine(ctx: DaemonContext, cls: JobClassEntry): string {
+  const failure = ctx.sup.failureOf(cls, "");
+  return formatStopped(cls.job.name) + formatNextTry(failure, performance.now());
 }
 
 /** The line for an instance, or `JOB stop/waiting` once it is gone. */
 function currentStatus(ctx: DaemonContext, cls: JobClassEntry, name: string): string {
   const inst = cls.instances.get(name);
   if (inst) return statusLine(ctx, inst);
-  return name ? `${cls.job.name} (${name}) stop/waiting` : formatStopped(cls.job.name);
+  return name ? `${cls.job.name} (${name}) stop/waiting` : stoppedLine(ctx, cls);
 }
 
 function status(ctx: DaemonContext, req: Request): Reply {
@@ -238,8 +249,8 @@ function status(ctx: DaemonContext, req: Request): Reply {
   if (!inst) {
     if (t.name === "") {
       return req.options.json
-        ? okReply(JSON.stringify([stoppedJson(t.cls.job.name)]))
-        : okReply(formatStopped(t.cls.job.name));
+        ? okReply(JSON.stringify([stoppedJson(ctx, t.cls)]))
+        : okReply(stoppedLine(ctx, t.cls));
     }
     throw new CommandError(`Unknown instance: ${t.name}`);
   }
@@ -247,9 +258,9 @@ function status(ctx: DaemonContext, req: Request): Reply {
   return okReply(statusLine(ctx, inst));
 }
 
-function stoppedJson(name: string): Record<string, unknown> {
+function stoppedJson(ctx: DaemonContext, cls: JobClassEntry): Record<string, unknown> {
   return {
-    name,
+    name: cls.job.name,
     instance: "",
     goal: "stop",
     state: "waiting",
@@ -260,6 +271,7 @@ function stoppedJson(name: string): Record<string, unknown> {
     lastExit: null,
     logFile: null,
     health: null,
+    ...failureJson(ctx.sup.failureOf(cls, ""), ctx.wallOffsetMs),
   };
 }
 
@@ -271,11 +283,11 @@ function list(ctx: DaemonContext, json: boolean): Reply {
   const lines: string[] = [];
   const objects: Record<string, unknown>[] = [];
   const classes = [...ctx.sup.classes.entries()].sort(([a], [b]) => a < b ? -1 : 1);
-  for (const [name, cls] of classes) {
+  for (const [, cls] of classes) {
     if (cls.instances.size === 0) {
       if (cls.deleted) continue;
-      lines.push(formatStopped(name));
-      objects.push(stoppedJson(name));
+      lines.push(stoppedLine(ctx, cls));
+      objects.push(stoppedJson(ctx, cls));
       continue;
     }
     for (const inst of cls.instances.values()) {

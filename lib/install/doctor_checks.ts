@@ -20,6 +20,9 @@ export interface JobStatus {
   readonly respawns?: number;
   readonly lastExit?: { status?: number; signal?: string } | null;
   readonly health?: { healthy: boolean; failures: number; detail: string } | null;
+  /** The daemon's record of the last failure (upkeep), and when it tries again. */
+  readonly lastFailure?: { message: string; at: string } | null;
+  readonly nextTry?: string | null;
 }
 
 function label(j: { name: string; instance?: string }): string {
@@ -31,27 +34,27 @@ function exitText(e: { status?: number; signal?: string }): string {
 }
 
 /**
- * Jobs that are stopped after failing or after hitting their respawn limit, and jobs whose health
- * check fails. `respawnLimited` names jobs the daemon log says it stopped for respawning too fast.
+ * Jobs that are stopped (or waiting for their next try) after failing, with the daemon's words
+ * for the failure, and jobs whose health check fails.
  */
-export function jobChecks(
-  jobs: readonly JobStatus[],
-  respawnLimited: ReadonlySet<string>,
-): Check[] {
+export function jobChecks(jobs: readonly JobStatus[]): Check[] {
   const checks: Check[] = [];
   for (const j of jobs) {
     const name = label(j);
     const stopped = j.goal === "stop";
-    const failed = j.lastExit &&
-      (j.lastExit.signal !== undefined || (j.lastExit.status ?? 0) !== 0);
-    if (stopped && respawnLimited.has(name)) {
-      const last = j.lastExit ? `; last ${exitText(j.lastExit)}` : "";
+    const next = j.nextTry ? `; next try at ${j.nextTry}` : "";
+    if (j.lastFailure && (stopped || j.nextTry)) {
       checks.push({
         name: `job ${name}`,
         status: "problem",
-        detail: `stopped after hitting its respawn limit (respawning too fast${last})`,
+        detail: `${stopped ? "stopped after failing" : "failing"}: ${j.lastFailure.message} ` +
+          `(at ${j.lastFailure.at}${j.respawns ? `, after ${j.respawns} respawns` : ""})${next}`,
       });
-    } else if (stopped && failed && j.lastExit) {
+      continue;
+    }
+    const failed = j.lastExit &&
+      (j.lastExit.signal !== undefined || (j.lastExit.status ?? 0) !== 0);
+    if (stopped && failed && j.lastExit) {
       checks.push({
         name: `job ${name}`,
         status: "problem",
@@ -67,27 +70,6 @@ export function jobChecks(
     }
   }
   return checks;
-}
-
-/**
- * Jobs the daemon log says were stopped for respawning too fast, after their last start: lines
- * `… JOB respawning too fast, stopped` not followed by a later `JOB goal changed from stop to start`.
- */
-export function respawnLimitedFromLog(log: string): Set<string> {
-  const limited = new Set<string>();
-  for (const line of log.split("\n")) {
-    const m = line.match(/(\S+(?: \([^)]*\))?) respawning too fast, stopped/);
-    if (m) {
-      limited.add(m[1]!);
-      continue;
-    }
-    for (const name of limited) {
-      if (line.includes(`${name} goal changed from `) && / to start\s*$/.test(line)) {
-        limited.delete(name);
-      }
-    }
-  }
-  return limited;
 }
 
 /** Disk usage of a file system, from `df -Pk`. */

@@ -10,6 +10,7 @@
  */
 
 import type { ProcessPlan } from "./plan.ts";
+import { errnoText } from "./ffi.ts";
 
 const SYMBOLS = {
   posix_spawn: {
@@ -57,13 +58,6 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_APPEND = 0o2000;
 
-const ERRNO_TEXT: Record<number, string> = {
-  1: "Operation not permitted",
-  2: "No such file or directory",
-  8: "Exec format error",
-  13: "Permission denied",
-  20: "Not a directory",
-};
 
 /** Where a process's stdout+stderr go: a file appended to, /dev/null, or the daemon's own. */
 export type Output = { readonly file: string } | "null" | "inherit";
@@ -159,7 +153,7 @@ export function fastSpawn(plan: ProcessPlan, output: Output | null): number {
     const err = c.posix_spawn(pidBuf, pathC, actions, attr, argv, envp);
     if (err !== 0) {
       throw new Error(
-        `Failed to spawn '${program}' in '${plan.cwd}': ${ERRNO_TEXT[err] ?? `errno ${err}`}`,
+        `Failed to spawn '${program}' in '${plan.cwd}': ${errnoText(err)}`,
       );
     }
     return pidBuf[0]!;

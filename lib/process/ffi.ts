@@ -18,6 +18,8 @@ const SYMBOLS = {
   flock: { parameters: ["i32", "i32"], result: "i32" },
   flock_blocking: { name: "flock", parameters: ["i32", "i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -43,6 +45,25 @@ function lib(): Libc {
 function errno(): number {
   const p = lib().__errno_location();
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/** The system's words for an errno (strerror), e.g. "No space left on device". */
+export function errnoText(n: number): string {
+  const p = lib().strerror(n);
+  return p === null ? `errno ${n}` : new Deno.UnsafePointerView(p).getCString();
+}
+
+const ESRCH = 3;
+
+/**
+ * kill(2) by signal number (any of 1–64, real-time ones included): true when sent, false when
+ * no such process (or group) exists; throws Error with the system's words otherwise.
+ */
+export function sendSignal(target: number, signal: number): boolean {
+  if (lib().kill(target, signal) === 0) return true;
+  const e = errno();
+  if (e === ESRCH) return false;
+  throw new Error(errnoText(e));
 }
 
 const PR_SET_CHILD_SUBREAPER = 36;

@@ -5,7 +5,8 @@
  */
 
 import type { ProcessPlan } from "./plan.ts";
-import { denoSignal, signalName, signalNumber } from "./signals.ts";
+import { signalName, signalNumber } from "./signals.ts";
+import { sendSignal } from "./ffi.ts";
 
 /** How a process ended: an exit code, or the signal (name without `SIG`) that killed it. */
 export interface ExitStatus {
@@ -63,15 +64,9 @@ export function spawnPlan(plan: ProcessPlan): RunningProcess {
 }
 
 function send(target: number, signal: string): boolean {
-  const sig = denoSignal(signal);
-  if (sig === null) throw new Error(`unknown signal '${signal}'`);
-  try {
-    Deno.kill(target, sig);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false; // ESRCH
-    throw e;
-  }
+  const n = signalNumber(signal);
+  if (n === null) throw new Error(`unknown signal '${signal}'`);
+  return sendSignal(target, n); // by number: real-time signals (`kill signal 34`) too
 }
 
 /** Send `signal` (`TERM`, `SIGTERM`, `15`) to every process of a group; false if none is left. */

@@ -57,6 +57,8 @@ export interface Failure {
   readonly process: string;
   /** null for spawn failures and respawn-limit stops. */
   readonly exit: ExitStatus | null;
+  /** Why a spawn failed, in the system's words. */
+  readonly error?: string;
 }
 
 export interface InstanceState {
@@ -213,6 +215,8 @@ export function nextState(
     case "pre-start":
       return { state: g === "stop" ? "stopping" : "spawned", goal: g };
     case "spawned":
+      // A main process that ends (or cannot be spawned) before it was running respawns from here.
+      if (g === "respawn") return { state: "stopping", goal: "start" };
       return { state: g === "stop" ? "stopping" : "post-start", goal: g };
     case "post-start":
       if (g === "respawn") return { state: "stopping", goal: "start" };
@@ -252,6 +256,16 @@ export function describeExitStatus(status: ExitStatus): string {
   return status.signal !== null
     ? `killed by ${status.signal} signal`
     : `terminated with status ${status.code ?? 0}`;
+}
+
+/** A failure in words, for status and doctor: `main process terminated with status 3`, … */
+export function describeFailure(f: Failure, lastExit: ExitStatus | null): string {
+  if (f.process === "respawn") {
+    return `respawning too fast${lastExit ? ` (last: ${describeExitStatus(lastExit)})` : ""}`;
+  }
+  if (f.error !== undefined) return `${f.process} process: ${f.error}`;
+  if (f.exit) return `${f.process} process ${describeExitStatus(f.exit)}`;
+  return `${f.process} process failed`;
 }
 
 /** Name used in log lines: `job` or `job (instance)`. */
@@ -524,11 +538,20 @@ class Machine {
       message: `Failed to spawn ${this.label} ${PROCESS_NAMES[kind]} process: ${error}`,
     });
     delete this.s.pids[kind];
+    if (
+      kind === "main" && this.job.respawn && this.s.goal !== "stop" && this.s.state === "spawned"
+    ) {
+      // upkeep: a main process that cannot be spawned (a chdir directory not there yet, a full
+      // log disk, EAGAIN) is tried again as a crash is: respawn limit, delay and retry apply.
+      this.s.forksLeft = 0;
+      this.respawnOrGiveUp("main process will be spawned again");
+      return this.advance();
+    }
     switch (kind) {
       case "preStart":
       case "main":
       case "postStop":
-        this.fail({ process: PROCESS_NAMES[kind], exit: null });
+        this.fail({ process: PROCESS_NAMES[kind], exit: null, error });
         this.s.goal = "stop";
         if (kind === "main" && this.s.state !== "spawned") return;
         return this.advance();
@@ -614,20 +637,7 @@ class Machine {
     const failed = (status.signal !== null || status.code !== 0 || (job.respawn && !job.task)) &&
       !isNormalExit(job, status);
     if (failed && job.respawn) {
-      if (this.runaway()) {
-        this.emit({ type: "log", message: `${this.label} respawning too fast, stopped` });
-        this.emit({ type: "respawnLimit" });
-        this.fail({ process: "respawn", exit: null });
-        this.s.goal = "stop";
-      } else {
-        this.emit({
-          type: "log",
-          message: `${this.label} main process ended, respawning`,
-          level: "info",
-        });
-        this.s.respawns += 1;
-        this.s.goal = "respawn";
-      }
+      this.respawnOrGiveUp("main process ended, respawning");
     } else if (failed) {
       this.fail({ process: "main", exit: status });
       this.s.goal = "stop";
@@ -688,9 +698,23 @@ class Machine {
       } ${what} within ${EXPECT_TIMEOUT} s: stopping it`,
     });
     this.s.forksLeft = 0;
-    this.fail({ process: "main", exit: null });
+    this.fail({ process: "main", exit: null, error: `${what} within ${EXPECT_TIMEOUT} s` });
     this.s.goal = "stop";
     this.advance();
+  }
+
+  /** A failed main process: respawn it, unless that exceeds `respawn limit` (then stop). */
+  respawnOrGiveUp(why: string): void {
+    if (this.runaway()) {
+      this.emit({ type: "log", message: `${this.label} respawning too fast, stopped` });
+      this.emit({ type: "respawnLimit" });
+      this.fail({ process: "respawn", exit: null });
+      this.s.goal = "stop";
+    } else {
+      this.emit({ type: "log", message: `${this.label} ${why}`, level: "info" });
+      this.s.respawns += 1;
+      this.s.goal = "respawn";
+    }
   }
 
   /** Upstart's job_process_catch_runaway: true when this respawn exceeds `respawn limit`. */

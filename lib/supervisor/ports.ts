@@ -87,6 +87,8 @@ export interface Instance {
   blocking: Blocked[];
   blocker: QueuedEvent | null;
   timers: Partial<Record<TimerName, number>>;
+  /** When the pending respawn delay ends (clock ms), or null. */
+  respawnAt: number | null;
   /** Consecutive quick failures, for `respawn delay`. */
   backoff: number;
   destroyed: boolean;
@@ -98,6 +100,11 @@ export interface JobClassEntry {
   startMatch: MatchNode | null;
   /** The file was removed: drop the class once its last instance stops. */
   deleted: boolean;
-  /** `respawn retry`: the pending start of each instance that gave up (timer ids by name). */
-  readonly retries: Map<string, number>;
+  /** `respawn retry`: the pending start of each instance that gave up (timer, when it is due). */
+  readonly retries: Map<string, { readonly timer: number; readonly at: number }>;
+  /**
+   * The last failure of each instance (by name): a failed start or stop, a spawn that failed, a
+   * respawn limit; kept after the instance is gone, cleared when it runs again. `at`: clock ms.
+   */
+  readonly failures: Map<string, { readonly message: string; readonly at: number }>;
 }

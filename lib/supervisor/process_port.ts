@@ -35,6 +35,42 @@ interface Reaped {
   readonly groups?: readonly number[];
 }
 
+/** The system's words in a Deno error: "No space left on device", not "… (os error 28): …". */
+function osWords(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  const i = m.indexOf(" (os error");
+  return i > 0 ? m.slice(0, i) : m;
+}
+
+/**
+ * What posix_spawn would only report as a bare errno, checked first so that a failure names its
+ * cause: the `chdir` directory, and the log file (opened as the job's output will be).
+ */
+function checkBeforeSpawn(req: SpawnRequest): void {
+  const dir = req.job.chroot === null ? req.job.chdir : null;
+  if (dir !== null) {
+    let isDir: boolean;
+    try {
+      isDir = Deno.statSync(dir).isDirectory;
+    } catch (e) {
+      throw new Error(`cannot change to directory ${dir}: ${osWords(e)}`);
+    }
+    if (!isDir) throw new Error(`cannot change to directory ${dir}: Not a directory`);
+  }
+  if (req.logFile !== null) {
+    let link = false;
+    try {
+      link = Deno.lstatSync(req.logFile).isSymlink;
+    } catch { /* not there yet */ }
+    if (link) throw new Error(`cannot open log ${req.logFile}: it is a symbolic link`);
+    try {
+      Deno.openSync(req.logFile, { append: true, create: true, mode: 0o640 }).close();
+    } catch (e) {
+      throw new Error(`cannot open log ${req.logFile}: ${osWords(e)}`);
+    }
+  }
+}
+
 /** Fallback without ptrace: how long a forked child may take to setsid() before we look. */
 const FORK_SETTLE_MS = 25;
 
@@ -61,6 +97,7 @@ export class RealProcessPort implements ProcessPort {
   }
 
   spawn(req: SpawnRequest): number {
+    checkBeforeSpawn(req);
     const base = {
       job: req.job,
       kind: req.kind,

@@ -20,6 +20,37 @@ export interface InstanceView {
   readonly lastExit: ExitStatus | null;
   readonly logFile: string | null;
   readonly health: HealthView | null;
+  /** The last failure (clock ms) and when the next try is due (clock ms), or null. */
+  readonly failure?: FailureView | null;
+}
+
+export interface FailureView {
+  readonly message: string;
+  readonly at: number;
+  readonly nextTry: number | null;
+}
+
+/**
+ * upkeep's addition while a failed job waits for its next try (`respawn delay`, `respawn
+ * retry`): `, next try in 8s: respawning too fast (last: terminated with status 3)`. Nothing
+ * otherwise, so plain Upstart jobs print exactly what Upstart prints.
+ */
+export function formatNextTry(failure: FailureView | null | undefined, now: number): string {
+  if (!failure || failure.nextTry === null) return "";
+  const s = Math.max(0, Math.ceil((failure.nextTry - now) / 1000));
+  return `, next try in ${s}s: ${failure.message}`;
+}
+
+/** The `--json` fields of a failure (`lastFailure`, `nextTry`), times as ISO dates. */
+export function failureJson(
+  failure: FailureView | null | undefined,
+  wallOffsetMs: number,
+): { lastFailure: { message: string; at: string } | null; nextTry: string | null } {
+  const iso = (t: number) => new Date(t + wallOffsetMs).toISOString();
+  return {
+    lastFailure: failure ? { message: failure.message, at: iso(failure.at) } : null,
+    nextTry: failure && failure.nextTry !== null ? iso(failure.nextTry) : null,
+  };
 }
 
 export interface HealthView {
@@ -88,5 +119,6 @@ export function statusJson(view: InstanceView, wallOffsetMs: number): Record<str
       : null,
     logFile: view.logFile,
     health: view.health,
+    ...failureJson(view.failure, wallOffsetMs),
   };
 }

@@ -9,14 +9,17 @@ import type { JobClass, ProcessKind } from "../job/model.ts";
 import { eventEnvironment, initialMatch, isSatisfied, satisfyingEvents } from "../events/match.ts";
 import { ExpandError, expandVars } from "../events/expand.ts";
 import {
+  describeFailure,
   type Effect,
   type ExitStatus,
   type Input,
   instanceLabel,
+  type InstanceState,
   newInstance,
   type State,
   step,
 } from "./instance.ts";
+import { PROCESS_NAMES } from "../job/model.ts";
 import { EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
@@ -85,6 +88,7 @@ export class Supervisor {
             startMatch: job.startOn && !job.manual ? initialMatch(job.startOn) : null,
             deleted: false,
             retries: new Map(),
+            failures: new Map(),
           });
         } else if (cls.deleted || !sameJob(cls.job, job)) {
           this.events.release(cls.startMatch);
@@ -178,6 +182,7 @@ export class Supervisor {
         ? `${this.#o.logDir}/${logFileName(inst.job.name, inst.name)}`
         : null,
       health: null,
+      failure: this.failureOf(inst.cls, inst.name),
     };
   }
 
@@ -285,13 +290,25 @@ export class Supervisor {
       for (;;) {
         const item = this.#queue.shift();
         if (item) {
-          if (item.kind === "call") item.fn();
-          else this.#step(item.instance, item.input);
+          // The error boundary: a bug in one step is logged and the loop goes on.
+          try {
+            if (item.kind === "call") item.fn();
+            else this.#step(item.instance, item.input);
+          } catch (e) {
+            const what = item.kind === "call"
+              ? "a request"
+              : `${item.input.type} of ${instanceLabel(item.instance.job.name, item.instance.name)}`;
+            this.#o.log(`internal error while handling ${what}: ${errorText(e)}`);
+          }
           continue;
         }
         const event = this.events.shift();
         if (!event) break;
-        this.#handleEvent(event);
+        try {
+          this.#handleEvent(event);
+        } catch (e) {
+          this.#o.log(`internal error while handling event ${event.name}: ${errorText(e)}`);
+        }
       }
     } finally {
       this.#draining = false;
@@ -303,13 +320,51 @@ export class Supervisor {
     const before = inst.st;
     const { instance, effects } = step(inst.job, inst.name, inst.st, input, this.#o.timers.now());
     inst.st = instance;
+    this.#noteFailure(inst, before, input);
     // A respawn was decided in this step (the goal passes through `respawn` within one step).
     if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
-    for (const effect of effects) this.#effect(inst, effect);
+    for (const effect of effects) {
+      try {
+        this.#effect(inst, effect);
+      } catch (e) {
+        // A failing system call (a signal that cannot be sent, …): said once, with the job's name
+        // and the system's words; the instance goes on from where the state machine put it.
+        this.#o.log(
+          `${instanceLabel(inst.job.name, inst.name)}: cannot ${describeEffect(effect)}: ` +
+            (e instanceof Error ? e.message : String(e)),
+        );
+      }
+    }
     if (before.state !== instance.state || inst.destroyed) {
       this.onInstanceChange?.(inst);
       if (this.#shutdown) this.#queue.push({ kind: "call", fn: () => this.#shutdownStep() });
     }
+  }
+
+  /** Keep the last failure of an instance for status and doctor; forget it once it runs. */
+  #noteFailure(inst: Instance, before: InstanceState, input: Input): void {
+    const after = inst.st;
+    const failures = inst.cls.failures;
+    let message: string | null = null;
+    if (input.type === "spawnFailed") {
+      message = `cannot spawn ${PROCESS_NAMES[input.kind]} process: ${input.error}`;
+    } else if (after.failure && after.failure !== before.failure) {
+      message = describeFailure(after.failure, after.lastExit);
+    }
+    if (message !== null) failures.set(inst.name, { message, at: this.#o.timers.now() });
+    else if (after.state === "running" && before.state !== "running") failures.delete(inst.name);
+  }
+
+  /** The last failure of instance `name` of `cls` and when it will be tried again, if known. */
+  failureOf(
+    cls: JobClassEntry,
+    name: string,
+  ): { message: string; at: number; nextTry: number | null } | null {
+    const f = cls.failures.get(name);
+    if (!f) return null;
+    const inst = cls.instances.get(name);
+    const nextTry = inst ? inst.respawnAt : cls.retries.get(name)?.at ?? null;
+    return { message: f.message, at: f.at, nextTry };
   }
 
   #effect(inst: Instance, effect: Effect): void {
@@ -333,14 +388,17 @@ export class Supervisor {
           : { type: "respawnDelayOver" };
         inst.timers[effect.timer] = o.timers.set(effect.seconds * 1000, () => {
           delete inst.timers[effect.timer];
+          if (effect.timer === "respawn") inst.respawnAt = null;
           this.#input(inst, input);
         });
+        if (effect.timer === "respawn") inst.respawnAt = o.timers.now() + effect.seconds * 1000;
         return;
       }
       case "cancelTimer": {
         const id = inst.timers[effect.timer];
         if (id !== undefined) o.timers.clear(id);
         delete inst.timers[effect.timer];
+        if (effect.timer === "respawn") inst.respawnAt = null;
         return;
       }
       case "emit": {
@@ -543,17 +601,15 @@ export class Supervisor {
       `${instanceLabel(job.name, name)} will be started again in ${retry}s (respawn retry)`,
     );
     this.cancelRetry(cls, name);
-    cls.retries.set(
-      name,
-      this.#o.timers.set(retry * 1000, () => {
-        cls.retries.delete(name);
-        this.#run(() => {
-          if (cls.deleted) return;
-          this.#o.log(`${instanceLabel(cls.job.name, name)} retrying after respawn limit`);
-          this.startInstance(cls, name, envForRetry, null);
-        });
-      }),
-    );
+    const timer = this.#o.timers.set(retry * 1000, () => {
+      cls.retries.delete(name);
+      this.#run(() => {
+        if (cls.deleted) return;
+        this.#o.log(`${instanceLabel(cls.job.name, name)} retrying after respawn limit`);
+        this.startInstance(cls, name, envForRetry, null);
+      });
+    });
+    cls.retries.set(name, { timer, at: this.#o.timers.now() + retry * 1000 });
   }
 
   /**
@@ -561,16 +617,16 @@ export class Supervisor {
    * it moot). True when there was one.
    */
   cancelRetry(cls: JobClassEntry, name: string): boolean {
-    const id = cls.retries.get(name);
-    if (id === undefined) return false;
-    this.#o.timers.clear(id);
+    const pending = cls.retries.get(name);
+    if (pending === undefined) return false;
+    this.#o.timers.clear(pending.timer);
     cls.retries.delete(name);
     this.#o.log(`${instanceLabel(cls.job.name, name)} respawn retry cancelled`);
     return true;
   }
 
   #cancelRetries(cls: JobClassEntry): void {
-    for (const id of cls.retries.values()) this.#o.timers.clear(id);
+    for (const r of cls.retries.values()) this.#o.timers.clear(r.timer);
     cls.retries.clear();
   }
 
@@ -587,6 +643,7 @@ export class Supervisor {
       blocking: [],
       blocker: null,
       timers: {},
+      respawnAt: null,
       backoff: 0,
       destroyed: false,
     };
@@ -685,6 +742,25 @@ export class Supervisor {
  */
 function sameJob(a: JobClass, b: JobClass): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+/** What an effect was doing, for the error boundary's message. */
+function describeEffect(effect: Effect): string {
+  switch (effect.type) {
+    case "kill":
+    case "signal":
+      return `send ${effect.signal} to process ${effect.pid}`;
+    case "killGroup":
+      return `send ${effect.signal} to process group ${effect.pgid}`;
+    case "spawn":
+      return `spawn its ${PROCESS_NAMES[effect.kind]} process`;
+    default:
+      return effect.type;
+  }
 }
 
 function kindName(kind: ProcessKind): string {

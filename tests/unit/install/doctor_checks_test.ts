@@ -4,14 +4,13 @@ import {
   jobChecks,
   logDirCheck,
   parseDf,
-  respawnLimitedFromLog,
 } from "../../../lib/install/doctor_checks.ts";
 
 const running = { name: "web", goal: "start", state: "running", respawns: 0, lastExit: null };
 
 Deno.test("jobChecks() is quiet about running jobs and cleanly stopped ones", () => {
   const stopped = { name: "task", goal: "stop", state: "waiting", lastExit: { status: 0 } };
-  assert.deepEqual(jobChecks([running, stopped], new Set()), []);
+  assert.deepEqual(jobChecks([running, stopped]), []);
 });
 
 Deno.test("jobChecks() reports a job stopped after failing, with its exit", () => {
@@ -23,31 +22,41 @@ Deno.test("jobChecks() reports a job stopped after failing, with its exit", () =
     respawns: 3,
     lastExit: { signal: "SEGV" },
   };
-  const [c] = jobChecks([crashed], new Set());
+  const [c] = jobChecks([crashed]);
   assert.equal(c?.status, "problem");
   assert.equal(c?.name, "job worker (2)");
   assert.match(c?.detail ?? "", /stopped after failing: killed by SEGV after 3 respawns/);
 });
 
-Deno.test("jobChecks() names the respawn limit when the log says so", () => {
-  const j = { name: "flappy", goal: "stop", state: "waiting", lastExit: { status: 1 } };
-  const [c] = jobChecks([j], new Set(["flappy"]));
-  assert.match(c?.detail ?? "", /respawn limit.*last exit status 1/);
+Deno.test("jobChecks() says the daemon's last failure and the next try", () => {
+  const j = {
+    name: "flappy",
+    goal: "stop",
+    state: "waiting",
+    lastExit: { status: 1 },
+    lastFailure: { message: "respawning too fast (last: terminated with status 1)", at: "T1" },
+    nextTry: "T2",
+  };
+  const [c] = jobChecks([j]);
+  assert.equal(
+    c?.detail,
+    "stopped after failing: respawning too fast (last: terminated with status 1) (at T1); " +
+      "next try at T2",
+  );
+  const waiting = {
+    ...j,
+    goal: "start",
+    state: "post-stop",
+    lastFailure: { message: "x", at: "T" },
+  };
+  assert.match(jobChecks([waiting])[0]?.detail ?? "", /^failing: x \(at T\); next try at T2$/);
+  const recovered = { ...running, lastFailure: { message: "x", at: "T" }, nextTry: null };
+  assert.deepEqual(jobChecks([recovered]), []);
 });
 
 Deno.test("jobChecks() reports an unhealthy running job", () => {
   const j = { ...running, health: { healthy: false, failures: 3, detail: "HTTP 503" } };
-  assert.match(jobChecks([j], new Set())[0]?.detail ?? "", /unhealthy: 3 failures: HTTP 503/);
-});
-
-Deno.test("respawnLimitedFromLog() forgets a job that was started again", () => {
-  const log = [
-    "2025-01-01T00:00:00Z flappy respawning too fast, stopped",
-    "2025-01-01T00:00:01Z web (8080) respawning too fast, stopped",
-    "2025-01-01T00:00:01Z web (8080) goal changed from start to stop",
-    "2025-01-01T00:00:02Z flappy goal changed from stop to start",
-  ].join("\n");
-  assert.deepEqual([...respawnLimitedFromLog(log)], ["web (8080)"]);
+  assert.match(jobChecks([j])[0]?.detail ?? "", /unhealthy: 3 failures: HTTP 503/);
 });
 
 Deno.test("parseDf() reads POSIX df -Pk output, mount points with spaces included", () => {

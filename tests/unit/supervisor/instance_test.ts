@@ -281,7 +281,11 @@ Deno.test("step() fails the start when the expected fork does not come in time",
   ]);
   assertEquals(r.st.state, "killed");
   assertEquals(r.st.goal, "stop");
-  assertEquals(r.st.failure, { process: "main", exit: null });
+  assertEquals(r.st.failure, {
+    process: "main",
+    exit: null,
+    error: "did not fork (expect fork) within 10 s",
+  });
   assertEquals(r.effects.some((e) => e.type === "kill" && e.pid === 100), true);
   assertMatch(
     r.effects.map((e) => e.type === "log" ? e.message : "").join("\n"),
