@@ -5,8 +5,6 @@
  */
 
 import { DAEMON_OPTIONS, parseOptions } from "./options.ts";
-import { loadConfDirs } from "../job/load.ts";
-import { formatDiagnostic, type JobClass } from "../job/model.ts";
 import { closeInheritedFds, setChildSubreaper, tryLockFile } from "../process/ffi.ts";
 import { loadUserDb, type UserDb } from "../process/users.ts";
 import { Supervisor, type TimerPort } from "../supervisor/supervisor.ts";
@@ -22,6 +20,7 @@ import { DaemonLog } from "../log/daemon_log.ts";
 import { stopLeftoverJobs } from "../install/leftover_jobs.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
+import { ConfigReloader } from "../supervisor/reload.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -98,20 +97,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   supervisor.onInstanceChange = (inst) => health.update(inst);
 
   // ---- configuration
+  const config = new ConfigReloader(confDirs, daemonEnv, (m) => log.write(m));
   const reload = () => {
     users = loadUserDb();
-    const result = loadConfDirs(confDirs, daemonEnv);
-    for (const d of result.diagnostics) log.write(formatDiagnostic(d));
-    const jobs = new Map<string, JobClass>(result.jobs);
-    // A file that no longer parses keeps its last good definition: a typo never stops a job.
-    for (const d of result.diagnostics) {
-      if (d.severity !== "error") continue;
-      const name = jobNameOf(d.file, confDirs);
-      const old = name ? supervisor.classes.get(name) : undefined;
-      if (name && old && !jobs.has(name) && fileExists(d.file)) jobs.set(name, old.job);
-    }
-    supervisor.setJobs(jobs);
-    return jobs.size;
+    return config.reload(supervisor);
   };
   const count = reload();
   log.write(`upkeep ${Deno.pid} started: ${count} jobs from ${confDirs.join(", ")}`);
@@ -212,22 +201,4 @@ export async function daemonMain(argv: string[]): Promise<number> {
   for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
 
   return await exited;
-}
-
-function jobNameOf(file: string, confDirs: readonly string[]): string | null {
-  for (const dir of confDirs) {
-    const rel = file.startsWith(`${dir}/`) ? file.slice(dir.length + 1) : "../";
-    if (!rel.startsWith("..") && rel.endsWith(".conf")) return rel.slice(0, -5);
-    if (!rel.startsWith("..") && rel.endsWith(".override")) return rel.slice(0, -9);
-  }
-  return null;
-}
-
-function fileExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -26,8 +26,34 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * The largest job file read (Upstart has no limit; real job files are a few KiB). A bigger one is
+ * refused with a diagnostic rather than parsed on the daemon's loop.
+ */
+export const MAX_JOB_FILE_BYTES = 1024 * 1024;
+
 function readText(path: string, diagnostics: Diagnostic[]): string | null {
   try {
+    // Checked first: reading a FIFO would block for good, a huge file would stall the loop.
+    const st = Deno.statSync(path);
+    if (!st.isFile) {
+      diagnostics.push({
+        file: path,
+        line: 0,
+        message: "not a regular file: skipped",
+        severity: "warning",
+      });
+      return null;
+    }
+    if (st.size > MAX_JOB_FILE_BYTES) {
+      diagnostics.push({
+        file: path,
+        line: 0,
+        message: `file too large (${st.size} bytes; job files may be at most 1 MiB)`,
+        severity: "error",
+      });
+      return null;
+    }
     return new TextDecoder().decode(Deno.readFileSync(path));
   } catch (e) {
     diagnostics.push({ file: path, line: 0, message: errorText(e), severity: "error" });
@@ -125,6 +151,14 @@ export function findConfFiles(
       }
       if (isDir) walk(childAbs, childRel);
       else if (isFile && e.name.endsWith(ext)) out.push(childRel);
+      else if (e.name.endsWith(ext)) {
+        diagnostics.push({
+          file: childAbs,
+          line: 0,
+          message: "not a regular file: skipped",
+          severity: "warning",
+        });
+      }
     }
   };
   walk(dir.replace(/\/+$/, "") || "/", "");
@@ -140,32 +174,76 @@ export function findConfFiles(
 export function loadConfDirs(
   dirs: readonly string[],
   env: Readonly<Record<string, string>> = {},
+  cache?: LoadCache,
 ): LoadResult {
   const jobs = new Map<string, JobClass>();
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
+  const seen = new Set<string>();
   for (const dir of dirs) {
     const root = dir.replace(/\/+$/, "") || "/";
     for (const rel of findConfFiles(root, diagnostics)) {
       const name = rel.slice(0, -".conf".length);
       if (jobs.has(name)) continue;
       const path = `${root}/${rel}`;
-      const text = readText(path, diagnostics);
-      if (text === null) continue;
-      files.push(path);
-      const conf = parseJob(text, { name, file: path, env });
       const override = overridePath(path);
-      let overrideText: string | null = null;
-      if (exists(override)) {
-        overrideText = readText(override, diagnostics);
-        if (overrideText !== null) files.push(override);
-      }
-      const r = withOverride(conf, overrideText, override, name, env);
-      diagnostics.push(...r.diagnostics);
-      if (r.job) jobs.set(name, r.job);
+      const key = `${name}\0${path}`;
+      seen.add(key);
+      const stamp = cache ? fileStamp(path) + fileStamp(override) : "";
+      const hit = cache?.get(key);
+      const loaded = hit && hit.stamp === stamp ? hit.loaded : loadOne(path, override, name, env);
+      if (cache) cache.set(key, { stamp, loaded });
+      files.push(...loaded.files);
+      diagnostics.push(...loaded.diagnostics);
+      if (loaded.job) jobs.set(name, loaded.job);
     }
   }
+  if (cache) for (const key of [...cache.keys()]) if (!seen.has(key)) cache.delete(key);
   return { jobs, diagnostics, files };
+}
+
+/** One job: the .conf (and its .override), read and parsed. */
+interface LoadedJob {
+  readonly job: JobClass | null;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly files: readonly string[];
+}
+
+/**
+ * Parsed job files by name and path, with the stamp (inode, size, times) of the .conf and the
+ * .override they were parsed from: a reload parses only what changed.
+ */
+export type LoadCache = Map<string, { readonly stamp: string; readonly loaded: LoadedJob }>;
+
+function fileStamp(path: string): string {
+  try {
+    const st = Deno.statSync(path);
+    return `${st.ino}:${st.size}:${st.mtime?.getTime()}:${st.ctime?.getTime()};`;
+  } catch {
+    return "-;";
+  }
+}
+
+function loadOne(
+  path: string,
+  override: string,
+  name: string,
+  env: Readonly<Record<string, string>>,
+): LoadedJob {
+  const diagnostics: Diagnostic[] = [];
+  const files: string[] = [];
+  const text = readText(path, diagnostics);
+  if (text === null) return { job: null, diagnostics, files };
+  files.push(path);
+  const conf = parseJob(text, { name, file: path, env });
+  let overrideText: string | null = null;
+  if (exists(override)) {
+    overrideText = readText(override, diagnostics);
+    if (overrideText !== null) files.push(override);
+  }
+  const r = withOverride(conf, overrideText, override, name, env);
+  diagnostics.push(...r.diagnostics);
+  return { job: r.job, diagnostics, files };
 }
 
 /** A job file named on a command line. */

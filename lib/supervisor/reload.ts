@@ -1,0 +1,80 @@
+/**
+ * Loading and reloading the job files into the supervisor: only files that changed are read and
+ * parsed again (a stat-keyed cache), a file that stops parsing keeps its job's last good
+ * definition (a typo never stops a running job), and each file's diagnostics are logged once per
+ * change, at most MAX_LOGGED_PER_FILE lines of them (a file with 100,000 bad lines costs five log
+ * lines, once).
+ */
+
+import { type LoadCache, loadConfDirs } from "../job/load.ts";
+import { type Diagnostic, formatDiagnostic, type JobClass } from "../job/model.ts";
+import type { Supervisor } from "./supervisor.ts";
+
+/** Diagnostics logged per file; the rest are counted in one more line. */
+export const MAX_LOGGED_PER_FILE = 5;
+
+export class ConfigReloader {
+  readonly #cache: LoadCache = new Map();
+  /** What was last logged for each file with diagnostics. */
+  #logged = new Map<string, string>();
+
+  constructor(
+    readonly confDirs: readonly string[],
+    private readonly env: Readonly<Record<string, string>>,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Read the conf dirs and hand the jobs to the supervisor; returns how many there are. */
+  reload(supervisor: Supervisor): number {
+    const result = loadConfDirs(this.confDirs, this.env, this.#cache);
+    this.#logDiagnostics(result.diagnostics);
+    const jobs = new Map<string, JobClass>(result.jobs);
+    for (const d of result.diagnostics) {
+      if (d.severity !== "error") continue;
+      const name = jobNameOf(d.file, this.confDirs);
+      const old = name ? supervisor.classes.get(name) : undefined;
+      if (name && old && !jobs.has(name) && fileExists(d.file)) jobs.set(name, old.job);
+    }
+    supervisor.setJobs(jobs);
+    return jobs.size;
+  }
+
+  #logDiagnostics(diagnostics: readonly Diagnostic[]): void {
+    const byFile = new Map<string, Diagnostic[]>();
+    for (const d of diagnostics) {
+      const list = byFile.get(d.file);
+      if (list) list.push(d);
+      else byFile.set(d.file, [d]);
+    }
+    const logged = new Map<string, string>();
+    for (const [file, list] of byFile) {
+      const signature = list.map((d) => `${d.line}:${d.message}`).join("\n");
+      logged.set(file, signature);
+      if (this.#logged.get(file) === signature) continue;
+      for (const d of list.slice(0, MAX_LOGGED_PER_FILE)) this.log(formatDiagnostic(d));
+      if (list.length > MAX_LOGGED_PER_FILE) {
+        this.log(`${file}: ${list.length - MAX_LOGGED_PER_FILE} more problems not logged`);
+      }
+    }
+    this.#logged = logged;
+  }
+}
+
+/** The job a conf or override file defines, by its path under one of the conf dirs. */
+function jobNameOf(file: string, confDirs: readonly string[]): string | null {
+  for (const dir of confDirs) {
+    const rel = file.startsWith(`${dir}/`) ? file.slice(dir.length + 1) : "../";
+    if (!rel.startsWith("..") && rel.endsWith(".conf")) return rel.slice(0, -5);
+    if (!rel.startsWith("..") && rel.endsWith(".override")) return rel.slice(0, -9);
+  }
+  return null;
+}
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
