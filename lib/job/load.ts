@@ -198,7 +198,7 @@ export function loadConfDirs(
       if (loaded.job) jobs.set(name, loaded.job);
     }
   }
-  if (cache) for (const key of [...cache.keys()]) if (!seen.has(key)) cache.delete(key);
+  if (cache) { for (const key of [...cache.keys()]) if (!seen.has(key)) cache.delete(key); }
   return { jobs, diagnostics, files };
 }
 

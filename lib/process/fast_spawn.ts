@@ -58,7 +58,6 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_APPEND = 0o2000;
 
-
 /** Where a process's stdout+stderr go: a file appended to, /dev/null, or the daemon's own. */
 export type Output = { readonly file: string } | "null" | "inherit";
 

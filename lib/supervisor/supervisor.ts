@@ -297,7 +297,9 @@ export class Supervisor {
           } catch (e) {
             const what = item.kind === "call"
               ? "a request"
-              : `${item.input.type} of ${instanceLabel(item.instance.job.name, item.instance.name)}`;
+              : `${item.input.type} of ${
+                instanceLabel(item.instance.job.name, item.instance.name)
+              }`;
             this.#o.log(`internal error while handling ${what}: ${errorText(e)}`);
           }
           continue;
