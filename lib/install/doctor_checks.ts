@@ -47,7 +47,13 @@ export function jobChecks(jobs: readonly JobStatus[]): Check[] {
       checks.push({
         name: `job ${name}`,
         status: "problem",
-        detail: `${stopped ? "stopped after failing" : "failing"}: ${j.lastFailure.message} ` +
+        detail: `${
+          j.lastFailure.message.startsWith("respawning too fast")
+            ? "stopped after hitting its respawn limit"
+            : stopped
+            ? "stopped after failing"
+            : "failing"
+        }: ${j.lastFailure.message} ` +
           `(at ${j.lastFailure.at}${j.respawns ? `, after ${j.respawns} respawns` : ""})${next}`,
       });
       continue;

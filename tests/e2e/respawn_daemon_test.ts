@@ -18,7 +18,7 @@ function gaps(path: string): number[] {
 
 function assertGap(actual: number, expected: number, what: string): void {
   ok(
-    actual >= expected - 0.03 && actual <= expected + 0.15,
+    actual >= expected - 0.03 && actual <= expected + 0.3, // late by load, never early
     `${what}: ${actual.toFixed(3)} s, expected about ${expected} s`,
   );
 }
@@ -124,7 +124,11 @@ end script
     await logged(d, /flaky will be started again in 1s \(respawn retry\)/);
     const givenUpAt = Date.now() / 1000;
     equal(lines(`${d.dir}/spawns`).length, 3);
-    equal((await d.initctl("status", "flaky")).stdout.trim(), "flaky stop/waiting");
+    // While the retry is pending, status says when and why (upkeep's addition).
+    match(
+      (await d.initctl("status", "flaky")).stdout.trim(),
+      /^flaky stop\/waiting, next try in [01]s: respawning too fast \(last: terminated with status 3\)$/,
+    );
 
     Deno.removeSync(`${d.dir}/broken`);
     const pid = await d.waitRunning("flaky");

@@ -40,7 +40,8 @@ Deno.test("jobChecks() says the daemon's last failure and the next try", () => {
   const [c] = jobChecks([j]);
   assert.equal(
     c?.detail,
-    "stopped after failing: respawning too fast (last: terminated with status 1) (at T1); " +
+    "stopped after hitting its respawn limit: respawning too fast (last: terminated with status 1) " +
+      "(at T1); " +
       "next try at T2",
   );
   const waiting = {
