@@ -11,6 +11,8 @@ export interface ProcStat {
   state: string;
   comm: string;
   rssPages: number;
+  /** When the process started, in clock ticks since boot (with the pid, its identity). */
+  startTime: number;
 }
 
 function readText(path: string): string | null {
@@ -36,6 +38,7 @@ export function parseProcStat(text: string): ProcStat | null {
     pgrp: num(2),
     session: num(3),
     rssPages: num(21),
+    startTime: num(19),
   };
 }
 
@@ -43,6 +46,17 @@ export function parseProcStat(text: string): ProcStat | null {
 export function readProcStat(pid: number): ProcStat | null {
   const text = readText(`/proc/${pid}/stat`);
   return text === null ? null : parseProcStat(text);
+}
+
+/** The start time of a live (non-zombie) process, or null when it is gone or a zombie. */
+export function processStart(pid: number): number | null {
+  const st = readProcStat(pid);
+  return st === null || st.state === "Z" || st.state === "X" ? null : st.startTime;
+}
+
+/** The id of this boot (a reboot changes it), or "" when unknown. */
+export function bootId(): string {
+  return (readText("/proc/sys/kernel/random/boot_id") ?? "").trim();
 }
 
 /** Every pid in /proc. */

@@ -242,6 +242,14 @@ export function encodeExit(status: ExitStatus): number {
   return status.code ?? 0;
 }
 
+/**
+ * The exit of a process that ended while no daemon was its parent (adopted after a restart):
+ * neither a code nor a signal is known.
+ */
+export function isUnknownExit(status: ExitStatus): boolean {
+  return status.code === null && status.signal === null;
+}
+
 /** Is this exit listed in `normal exit`? */
 export function isNormalExit(job: JobClass, status: ExitStatus): boolean {
   return job.normalExit.some((entry) =>
@@ -253,6 +261,7 @@ export function isNormalExit(job: JobClass, status: ExitStatus): boolean {
 
 /** `terminated with status N` / `killed by TERM signal`, as Upstart logs process ends. */
 export function describeExitStatus(status: ExitStatus): string {
+  if (isUnknownExit(status)) return "ended while no upkeep watched it (exit status unknown)";
   return status.signal !== null
     ? `killed by ${status.signal} signal`
     : `terminated with status ${status.code ?? 0}`;
@@ -571,7 +580,7 @@ class Machine {
     const pid = this.s.pids[kind];
     delete this.s.pids[kind];
     const what = `${this.label} ${PROCESS_NAMES[kind]} process${pid ? ` (${pid})` : ""}`;
-    const abnormal = status.signal !== null || status.code !== 0;
+    const abnormal = !isUnknownExit(status) && (status.signal !== null || status.code !== 0);
     if (abnormal || kind === "main") {
       this.emit({ type: "log", message: `${what} ${describeExitStatus(status)}`, level: "info" });
     }
@@ -634,8 +643,12 @@ class Machine {
       if (state === "running") this.advance();
       return;
     }
-    const failed = (status.signal !== null || status.code !== 0 || (job.respawn && !job.task)) &&
-      !isNormalExit(job, status);
+    // An exit we could not see (it ended while no daemon ran): a job with respawn respawns,
+    // any other stops without a verdict.
+    const failed = isUnknownExit(status)
+      ? job.respawn
+      : (status.signal !== null || status.code !== 0 || (job.respawn && !job.task)) &&
+        !isNormalExit(job, status);
     if (failed && job.respawn) {
       this.respawnOrGiveUp("main process ended, respawning");
     } else if (failed) {

@@ -25,6 +25,17 @@ export interface ProcessPort {
    * left in it (at once when it is already empty). A later call for the same group replaces it.
    */
   killGroup(pgid: number, signal: string, onGone: () => void): void;
+  /**
+   * Take over a process an earlier daemon started (after a re-exec it is still our child; after a
+   * crash it is not): `onExit` hears of its end. False when it is gone, or `start` (its start
+   * time when it was recorded) says the pid now belongs to another process.
+   */
+  adopt(
+    pid: number,
+    start: number | null,
+    main: boolean,
+    onExit: (pid: number, status: ExitStatus, strays: number | null) => void,
+  ): boolean;
   /** Collect processes that ended (what SIGCHLD triggers); optional for fakes. */
   reap?(): void;
 }
@@ -67,6 +78,11 @@ export interface SupervisorOptions {
   readonly processEnv: Readonly<Env>;
   /** Directory of the initctl/start/stop… shims, put first on every job process's PATH. */
   readonly shimDir?: string;
+  /** Told of every change worth keeping across a restart of the daemon (lib/supervisor/recorder.ts). */
+  readonly recorder?: {
+    instanceChanged(inst: Instance): void;
+    classChanged(cls: JobClassEntry, name: string): void;
+  };
 }
 
 /** A caller waiting for an instance to reach its rest state (initctl start/stop/restart). */
@@ -87,6 +103,8 @@ export interface Instance {
   blocking: Blocked[];
   blocker: QueuedEvent | null;
   timers: Partial<Record<TimerName, number>>;
+  /** When each armed timer fires (clock ms), to carry it over a restart. */
+  timerDue: Partial<Record<TimerName, number>>;
   /** When the pending respawn delay ends (clock ms), or null. */
   respawnAt: number | null;
   /** Consecutive quick failures, for `respawn delay`. */
@@ -101,7 +119,10 @@ export interface JobClassEntry {
   /** The file was removed: drop the class once its last instance stops. */
   deleted: boolean;
   /** `respawn retry`: the pending start of each instance that gave up (timer, when it is due). */
-  readonly retries: Map<string, { readonly timer: number; readonly at: number }>;
+  readonly retries: Map<
+    string,
+    { readonly timer: number; readonly at: number; readonly env: Env }
+  >;
   /**
    * The last failure of each instance (by name): a failed start or stop, a spawn that failed, a
    * respawn limit; kept after the instance is gone, cleared when it runs again. `at`: clock ms.

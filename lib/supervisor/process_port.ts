@@ -20,6 +20,7 @@ import {
 import { FOLLOW_WRAPPER, ForkFollower } from "../process/fork_follow.ts";
 import { systemTrace, type TraceSys } from "../process/ptrace.ts";
 import { signalNumber } from "../process/signals.ts";
+import { ExitWatcher } from "../process/exit_watch.ts";
 import type { UserDb } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
@@ -82,6 +83,7 @@ export class RealProcessPort implements ProcessPort {
   readonly #ownGroup: number;
   readonly #trace: TraceSys | null;
   readonly #follower: ForkFollower | null;
+  readonly #exits = new ExitWatcher();
   /** Process groups being emptied (strays), with who to tell once they are. */
   readonly #emptying = new Map<number, () => void>();
 
@@ -259,6 +261,29 @@ export class RealProcessPort implements ProcessPort {
       this.#emptying.delete(pgid);
       onGone();
     }
+  }
+
+  adopt(pid: number, start: number | null, main: boolean, onExit: OnExit): boolean {
+    const st = readProcStat(pid);
+    if (!st || (start !== null && st.startTime !== start)) return false;
+    const groups = main ? (st.pgrp !== pid ? [pid, st.pgrp] : [pid]) : undefined;
+    if (st.ppid === Deno.pid) {
+      // Still our child (a re-exec): waitpid gives its status, even if it ended meanwhile.
+      this.#reaped.set(pid, { onExit, ...(groups ? { groups } : {}) });
+      queueMicrotask(() => this.reap());
+      return true;
+    }
+    if (st.state === "Z") return false;
+    return this.#exits.watch(
+      pid,
+      st.startTime,
+      () => onExit(pid, { code: null, signal: null }, groups ? this.#liveGroup(groups) : null),
+    );
+  }
+
+  /** Adopted processes watched by pidfd (not our children). */
+  get adopted(): number {
+    return this.#exits.size;
   }
 
   signal(pid: number, signal: string): void {

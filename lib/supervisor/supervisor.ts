@@ -18,8 +18,15 @@ import {
   newInstance,
   type State,
   step,
+  type TimerName,
 } from "./instance.ts";
 import { PROCESS_NAMES } from "../job/model.ts";
+import {
+  type ClassRecord,
+  type InstanceRecord,
+  type ProcessRecord,
+  shiftTimes,
+} from "./snapshot.ts";
 import { EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
@@ -91,6 +98,7 @@ export class Supervisor {
             failures: new Map(),
           });
         } else if (cls.deleted || !sameJob(cls.job, job)) {
+          this.#classChanged(cls);
           this.events.release(cls.startMatch);
           cls.job = job;
           cls.deleted = false;
@@ -271,6 +279,95 @@ export class Supervisor {
     return false;
   }
 
+  // ---------------------------------------------------------------- restart
+
+  /**
+   * Bring back what an earlier daemon recorded (after `setJobs` with today's files): every
+   * instance with its definition, state and timers, each recorded process that is still the same
+   * process adopted through the process port, and each class's half-matched `start on`, pending
+   * retries and failures. A process that ended while no daemon watched is an exit with unknown
+   * status (a job with `respawn` respawns). Returns what was adopted and what had ended.
+   */
+  restore(
+    records: { instances: readonly InstanceRecord[]; classes: readonly ClassRecord[] },
+    wallOffset: number,
+  ): { adopted: number; ended: number } {
+    let adopted = 0, ended = 0;
+    this.#run(() => {
+      const now = this.#o.timers.now();
+      const inMs = (wall: number | null) =>
+        wall === null ? null : Math.max(0, wall - wallOffset - now);
+      for (const rec of records.classes) {
+        const cls = this.classes.get(rec.name);
+        if (!cls) continue;
+        if (rec.startMatch && JSON.stringify(cls.job.startOn) === rec.startOn && !cls.job.manual) {
+          cls.startMatch = rec.startMatch;
+        }
+        for (const f of rec.failures) {
+          cls.failures.set(f.name, { message: f.message, at: f.at - wallOffset });
+        }
+        for (const r of rec.retries) this.#armRetry(cls, r.name, r.env, inMs(r.at) ?? 0);
+      }
+      for (const rec of records.instances) {
+        const name = rec.job.name;
+        let cls = this.classes.get(name);
+        if (!cls) {
+          // Its file is gone: the instance runs on with its definition until it stops.
+          cls = {
+            job: rec.job,
+            instances: new Map(),
+            startMatch: null,
+            deleted: true,
+            retries: new Map(),
+            failures: new Map(),
+          };
+          this.classes.set(name, cls);
+        }
+        const inst = this.#newInstance(cls, rec.name);
+        inst.job = rec.job;
+        inst.st = shiftTimes(rec.st, -wallOffset);
+        inst.env = rec.env;
+        inst.pendingEnv = rec.pendingEnv;
+        inst.stopEnv = rec.stopEnv;
+        inst.stopMatch = rec.stopMatch;
+        inst.backoff = rec.backoff;
+        const lost: ProcessKind[] = [];
+        for (const [kind, p] of Object.entries(rec.procs) as [ProcessKind, ProcessRecord][]) {
+          const ok = this.#o.processes.adopt(
+            p.pid,
+            p.start,
+            kind === "main",
+            (pid, status, strays) => this.#exited(inst, kind, pid, status, strays),
+          );
+          if (ok) adopted++;
+          else lost.push(kind);
+        }
+        const arm = (timer: TimerName, ms: number | null) => {
+          if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
+        };
+        arm("kill", inMs(rec.killAt));
+        arm("expect", inMs(rec.expectAt));
+        arm("respawn", inMs(rec.respawnAt));
+        this.#o.recorder?.instanceChanged(inst);
+        // What the earlier daemon was waiting for is gone with it: its blocking event, the
+        // processes that ended meanwhile.
+        if (inst.st.blocked) {
+          this.#queue.push({ kind: "input", instance: inst, input: { type: "eventFinished" } });
+        }
+        for (const kind of lost) {
+          ended++;
+          this.#queue.push({
+            kind: "input",
+            instance: inst,
+            input: { type: "exited", kind, status: { code: null, signal: null } },
+          });
+        }
+        this.onInstanceChange?.(inst);
+      }
+    });
+    return { adopted, ended };
+  }
+
   // ---------------------------------------------------------------- the loop
 
   #run(fn: () => void): void {
@@ -323,6 +420,7 @@ export class Supervisor {
     const { instance, effects } = step(inst.job, inst.name, inst.st, input, this.#o.timers.now());
     inst.st = instance;
     this.#noteFailure(inst, before, input);
+    this.#o.recorder?.instanceChanged(inst);
     // A respawn was decided in this step (the goal passes through `respawn` within one step).
     if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
     for (const effect of effects) {
@@ -353,8 +451,12 @@ export class Supervisor {
     } else if (after.failure && after.failure !== before.failure) {
       message = describeFailure(after.failure, after.lastExit);
     }
-    if (message !== null) failures.set(inst.name, { message, at: this.#o.timers.now() });
-    else if (after.state === "running" && before.state !== "running") failures.delete(inst.name);
+    if (message !== null) {
+      failures.set(inst.name, { message, at: this.#o.timers.now() });
+      this.#classChanged(inst.cls);
+    } else if (after.state === "running" && before.state !== "running") {
+      if (failures.delete(inst.name)) this.#classChanged(inst.cls);
+    }
   }
 
   /** The last failure of instance `name` of `cls` and when it will be tried again, if known. */
@@ -388,8 +490,10 @@ export class Supervisor {
           : effect.timer === "expect"
           ? { type: "expectTimeout" }
           : { type: "respawnDelayOver" };
+        inst.timerDue[effect.timer] = o.timers.now() + effect.seconds * 1000;
         inst.timers[effect.timer] = o.timers.set(effect.seconds * 1000, () => {
           delete inst.timers[effect.timer];
+          delete inst.timerDue[effect.timer];
           if (effect.timer === "respawn") inst.respawnAt = null;
           this.#input(inst, input);
         });
@@ -400,6 +504,7 @@ export class Supervisor {
         const id = inst.timers[effect.timer];
         if (id !== undefined) o.timers.clear(id);
         delete inst.timers[effect.timer];
+        delete inst.timerDue[effect.timer];
         if (effect.timer === "respawn") inst.respawnAt = null;
         return;
       }
@@ -603,15 +708,22 @@ export class Supervisor {
       `${instanceLabel(job.name, name)} will be started again in ${retry}s (respawn retry)`,
     );
     this.cancelRetry(cls, name);
-    const timer = this.#o.timers.set(retry * 1000, () => {
+    this.#armRetry(cls, name, envForRetry, retry * 1000);
+  }
+
+  /** Start instance `name` of `cls` again in `ms` (`respawn retry`). */
+  #armRetry(cls: JobClassEntry, name: string, env: Env, ms: number): void {
+    const timer = this.#o.timers.set(ms, () => {
       cls.retries.delete(name);
+      this.#classChanged(cls);
       this.#run(() => {
         if (cls.deleted) return;
         this.#o.log(`${instanceLabel(cls.job.name, name)} retrying after respawn limit`);
-        this.startInstance(cls, name, envForRetry, null);
+        this.startInstance(cls, name, env, null);
       });
     });
-    cls.retries.set(name, { timer, at: this.#o.timers.now() + retry * 1000 });
+    cls.retries.set(name, { timer, at: this.#o.timers.now() + ms, env });
+    this.#classChanged(cls);
   }
 
   /**
@@ -623,6 +735,7 @@ export class Supervisor {
     if (pending === undefined) return false;
     this.#o.timers.clear(pending.timer);
     cls.retries.delete(name);
+    this.#classChanged(cls);
     this.#o.log(`${instanceLabel(cls.job.name, name)} respawn retry cancelled`);
     return true;
   }
@@ -645,6 +758,7 @@ export class Supervisor {
       blocking: [],
       blocker: null,
       timers: {},
+      timerDue: {},
       respawnAt: null,
       backoff: 0,
       destroyed: false,
@@ -655,6 +769,7 @@ export class Supervisor {
 
   #destroy(inst: Instance): void {
     inst.destroyed = true;
+    this.#o.recorder?.instanceChanged(inst);
     for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
     inst.timers = {};
     this.events.release(inst.stopMatch);
@@ -672,6 +787,12 @@ export class Supervisor {
   #dropClass(name: string, cls: JobClassEntry): void {
     this.#cancelRetries(cls);
     this.classes.delete(name);
+    this.#o.recorder?.classChanged(cls, name);
+  }
+
+  /** Tell the recorder that a class's match, retries or failures changed. */
+  #classChanged(cls: JobClassEntry): void {
+    if (this.#o.recorder) this.#o.recorder.classChanged(cls, cls.job.name);
   }
 
   // ---------------------------------------------------------------- events
@@ -706,6 +827,7 @@ export class Supervisor {
   #offerStart(cls: JobClassEntry, event: QueuedEvent): void {
     if (!cls.startMatch || cls.deleted) return;
     const node = this.events.offer(cls.startMatch, event, undefined);
+    if (node !== cls.startMatch) this.#classChanged(cls);
     cls.startMatch = node;
     if (!isSatisfied(node)) return;
     const events = satisfyingEvents(node);

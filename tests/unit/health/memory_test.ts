@@ -5,7 +5,7 @@ import { GroupRssSampler } from "../../../lib/health/memory.ts";
 import type { ProcStat } from "../../../lib/process/proc.ts";
 
 function stat(pid: number, pgrp: number, state = "S"): ProcStat {
-  return { pid, ppid: 1, pgrp, session: pgrp, state, comm: "x", rssPages: 0 };
+  return { pid, ppid: 1, pgrp, session: pgrp, state, comm: "x", rssPages: 0, startTime: 0 };
 }
 
 function fakeProc() {

@@ -15,6 +15,7 @@ Deno.test("parseProcStat() reads fields after a comm holding spaces and parenthe
     pgrp: 42,
     session: 42,
     rssPages: 77,
+    startTime: 100,
   });
   assert.equal(parseProcStat("garbage"), null);
 });

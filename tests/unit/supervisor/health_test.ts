@@ -36,6 +36,9 @@ class FakeProcesses implements ProcessPort {
     queueMicrotask(() => req.onExit(pid, status, null));
   }
   signal(): void {}
+  adopt(): boolean {
+    return false;
+  }
   killGroup(_pgid: number, _signal: string, onGone: () => void): void {
     queueMicrotask(onGone);
   }

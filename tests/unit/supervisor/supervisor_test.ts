@@ -30,6 +30,9 @@ class FakeProcesses implements ProcessPort {
     if (signal === "TERM" || signal === "KILL") this.exit(pid, { code: null, signal });
   }
   signal(): void {}
+  adopt(): boolean {
+    return false;
+  }
   killGroup(_pgid: number, _signal: string, onGone: () => void): void {
     queueMicrotask(onGone);
   }
