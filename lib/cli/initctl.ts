@@ -170,7 +170,7 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
  * else the system daemon's (so every user's plain `initctl status` reaches /run/upkeep).
  */
 export function defaultSocket(
-  own = defaultPaths().socket,
+  own = ownSocket(),
   exists: (path: string) => boolean = socketExists,
 ): string {
   if (own === SYSTEM_SOCKET || exists(own) || !exists(SYSTEM_SOCKET)) return own;
@@ -178,6 +178,15 @@ export function defaultSocket(
 }
 
 export const SYSTEM_SOCKET = "/run/upkeep/upkeep.sock";
+
+/** The socket of this user's own daemon by default (the system one for a user without a home). */
+function ownSocket(): string {
+  try {
+    return defaultPaths().socket;
+  } catch {
+    return SYSTEM_SOCKET;
+  }
+}
 
 function socketExists(path: string): boolean {
   try {

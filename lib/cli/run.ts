@@ -10,6 +10,8 @@ import { parseRunArgs, RUN_USAGE } from "../run/options.ts";
 import { lockPathFor, logPathFor, type PathContext } from "../run/paths.ts";
 import { runJob } from "../run/runner.ts";
 import { EXIT_USAGE } from "../run/summary.ts";
+import { helperCommand } from "./shims.ts";
+import { restoreOriginalNofile } from "../process/limits.ts";
 
 /** Upstart's default PATH for job processes. */
 export const JOB_PATH = "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin";
@@ -30,6 +32,8 @@ function commandName(argv0: string): string {
 }
 
 export async function runMain(args: string[]): Promise<number> {
+  // Our processes get the open-files limit we were given (Deno raised ours; we need few fds).
+  restoreOriginalNofile();
   const opts = parseRunArgs(args);
   if ("error" in opts) {
     console.error(`upkeep run: ${opts.error} (try 'upkeep run --help')`);
@@ -63,6 +67,7 @@ export async function runMain(args: string[]): Promise<number> {
   const discard = job.console === "none" && opts.log === null;
   return await runJob({
     job,
+    helper: helperCommand(),
     env,
     command: opts.jobFile === null ? opts.command : null,
     timeout: opts.timeout,
