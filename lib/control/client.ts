@@ -85,7 +85,9 @@ export async function sendRequest(
       connecting.then((c) => c.close(), () => {});
       throw new TimeoutError(timeoutMs);
     }
-    await writeAll(conn, encodeRequest(request));
+    // A daemon that refuses us (too many connections) says why and closes before reading: a
+    // failed write still leaves its answer to read.
+    await writeAll(conn, encodeRequest(request)).catch(() => {});
     const reader = new ConnReader(conn, 64 * 1024, arm);
     for (;;) {
       const line = await reader.readLine(MAX_HEADER_BYTES);
