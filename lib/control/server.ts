@@ -80,7 +80,12 @@ interface Socket {
   /** The inode we bound, so close() never removes a successor's socket. */
   readonly ino: number | null;
   active: number;
+  /** Refusals whose one-line reason is being written. */
+  refusing: number;
 }
+
+/** At most this many refused connections are told why at a time; the rest are just closed. */
+const REFUSALS_WITH_REASON = 16;
 
 export class ControlServer {
   readonly #sockets: Socket[] = [];
@@ -106,7 +111,7 @@ export class ControlServer {
         ino = Deno.statSync(path).ino;
       } catch { /* gone already */ }
       const policy = privileged ? this.limits.owner : this.limits.readOnly;
-      const socket: Socket = { path, privileged, policy, listener, ino, active: 0 };
+      const socket: Socket = { path, privileged, policy, listener, ino, active: 0, refusing: 0 };
       this.#sockets.push(socket);
       this.#accept(socket);
     }
@@ -131,7 +136,13 @@ export class ControlServer {
         continue;
       }
       if (socket.active >= socket.policy.maxConnections) {
-        refuse(conn, socket);
+        // Say why, unless a flood is on: then close at once, holding nothing.
+        if (socket.refusing < REFUSALS_WITH_REASON) {
+          socket.refusing++;
+          refuse(conn, socket).finally(() => socket.refusing--);
+        } else {
+          close(conn);
+        }
         continue;
       }
       socket.active++;
@@ -144,9 +155,7 @@ export class ControlServer {
     const closeConn = () => {
       if (closed) return;
       closed = true;
-      try {
-        conn.close();
-      } catch { /* closed */ }
+      close(conn);
     };
     const reader = new ConnReader(conn, 16 * 1024);
     const readTimer = setTimeout(closeConn, this.limits.readTimeoutMs);
@@ -216,18 +225,20 @@ export class ControlServer {
 
 const enc = new TextEncoder();
 
-/** Say why and close: a connection over the cap costs one write and no wait. */
-function refuse(conn: Deno.Conn, socket: Socket): void {
+/** Say why and close: a connection over the cap costs one small write and no wait. */
+function refuse(conn: Deno.Conn, socket: Socket): Promise<void> {
   const which = socket.privileged ? "control" : "read-only";
   const { header } = encodeReply(errorReply(
     `upkeep is busy: too many connections on its ${which} socket ` +
       `(limit ${socket.policy.maxConnections}); try again`,
   ));
-  conn.write(header).catch(() => 0).finally(() => {
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  });
+  return conn.write(header).then(() => {}, () => {}).finally(() => close(conn));
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* closed */ }
 }
 
 /** Longest path a Unix socket address holds (sun_path, with its NUL). */
