@@ -171,7 +171,11 @@ daemonTest("setuid nobody runs the job as nobody", {
 }, async (d) => {
   await d.initctl("start", "who");
   const pid = await d.waitRunning("who");
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  // The set-up helper drops to nobody just before it execs sleep.
+  const status = await waitFor(() => {
+    const s = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return /^Name:\s+sleep$/m.test(s) ? s : null;
+  }, "sleep to exec");
   assertMatch(status, /^Uid:\s+65534\s/m);
 });
 
