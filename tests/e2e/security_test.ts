@@ -29,6 +29,11 @@ function statusField(pid: number, field: string): string {
   return m?.[1]?.trim() ?? "";
 }
 
+/** Wait until `pid` runs `comm` (the set-up helper execs the job's program after its steps). */
+async function execd(pid: number, comm: string): Promise<void> {
+  await waitFor(() => statusField(pid, "Name") === comm, `${pid} to exec ${comm}`);
+}
+
 function niceOf(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
@@ -73,6 +78,7 @@ daemonTest(
     const r = await d.initctl("start", "planted");
     assertEquals(r.code, 0, r.stderr);
     const pid = await d.waitRunning("planted");
+    await execd(pid, "sleep");
     assertMatch(statusField(pid, "Uid"), /^65534\s+65534\s+65534\s+65534$/);
     assertEquals(niceOf(pid), 5);
     assertEquals(statusField(pid, "Umask"), "0027");
@@ -97,7 +103,7 @@ daemonTest(
     const r = await d.initctl("start", "jailed");
     assertEquals(r.code, 0, `${r.stdout}${r.stderr}`);
     const pid = await d.waitRunning("jailed");
-    await waitFor(() => Deno.readLinkSync(`/proc/${pid}/root`) === root, "chroot");
+    await execd(pid, "sleep");
     assertEquals(Deno.readLinkSync(`/proc/${pid}/cwd`), `${root}/data`);
     assertMatch(statusField(pid, "Uid"), /^65534\s/);
     assertEquals(niceOf(pid), 7);
