@@ -282,7 +282,7 @@ function spawnFailure(err: number, program: string, cwd: string, out: Output): s
       link = Deno.lstatSync(out.file).isSymlink;
     } catch { /* not there yet */ }
     const dir = out.file.slice(0, out.file.lastIndexOf("/")) || "/";
-    if (link) return `cannot open log ${out.file}: it is a symbolic link (refused)`;
+    if (link) return `cannot open log ${out.file}: it is a symbolic link`;
     if (!existsDir(dir) || err === 28 || err === 30 || err === 122) {
       return `cannot open log ${out.file}: ${why}`;
     }

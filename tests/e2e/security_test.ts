@@ -358,7 +358,7 @@ daemonTest(
     Deno.symlinkSync(target, `${d.logs}/victim.log`);
     await d.initctl("start", "victim");
     assertEquals(Deno.readTextFileSync(target), "precious\n");
-    await logged(d, /cannot open log \S+\/victim\.log: it is a symbolic link \(refused\)/);
+    await logged(d, /cannot open log \S+\/victim\.log: it is a symbolic link/);
     assert(Deno.lstatSync(`${d.logs}/victim.log`).isSymlink);
     assertEquals((await d.initctl("start", "plain")).code, 0);
     await waitFor(() => d.readLog("plain.log") === "hello\n", "plain's log");
