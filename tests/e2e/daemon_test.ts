@@ -263,6 +263,11 @@ exec sleep 1000
 }, async (d) => {
   await d.initctl("start", "settings");
   const pid = await d.waitRunning("settings");
+  // The set-up helper applies these stanzas, then execs sleep (same pid).
+  await waitFor(
+    () => /^Name:\s+sleep$/m.test(Deno.readTextFileSync(`/proc/${pid}/status`)),
+    "exec",
+  );
   const environ = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
   assert(environ.includes("COLOUR=blue"));
   assert(environ.includes("UPSTART_JOB=settings"));

@@ -9,7 +9,7 @@ import {
   type SetupSpec,
   shellQuote,
 } from "../../../lib/process/plan.ts";
-import { parseExecJobArgs } from "../../../lib/process/exec_job.ts";
+import { helperIdentity, parseExecJobArgs } from "../../../lib/process/exec_job.ts";
 import { parseGroup, parsePasswd, userDbFrom } from "../../../lib/process/users.ts";
 
 const users = userDbFrom(
@@ -199,4 +199,12 @@ Deno.test("shellQuote() leaves safe words bare and single-quotes the rest", () =
 Deno.test("planProcess() runs an exact argv for upkeep run's COMMAND form", () => {
   const p = plan({ main: null }, { command: ["printf", "%s\n", "a b"] });
   assert.deepEqual(p.argv, ["printf", "%s\n", "a b"]);
+});
+
+Deno.test("helperIdentity() reads the ids a set-up helper will take from its command line", () => {
+  const p = plan({ main: { exec: "a" }, setuid: "www", setgid: "adm" });
+  assert.deepEqual(helperIdentity(p.argv), { uid: 33, gid: 4 });
+  assert.deepEqual(helperIdentity(plan({ main: { exec: "a" }, nice: 1 }).argv), { uid: 0, gid: 0 });
+  assert.equal(helperIdentity(["sleep", "1000"]), null);
+  assert.equal(helperIdentity(["x", "exec-job", "{not json"]), null);
 });
