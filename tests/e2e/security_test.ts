@@ -308,13 +308,18 @@ daemonTest(
   { ignore: notRoot },
 );
 
+const EVENTS = Array.from({ length: 90_000 }, (_, i) => `e${i}`);
+
 daemonTest(
-  "replies of any size: a 2 MB usage text comes through whole",
-  { huge: `usage "${"h".repeat(2_000_000)}"\nexec sleep 1000\n` },
+  "replies of any size: show-config of a job emitting 90,000 events (1.3 MB) comes through whole",
+  { loud: `emits ${EVENTS.join(" ")}\nexec sleep 1000\n` },
   async (d) => {
-    const r = await d.initctl("usage", "huge");
+    const r = await d.initctl("show-config", "loud");
     assertEquals(r.code, 0, r.stderr);
-    assertEquals(r.stdout.length, "Usage: ".length + 2_000_000 + 1);
+    assert(r.stdout.length > 1 << 20, `${r.stdout.length} bytes`);
+    const lines = r.stdout.trimEnd().split("\n");
+    assertEquals(lines.length, 1 + EVENTS.length);
+    assertEquals(lines.at(-1)!.trim(), `emits ${EVENTS.at(-1)}`);
   },
 );
 
