@@ -12,7 +12,13 @@
 import { parseArgs } from "node:util";
 import { defaultJob, type Diagnostic, type JobClass } from "../job/model.ts";
 import { parseJob, type ParseResult } from "../job/parse.ts";
-import { collectJobFiles, fileExists, overridePath, readJobText } from "../job/load.ts";
+import {
+  collectJobFiles,
+  defaultStrictModes,
+  fileExists,
+  overridePath,
+  readJobText,
+} from "../job/load.ts";
 import { jobToJson } from "../job/json.ts";
 import { checkConditions, formatConditionWarning } from "../job/check_events.ts";
 
@@ -48,7 +54,11 @@ function usage(message: string): number {
 
 const hasErrors = (ds: readonly Diagnostic[]) => ds.some((d) => d.severity === "error");
 
-/** Check every file named by `paths`. Reads files; the checking itself is the pure parser's. */
+/**
+ * Check every file named by `paths`. Reads files; the checking itself is the pure parser's. As
+ * root, a file the daemon would refuse (StrictModes: not root's, or writable by others) is
+ * reported with the daemon's words.
+ */
 export function checkPaths(
   paths: readonly string[],
   opts: { upstartOnly?: boolean; ignored?: readonly string[]; warnAll?: boolean } = {},
@@ -59,7 +69,22 @@ export function checkPaths(
     reports.push({ file: d.file, valid: false, diagnostics: [d], job: null, lines: {} });
   }
   const upstartOnly = opts.upstartOnly ?? false;
+  const strict = defaultStrictModes();
   for (const ref of confs) {
+    const oPath0 = overridePath(ref.path);
+    const unsafe = [ref.path, ...(fileExists(oPath0) ? [oPath0] : [])]
+      .map((file) => ({ file, message: strict?.fileProblem(file, ref.root) ?? null }))
+      .filter((u) => u.message !== null);
+    if (unsafe.length) {
+      const ds = unsafe.map((u) => ({
+        file: u.file,
+        line: 0,
+        message: u.message!,
+        severity: "error" as const,
+      }));
+      reports.push({ file: ref.path, valid: false, diagnostics: ds, job: null, lines: {} });
+      continue;
+    }
     const readErrors: Diagnostic[] = [];
     const text = readJobText(ref.path, readErrors);
     if (text === null) {

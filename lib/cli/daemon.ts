@@ -12,10 +12,12 @@ import { RealProcessPort } from "../supervisor/process_port.ts";
 import { initialJobEnv } from "../supervisor/environment.ts";
 import { ControlServer } from "../control/server.ts";
 import { handleRequest } from "../control/commands.ts";
-import { defaultPaths } from "./paths.ts";
+import { type DaemonPaths, defaultPaths } from "./paths.ts";
 import { usageError } from "./dispatch.ts";
 import { bootEvents } from "../supervisor/boot_events.ts";
-import { writeShims } from "./shims.ts";
+import { helperCommand, writeShims } from "./shims.ts";
+import { originalNofile } from "../process/limits.ts";
+import { prepareDaemonDirs } from "./daemon_dirs.ts";
 import { DaemonLog } from "../log/daemon_log.ts";
 import { stopLeftoverJobs } from "../install/leftover_jobs.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
@@ -34,6 +36,7 @@ Run the supervisor in the foreground.
   --debug          log every state change`;
 
 export async function daemonMain(argv: string[]): Promise<number> {
+  const nofile = originalNofile(); // first: what we were given, before anything else changes it
   let values;
   try {
     values = parseOptions(argv, DAEMON_OPTIONS);
@@ -44,9 +47,18 @@ export async function daemonMain(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const defaults = defaultPaths();
   const abs = (p: string) => p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
   const str = (name: string) => values[name] as string | undefined;
+  let defaults: DaemonPaths;
+  try {
+    defaults = defaultPaths();
+  } catch (e) {
+    // No home: fine as long as every directory is named.
+    if (!values["conf-dir"] || !str("state-dir") || !str("log-dir")) {
+      return usageError("upkeep daemon", e instanceof Error ? e.message : String(e));
+    }
+    defaults = { confDirs: [], stateDir: "", logDir: "", socket: "" };
+  }
   const confDirs = ((values["conf-dir"] as string[] | undefined) ?? defaults.confDirs).map(abs);
   const stateDir = abs(str("state-dir") ?? defaults.stateDir);
   const logDir = abs(str("log-dir") ?? defaults.logDir);
@@ -56,8 +68,14 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const runlevel = str("runlevel") ?? "2";
   if (!/^[0-9Ss]$/.test(runlevel)) return usageError("upkeep daemon", `bad runlevel '${runlevel}'`);
 
-  for (const dir of [stateDir, logDir, socket.slice(0, socket.lastIndexOf("/")) || "/"]) {
-    Deno.mkdirSync(dir, { recursive: true });
+  const dirsError = prepareDaemonDirs([
+    stateDir,
+    logDir,
+    socket.slice(0, socket.lastIndexOf("/")) || "/",
+  ]);
+  if (dirsError) {
+    console.error(`upkeep daemon: ${dirsError}`);
+    return 1;
   }
   const lock = tryLockFile(`${stateDir}/upkeep.lock`, false);
   if (!lock) {
@@ -82,7 +100,13 @@ export async function daemonMain(argv: string[]): Promise<number> {
     set: (ms, fn) => Number(setTimeout(fn, ms)),
     clear: (id) => clearTimeout(id),
   };
-  const port = new RealProcessPort(() => users, daemonUmask, (m) => log.write(m));
+  const port = new RealProcessPort(() => users, daemonUmask, (m) => log.write(m), undefined, {
+    helper: helperCommand(daemonEnv),
+    baseNofile: nofile,
+  });
+  if (nofile) {
+    log.write(`jobs start with open files limit ${nofile.soft} (from ${nofile.source})`, "debug");
+  }
   const shimDir = writeShims(`${stateDir}/bin`);
   const supervisor = new Supervisor({
     processes: port,

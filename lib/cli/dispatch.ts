@@ -53,6 +53,11 @@ export function usageError(program: string, message: string): number {
 }
 
 export async function dispatch(args: string[]): Promise<number> {
+  if (args[0] === "exec-job") {
+    // The set-up helper of a job process (hidden): first, and importing nothing else.
+    const { execJobMain } = await import("../process/exec_job.ts");
+    return execJobMain(args.slice(1));
+  }
   const name = invokedName();
   if (name === "initctl") {
     const { initctlMain } = await import("./initctl.ts");

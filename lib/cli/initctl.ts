@@ -4,9 +4,12 @@
  * so that a status command starts fast; the daemon formats every line.
  */
 
-import { ConnectError, sendRequest } from "../control/client.ts";
+import { ConnectError, sendRequest, TimeoutError } from "../control/client.ts";
 import { PROTOCOL_VERSION, type RequestOptions } from "../control/protocol.ts";
 import { defaultPaths } from "./paths.ts";
+
+/** Seconds of silence after which initctl gives up on the daemon. */
+export const DEFAULT_TIMEOUT_S = 15;
 
 const HELP = `Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...
 
@@ -28,6 +31,8 @@ Commands:
 
 Options:
   --socket PATH   the daemon's control socket (default: $UPKEEP_SOCKET, else the daemon's default)
+  --timeout SECS  give up when the daemon says nothing for SECS seconds (default ${DEFAULT_TIMEOUT_S};
+                  0: wait for ever; a daemon waiting for a job says so every 5 s)
   -q, --quiet     no output on success
   --help          show this help`;
 
@@ -60,6 +65,7 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   };
   let socket = Deno.env.get("UPKEEP_SOCKET") ?? "";
   let quiet = false;
+  let timeoutS = DEFAULT_TIMEOUT_S;
   const positional: string[] = [];
   const options: { -readonly [K in keyof RequestOptions]: RequestOptions[K] } = {};
   for (let i = 0; i < argv.length; i++) {
@@ -81,6 +87,12 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
         const v = value();
         if (!v) return usage("option '--socket' needs a path");
         socket = v;
+        break;
+      }
+      case "--timeout": {
+        const v = value();
+        if (!v || !/^\d+(\.\d+)?$/.test(v)) return usage("option '--timeout' needs seconds");
+        timeoutS = Number(v);
         break;
       }
       case "-h":
@@ -155,12 +167,19 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   if (cmd === "usage" && args.length === 0) return usage("missing job name");
   if (!socket) socket = defaultSocket();
   try {
-    const reply = await sendRequest(socket, { v: PROTOCOL_VERSION, cmd, args, options });
+    const request = { v: PROTOCOL_VERSION, cmd, args, options };
+    const reply = await sendRequest(socket, request, timeoutS * 1000);
     if (!reply.ok) return fail(reply.error, reply.code || 1);
     if (reply.out && !quiet) console.log(reply.out);
     return 0;
   } catch (e) {
     if (e instanceof ConnectError) return fail(`Unable to connect to upkeep: ${e.message}`);
+    if (e instanceof TimeoutError) {
+      return fail(
+        `${e.message} on ${socket}: it may be stalled or overloaded ` +
+          `(--timeout SECONDS waits longer; 0 waits for ever)`,
+      );
+    }
     return fail(e instanceof Error ? e.message : String(e));
   }
 }
@@ -170,7 +189,7 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
  * else the system daemon's (so every user's plain `initctl status` reaches /run/upkeep).
  */
 export function defaultSocket(
-  own = defaultPaths().socket,
+  own = ownSocket(),
   exists: (path: string) => boolean = socketExists,
 ): string {
   if (own === SYSTEM_SOCKET || exists(own) || !exists(SYSTEM_SOCKET)) return own;
@@ -178,6 +197,15 @@ export function defaultSocket(
 }
 
 export const SYSTEM_SOCKET = "/run/upkeep/upkeep.sock";
+
+/** The socket of this user's own daemon by default (the system one for a user without a home). */
+function ownSocket(): string {
+  try {
+    return defaultPaths().socket;
+  } catch {
+    return SYSTEM_SOCKET;
+  }
+}
 
 function socketExists(path: string): boolean {
   try {

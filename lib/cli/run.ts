@@ -7,9 +7,12 @@
 import { defaultJob, formatDiagnostic, type JobClass } from "../job/model.ts";
 import { loadJobFile } from "../job/load.ts";
 import { parseRunArgs, RUN_USAGE } from "../run/options.ts";
-import { lockPathFor, logPathFor, type PathContext } from "../run/paths.ts";
+import { lockPathFor, logPathFor, NoHomeError, type PathContext } from "../run/paths.ts";
+import { passwdHome } from "./paths.ts";
 import { runJob } from "../run/runner.ts";
 import { EXIT_USAGE } from "../run/summary.ts";
+import { helperCommand } from "./shims.ts";
+import { restoreOriginalNofile } from "../process/limits.ts";
 
 /** Upstart's default PATH for job processes. */
 export const JOB_PATH = "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin";
@@ -30,6 +33,8 @@ function commandName(argv0: string): string {
 }
 
 export async function runMain(args: string[]): Promise<number> {
+  // Our processes get the open-files limit we were given (Deno raised ours; we need few fds).
+  restoreOriginalNofile();
   const opts = parseRunArgs(args);
   if ("error" in opts) {
     console.error(`upkeep run: ${opts.error} (try 'upkeep run --help')`);
@@ -57,18 +62,31 @@ export async function runMain(args: string[]): Promise<number> {
     job = { ...defaultJob(opts.name ?? commandName(opts.command[0]!), ""), chdir: Deno.cwd() };
     env = { ...ours, UPSTART_JOB: job.name, UPSTART_INSTANCE: "" };
   }
-  const ctx: PathContext = { uid: Deno.uid() ?? 0, env: ours };
-  const logPath = opts.log ??
-    (opts.noLog || job.console !== "log" ? null : logPathFor(job.name, ctx, opts.logDir));
+  const uid = Deno.uid() ?? 0;
+  const ctx: PathContext = {
+    uid,
+    env: { ...ours, HOME: ours.HOME ?? passwdHome(uid) ?? undefined },
+  };
+  let logPath: string | null, lockPath: string | null;
+  try {
+    logPath = opts.log ??
+      (opts.noLog || job.console !== "log" ? null : logPathFor(job.name, ctx, opts.logDir));
+    lockPath = opts.lockFile ?? (opts.noOverlap ? lockPathFor(job.name, ctx) : null);
+  } catch (e) {
+    if (!(e instanceof NoHomeError)) throw e;
+    console.error(`upkeep run: ${e.message}`);
+    return EXIT_USAGE;
+  }
   const discard = job.console === "none" && opts.log === null;
   return await runJob({
     job,
+    helper: helperCommand(),
     env,
     command: opts.jobFile === null ? opts.command : null,
     timeout: opts.timeout,
     killSignal: opts.killSignal ?? job.killSignal,
     killTimeout: opts.killTimeout ?? job.killTimeout,
-    lockPath: opts.lockFile ?? (opts.noOverlap ? lockPathFor(job.name, ctx) : null),
+    lockPath,
     waitLock: opts.waitLock,
     retries: opts.retries,
     retryDelay: opts.retryDelay,

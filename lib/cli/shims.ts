@@ -5,7 +5,7 @@
  */
 
 import { isCompiled, selfArgv } from "../install/build_info.ts";
-import { shellQuote } from "../process/plan.ts";
+import { type HelperCommand, shellQuote } from "../process/plan.ts";
 import { BUILD_COMPILED } from "../version.ts";
 
 export const SHIM_NAMES = ["initctl", "start", "stop", "restart", "reload", "status"] as const;
@@ -14,6 +14,25 @@ export const SHIM_NAMES = ["initctl", "start", "stop", "restart", "reload", "sta
 export function selfCommand(): string[] {
   const exe = Deno.execPath();
   return selfArgv(isCompiled(BUILD_COMPILED, exe), exe, Deno.mainModule);
+}
+
+/**
+ * The command that runs upkeep's set-up helper (`exec-job`): this upkeep, with only what Deno
+ * itself needs from our environment (its cache, under `deno run`); the job's environment is
+ * handed to the helper separately and given to the job's program alone.
+ */
+export function helperCommand(
+  env: Readonly<Record<string, string>> = Deno.env.toObject(),
+): HelperCommand {
+  const helperEnv: Record<string, string> = {
+    UPKEEP_ARGV0: "upkeep",
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  for (const k of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
+    if (env[k] !== undefined) helperEnv[k] = env[k];
+  }
+  return { argv: selfCommand(), env: helperEnv };
 }
 
 /** Write the shims into `dir` (created); returns `dir`. */

@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { isCompiled, selfArgv } from "../install/build_info.ts";
 import { BUILD_COMPILED } from "../version.ts";
 import { defaultPaths } from "./paths.ts";
+import { originalNofile } from "../process/limits.ts";
 
 const HELP = `Usage: upkeep watchdog [--socket PATH] [DAEMON OPTION]...
 
@@ -104,7 +105,8 @@ export async function watchdogMain(argv: string[]): Promise<number> {
     stdin: "null",
     stdout: "null",
     stderr: "null",
-    env: { NO_COLOR: "1" },
+    // Deno raised our open-files limit; the daemon learns the one we were given (its jobs get it).
+    env: { NO_COLOR: "1", ...nofileEnv() },
     detached: true,
   }).spawn();
   child.unref();
@@ -140,4 +142,10 @@ export async function watchdogMain(argv: string[]): Promise<number> {
       `last lines of ${consoleLog}:\n${tail.map((l) => `  ${l}`).join("\n")}`,
   );
   return 1;
+}
+
+/** `UPKEEP_NOFILE` for the daemon we start: our own original soft open-files limit. */
+function nofileEnv(): Record<string, string> {
+  const n = originalNofile();
+  return n && Number.isFinite(n.soft) ? { UPKEEP_NOFILE: String(n.soft) } : {};
 }

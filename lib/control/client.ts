@@ -1,20 +1,37 @@
 /**
- * The control client: connect to the daemon's socket, send one request, read one reply. When the
- * control socket refuses us (another user's daemon), it falls back to the read-only socket beside
- * it, which answers read commands and refuses the rest.
+ * The control client: connect to the daemon's socket, send one request, read the reply stream
+ * (waiting lines, a header, then the output of any size). When the control socket refuses us
+ * (another user's daemon), it falls back to the read-only socket beside it, which answers read
+ * commands and refuses the rest. A daemon that sends nothing for `timeoutMs` (waiting lines count)
+ * is given up on with a TimeoutError.
  */
 
 import {
-  decodeReply,
-  encodeMessage,
-  MAX_MESSAGE_BYTES,
+  decodeReplyHeader,
+  encodeRequest,
   ProtocolError,
   readOnlySocketPath,
   type Reply,
   type Request,
 } from "./protocol.ts";
+import { ConnReader, writeAll } from "./stream.ts";
 
 export class ConnectError extends Error {}
+
+/** The daemon said nothing for the whole timeout. */
+export class TimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`upkeep did not answer within ${formatSeconds(timeoutMs)}`);
+  }
+}
+
+/** The longest header line a client accepts (headers are small; the output follows them). */
+const MAX_HEADER_BYTES = 1 << 20;
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
 
 async function connect(path: string): Promise<Deno.UnixConn> {
   try {
@@ -31,77 +48,78 @@ async function connect(path: string): Promise<Deno.UnixConn> {
   }
 }
 
-/** Send a request and return the reply. Throws ConnectError when no daemon answers. */
+/**
+ * Send a request and return the reply. Throws ConnectError when no daemon answers the connect,
+ * TimeoutError when it goes quiet for `timeoutMs` (0: wait for ever), ProtocolError otherwise.
+ */
 export async function sendRequest(
   socketPath: string,
   request: Request,
   timeoutMs = 0,
 ): Promise<Reply> {
-  let conn: Deno.UnixConn;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onTimeout = () => {};
+  let timedOut = false;
+  let conn: Deno.UnixConn | null = null;
+  const arm = () => {
+    if (timeoutMs <= 0) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      onTimeout();
+      try {
+        conn?.close();
+      } catch { /* closed */ }
+    }, timeoutMs);
+  };
+  arm();
   try {
-    conn = await connect(socketPath);
-  } catch (e) {
-    const reason = e instanceof Deno.errors.NotFound
-      ? `${socketPath}: No such file or directory`
-      : e instanceof Deno.errors.ConnectionRefused
-      ? `${socketPath}: Connection refused`
-      : e instanceof Deno.errors.PermissionDenied
-      ? `${socketPath}: Permission denied`
-      : `${socketPath}: ${e instanceof Error ? e.message : e}`;
-    throw new ConnectError(reason);
-  }
-  const timer = timeoutMs > 0 ? setTimeout(() => conn.close(), timeoutMs) : undefined;
-  try {
-    await writeAll(conn, encodeMessage(request));
-    const line = await readLine(conn);
-    if (line === null) throw new ProtocolError("upkeep closed the connection without a reply");
-    return decodeReply(line);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    const connecting = connect(socketPath);
+    const gaveUp = new Promise<null>((r) => onTimeout = () => r(null));
     try {
-      conn.close();
+      conn = await Promise.race([connecting, gaveUp]);
+    } catch (e) {
+      throw new ConnectError(connectReason(socketPath, e));
+    }
+    if (conn === null || timedOut) {
+      connecting.then((c) => c.close(), () => {});
+      throw new TimeoutError(timeoutMs);
+    }
+    // A daemon that refuses us (too many connections) says why and closes before reading: a
+    // failed write still leaves its answer to read.
+    await writeAll(conn, encodeRequest(request)).catch(() => {});
+    const reader = new ConnReader(conn, 64 * 1024, arm);
+    for (;;) {
+      const line = await reader.readLine(MAX_HEADER_BYTES);
+      if (timedOut) throw new TimeoutError(timeoutMs);
+      if (line === null) throw new ProtocolError("upkeep closed the connection without a reply");
+      const header = decodeReplyHeader(line);
+      if ("waiting" in header) continue;
+      if (!header.ok) return header;
+      const body = await reader.readExactly(header.bytes);
+      if (timedOut) throw new TimeoutError(timeoutMs);
+      if (body === null) {
+        throw new ProtocolError("upkeep closed the connection before the end of its reply");
+      }
+      return { v: header.v, ok: true, out: new TextDecoder().decode(body) };
+    }
+  } catch (e) {
+    if (timedOut && !(e instanceof TimeoutError)) throw new TimeoutError(timeoutMs);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
     } catch { /* already closed */ }
   }
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-}
-
-/** Read up to the first newline (bounded by MAX_MESSAGE_BYTES); null on EOF with nothing read. */
-export async function readLine(conn: Deno.Conn): Promise<string | null> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const buf = new Uint8Array(64 * 1024);
-  for (;;) {
-    let n: number | null;
-    try {
-      n = await conn.read(buf);
-    } catch {
-      n = null;
-    }
-    if (n === null) break;
-    const chunk = buf.slice(0, n);
-    const nl = chunk.indexOf(10);
-    if (nl >= 0) {
-      chunks.push(chunk.subarray(0, nl));
-      total += nl;
-      return decode(chunks, total);
-    }
-    chunks.push(chunk);
-    total += n;
-    if (total > MAX_MESSAGE_BYTES) throw new ProtocolError("message too large");
-  }
-  return total ? decode(chunks, total) : null;
-}
-
-function decode(chunks: Uint8Array[], total: number): string {
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(all);
+function connectReason(socketPath: string, e: unknown): string {
+  return e instanceof Deno.errors.NotFound
+    ? `${socketPath}: No such file or directory`
+    : e instanceof Deno.errors.ConnectionRefused
+    ? `${socketPath}: Connection refused`
+    : e instanceof Deno.errors.PermissionDenied
+    ? `${socketPath}: Permission denied`
+    : `${socketPath}: ${e instanceof Error ? e.message : e}`;
 }

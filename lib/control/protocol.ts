@@ -1,14 +1,25 @@
 /**
  * The control protocol between `upkeep initctl` and the daemon, shared by both sides. Pure.
  *
- * One request, one reply, each a single line of JSON (newline-terminated) of at most
- * MAX_MESSAGE_BYTES. Version history:
- *   1: { v, cmd, args, options } → { v, ok: true, out, data? } | { v, ok: false, error, code }
+ * A connection carries one request and one reply. The request is one line of JSON
+ * (newline-terminated, at most the socket's request limit). The reply is a stream: zero or more
+ * `{"v":2,"waiting":true}` lines (sent every few seconds while the daemon waits for a job, so a
+ * client can tell a slow job from a stalled daemon), then one header line, then for a success
+ * exactly `bytes` bytes of UTF-8 output (any size: written in chunks, never one big line).
+ *
+ * Version history:
+ *   1: { v, cmd, args, options } → one line { v, ok: true, out, data? } | { v, ok: false, error,
+ *      code }, both directions at most 1 MiB.
+ *   2: same request; reply = waiting lines, then { v, ok: true, bytes } + `bytes` bytes of output,
+ *      or { v, ok: false, error, code }. No size limit on replies. A v1 peer gets a clear error.
  * The daemon formats the text (Upstart's exact words), so clients stay small and fast.
  */
 
-export const PROTOCOL_VERSION = 1;
-export const MAX_MESSAGE_BYTES = 1 << 20;
+export const PROTOCOL_VERSION = 2;
+/** Largest request the owner's socket reads; the read-only socket takes far less. */
+export const MAX_REQUEST_BYTES = 1 << 20;
+/** Largest request the read-only socket reads (its commands carry a job name and KEY=VALUEs). */
+export const MAX_READ_ONLY_REQUEST_BYTES = 16 * 1024;
 
 export interface Request {
   readonly v: number;
@@ -34,30 +45,54 @@ export interface RequestOptions {
 }
 
 export type Reply =
-  | { readonly v: number; readonly ok: true; readonly out: string; readonly data?: unknown }
+  | { readonly v: number; readonly ok: true; readonly out: string }
   | { readonly v: number; readonly ok: false; readonly error: string; readonly code: number };
+
+/** The header line of a reply (the output follows it for a success). */
+export type ReplyHeader =
+  | { readonly v: number; readonly ok: true; readonly bytes: number }
+  | { readonly v: number; readonly ok: false; readonly error: string; readonly code: number }
+  | { readonly v: number; readonly waiting: true };
 
 export class ProtocolError extends Error {}
 
-/** Commands anyone who can reach the socket may run; every other command changes something. */
+/**
+ * Commands anyone who can reach the read-only socket may run: what the daemon shows of its jobs.
+ * The job environment (list-env, get-env: where credentials live), check-config, log-priority and
+ * every change need the owner's socket.
+ */
 export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "status",
   "list",
   "show-config",
-  "check-config",
   "version",
   "usage",
-  "list-env",
-  "get-env",
-  "log-priority-get",
   "ping",
 ]);
 
-export function encodeMessage(message: Request | Reply): Uint8Array {
-  const bytes = new TextEncoder().encode(JSON.stringify(message) + "\n");
-  if (bytes.length > MAX_MESSAGE_BYTES) throw new ProtocolError("message too large");
-  return bytes;
+const enc = new TextEncoder();
+
+export function encodeRequest(request: Request): Uint8Array {
+  return enc.encode(JSON.stringify(request) + "\n");
 }
+
+/** A reply as bytes: its header line, then its output. */
+export function encodeReply(reply: Reply): { header: Uint8Array; body: Uint8Array } {
+  if (!reply.ok) {
+    const { v, ok, error, code } = reply;
+    return { header: enc.encode(JSON.stringify({ v, ok, error, code }) + "\n"), body: EMPTY };
+  }
+  const body = enc.encode(reply.out);
+  const header = enc.encode(JSON.stringify({ v: reply.v, ok: true, bytes: body.length }) + "\n");
+  return { header, body };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The line sent while the daemon waits for a job (initctl start/stop/restart/emit). */
+export const WAITING_LINE: Uint8Array = enc.encode(
+  JSON.stringify({ v: PROTOCOL_VERSION, waiting: true }) + "\n",
+);
 
 /** Decode a request line; throws ProtocolError with a reason for anything malformed. */
 export function decodeRequest(line: string): Request {
@@ -70,7 +105,10 @@ export function decodeRequest(line: string): Request {
   if (typeof value !== "object" || value === null) throw new ProtocolError("malformed request");
   const r = value as Record<string, unknown>;
   if (r.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError(`unsupported protocol version ${JSON.stringify(r.v)}`);
+    throw new ProtocolError(
+      `unsupported protocol version ${JSON.stringify(r.v)} (this upkeep speaks ` +
+        `${PROTOCOL_VERSION}: use the initctl of the running daemon's version)`,
+    );
   }
   if (typeof r.cmd !== "string") throw new ProtocolError("malformed request: no command");
   if (!Array.isArray(r.args) || !r.args.every((a) => typeof a === "string")) {
@@ -80,31 +118,44 @@ export function decodeRequest(line: string): Request {
   return { v: PROTOCOL_VERSION, cmd: r.cmd, args: r.args as string[], options };
 }
 
-export function decodeReply(line: string): Reply {
+/** Decode a reply header line (a v1 daemon's error line decodes as an error header). */
+export function decodeReplyHeader(line: string): ReplyHeader {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     throw new ProtocolError("malformed reply from upkeep");
   }
-  const r = value as Record<string, unknown>;
-  if (typeof r !== "object" || r === null || typeof r.ok !== "boolean") {
+  if (typeof value !== "object" || value === null) {
     throw new ProtocolError("malformed reply from upkeep");
   }
-  return r as unknown as Reply;
+  const r = value as Record<string, unknown>;
+  if (r.waiting === true) return { v: Number(r.v), waiting: true };
+  if (r.ok === false) {
+    return {
+      v: Number(r.v),
+      ok: false,
+      error: String(r.error ?? "unknown error"),
+      code: typeof r.code === "number" ? r.code : 1,
+    };
+  }
+  if (
+    r.ok === true && typeof r.bytes === "number" && Number.isSafeInteger(r.bytes) && r.bytes >= 0
+  ) {
+    return { v: Number(r.v), ok: true, bytes: r.bytes };
+  }
+  throw new ProtocolError("malformed reply from upkeep");
 }
 
-export function okReply(out: string, data?: unknown): Reply {
-  return data === undefined
-    ? { v: PROTOCOL_VERSION, ok: true, out }
-    : { v: PROTOCOL_VERSION, ok: true, out, data };
+export function okReply(out: string): Reply {
+  return { v: PROTOCOL_VERSION, ok: true, out };
 }
 
 export function errorReply(error: string, code = 1): Reply {
   return { v: PROTOCOL_VERSION, ok: false, error, code };
 }
 
-/** The read-only socket beside the control socket (mode 0666; mutating commands refused). */
+/** The read-only socket beside the control socket (mode 0666; only READ_ONLY_COMMANDS). */
 export function readOnlySocketPath(socket: string): string {
   return `${socket}.ro`;
 }

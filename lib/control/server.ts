@@ -1,34 +1,103 @@
 /**
  * The control socket server. Two Unix sockets: PATH (mode 0600, the daemon's user: every command)
- * and PATH.ro (mode 0666: read-only commands). Filesystem permissions decide who reaches which, so
- * nothing the client says is trusted. Each connection carries one request and one reply; garbage,
- * half requests, oversized requests and clients that hang up get an error or are dropped, and
- * never disturb the daemon or its jobs.
+ * and PATH.ro (mode 0666: READ_ONLY_COMMANDS only). Filesystem permissions decide who reaches
+ * which, so nothing the client says is trusted. Each socket is bound in a private (0700)
+ * directory, given its final mode, then renamed into place: it never exists with another mode.
+ *
+ * Nothing a client does can stall the daemon or starve the owner:
+ * - each socket has its own cap on connections (well under the daemon's open-files limit); a
+ *   connection over the cap gets a one-line error and is closed at once;
+ * - a failing accept (EMFILE, ENFILE…) is retried after a pause, never in a busy loop;
+ * - a request must arrive within the read deadline and within the socket's size limit;
+ * - a reply must be taken within the write deadline, or the connection is closed and its buffer
+ *   freed; replies are written in chunks, of any size;
+ * - while the daemon waits for a job (initctl start…), a `waiting` line every few seconds tells
+ *   the client the daemon is alive.
  */
 
-import { readLine } from "./client.ts";
 import {
   decodeRequest,
-  encodeMessage,
+  encodeReply,
   errorReply,
+  MAX_READ_ONLY_REQUEST_BYTES,
+  MAX_REQUEST_BYTES,
   ProtocolError,
   readOnlySocketPath,
   type Reply,
   type Request,
+  WAITING_LINE,
 } from "./protocol.ts";
+import { ConnReader, writeAll } from "./stream.ts";
+import { getNofile } from "../process/fast_spawn.ts";
 
 export type RequestHandler = (request: Request, privileged: boolean) => Promise<Reply>;
 
-/** How long a client may take to send its request. */
-const REQUEST_TIMEOUT_MS = 5_000;
+export interface SocketPolicy {
+  readonly maxConnections: number;
+  readonly maxRequestBytes: number;
+}
+
+export interface ServerLimits {
+  readonly owner: SocketPolicy;
+  readonly readOnly: SocketPolicy;
+  /** How long a client may take to send its request. */
+  readonly readTimeoutMs: number;
+  /** How long a client may take to take its whole reply. */
+  readonly writeTimeoutMs: number;
+  /** Interval of `waiting` lines while a request waits for a job. */
+  readonly keepAliveMs: number;
+  /** Pause after a failed accept (a full fd table must not become a busy loop). */
+  readonly acceptRetryMs: number;
+}
+
+/**
+ * Limits for a daemon with `fdLimit` open files: the two caps together stay under a quarter of
+ * it, so the sockets can never use up the descriptors jobs and logs need.
+ */
+export function defaultServerLimits(fdLimit: number): ServerLimits {
+  const share = Number.isFinite(fdLimit) ? Math.max(4, Math.floor(fdLimit / 8)) : Infinity;
+  return {
+    owner: { maxConnections: Math.min(256, share), maxRequestBytes: MAX_REQUEST_BYTES },
+    readOnly: {
+      maxConnections: Math.min(64, share),
+      maxRequestBytes: MAX_READ_ONLY_REQUEST_BYTES,
+    },
+    readTimeoutMs: 5_000,
+    writeTimeoutMs: 10_000,
+    keepAliveMs: 5_000,
+    acceptRetryMs: 100,
+  };
+}
+
+/** Bytes written per write call (the rest of a reply waits for the client to read). */
+const CHUNK = 64 * 1024;
+
+interface Socket {
+  readonly path: string;
+  readonly privileged: boolean;
+  readonly policy: SocketPolicy;
+  readonly listener: Deno.Listener;
+  /** The inode we bound, so close() never removes a successor's socket. */
+  readonly ino: number | null;
+  active: number;
+  /** Refusals whose one-line reason is being written. */
+  refusing: number;
+}
+
+/** At most this many refused connections are told why at a time; the rest are just closed. */
+const REFUSALS_WITH_REASON = 16;
 
 export class ControlServer {
-  readonly #listeners: Deno.Listener[] = [];
+  readonly #sockets: Socket[] = [];
   #closed = false;
 
-  constructor(readonly socketPath: string, private readonly handler: RequestHandler) {}
+  constructor(
+    readonly socketPath: string,
+    private readonly handler: RequestHandler,
+    readonly limits: ServerLimits = defaultServerLimits(getNofile()?.soft ?? 1024),
+  ) {}
 
-  /** Bind both sockets (removing stale files) and start accepting. */
+  /** Bind both sockets with their final modes (replacing stale files) and start accepting. */
   listen(): void {
     for (
       const [path, mode, privileged] of [
@@ -36,70 +105,172 @@ export class ControlServer {
         [readOnlySocketPath(this.socketPath), 0o666, false],
       ] as const
     ) {
+      const listener = bindWithMode(path, mode);
+      let ino: number | null = null;
       try {
-        Deno.removeSync(path);
-      } catch { /* not there */ }
-      const listener = Deno.listen({ transport: "unix", path });
-      Deno.chmodSync(path, mode);
-      this.#listeners.push(listener);
-      this.#accept(listener, privileged);
+        ino = Deno.statSync(path).ino;
+      } catch { /* gone already */ }
+      const policy = privileged ? this.limits.owner : this.limits.readOnly;
+      const socket: Socket = { path, privileged, policy, listener, ino, active: 0, refusing: 0 };
+      this.#sockets.push(socket);
+      this.#accept(socket);
     }
   }
 
-  async #accept(listener: Deno.Listener, privileged: boolean): Promise<void> {
+  /** Connections being served now, per socket (owner, read-only). */
+  get connections(): { owner: number; readOnly: number } {
+    const of = (p: boolean) => this.#sockets.find((s) => s.privileged === p)?.active ?? 0;
+    return { owner: of(true), readOnly: of(false) };
+  }
+
+  async #accept(socket: Socket): Promise<void> {
     for (;;) {
       let conn: Deno.Conn;
       try {
-        conn = await listener.accept();
+        conn = await socket.listener.accept();
       } catch {
+        if (this.#closed) return;
+        // EMFILE/ENFILE leave the connection queued and the socket readable: pause, never spin.
+        await new Promise((r) => setTimeout(r, this.limits.acceptRetryMs));
         if (this.#closed) return;
         continue;
       }
-      this.#serve(conn, privileged);
+      if (socket.active >= socket.policy.maxConnections) {
+        // Say why, unless a flood is on: then close at once, holding nothing.
+        if (socket.refusing < REFUSALS_WITH_REASON) {
+          socket.refusing++;
+          refuse(conn, socket).finally(() => socket.refusing--);
+        } else {
+          close(conn);
+        }
+        continue;
+      }
+      socket.active++;
+      this.#serve(conn, socket).finally(() => socket.active--);
     }
   }
 
-  async #serve(conn: Deno.Conn, privileged: boolean): Promise<void> {
-    const timer = setTimeout(() => {
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }, REQUEST_TIMEOUT_MS);
+  async #serve(conn: Deno.Conn, socket: Socket): Promise<void> {
+    let closed = false;
+    const closeConn = () => {
+      if (closed) return;
+      closed = true;
+      close(conn);
+    };
+    const reader = new ConnReader(conn, 16 * 1024);
+    const readTimer = setTimeout(closeConn, this.limits.readTimeoutMs);
     let reply: Reply;
     try {
-      const line = await readLine(conn);
-      clearTimeout(timer);
-      if (line === null) return close(conn);
+      const line = await reader.readLine(socket.policy.maxRequestBytes);
+      clearTimeout(readTimer);
+      if (line === null || closed) return closeConn();
       const request = decodeRequest(line);
-      reply = await this.handler(request, privileged);
+      reply = await this.#answer(conn, request, socket.privileged, () => closed);
     } catch (e) {
-      clearTimeout(timer);
+      clearTimeout(readTimer);
+      if (closed) return;
       reply = errorReply(
         e instanceof ProtocolError
           ? e.message
           : `internal error: ${e instanceof Error ? e.message : e}`,
       );
     }
+    if (closed) return;
+    const writeTimer = setTimeout(closeConn, this.limits.writeTimeoutMs);
     try {
-      const bytes = encodeMessage(reply);
-      let off = 0;
-      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-    } catch { /* the client went away */ }
-    close(conn);
+      const { header, body } = encodeReply(reply);
+      await writeAll(conn, header);
+      for (let off = 0; off < body.length && !closed; off += CHUNK) {
+        await writeAll(conn, body.subarray(off, off + CHUNK));
+      }
+    } catch { /* the client went away, or its deadline passed */ }
+    clearTimeout(writeTimer);
+    closeConn();
+  }
+
+  /** Run the handler; while it waits, tell the client every keepAliveMs that we are alive. */
+  async #answer(
+    conn: Deno.Conn,
+    request: Request,
+    privileged: boolean,
+    isClosed: () => boolean,
+  ): Promise<Reply> {
+    let writing = false;
+    const timer = setInterval(() => {
+      if (writing || isClosed()) return;
+      writing = true;
+      writeAll(conn, WAITING_LINE).catch(() => {}).finally(() => writing = false);
+    }, this.limits.keepAliveMs);
+    try {
+      return await this.handler(request, privileged);
+    } finally {
+      clearInterval(timer);
+      // A waiting line still being written must finish before the reply starts.
+      while (writing) await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   close(): void {
     this.#closed = true;
-    for (const l of this.#listeners) {
+    for (const s of this.#sockets) {
       try {
-        l.close();
+        s.listener.close();
       } catch { /* closed */ }
+      try {
+        if (s.ino !== null && Deno.lstatSync(s.path).ino === s.ino) Deno.removeSync(s.path);
+      } catch { /* gone */ }
     }
   }
+}
+
+const enc = new TextEncoder();
+
+/** Say why and close: a connection over the cap costs one small write and no wait. */
+function refuse(conn: Deno.Conn, socket: Socket): Promise<void> {
+  const which = socket.privileged ? "control" : "read-only";
+  const { header } = encodeReply(errorReply(
+    `upkeep is busy: too many connections on its ${which} socket ` +
+      `(limit ${socket.policy.maxConnections}); try again`,
+  ));
+  return conn.write(header).then(() => {}, () => {}).finally(() => close(conn));
 }
 
 function close(conn: Deno.Conn): void {
   try {
     conn.close();
   } catch { /* closed */ }
+}
+
+/** Longest path a Unix socket address holds (sun_path, with its NUL). */
+const SUN_PATH_MAX = 107;
+
+/**
+ * Listen on `path` with `mode` from the first moment: bind in a fresh 0700 directory beside it,
+ * chmod, rename over `path`. Paths too long for that detour bind in place under a umask.
+ */
+function bindWithMode(path: string, mode: number): Deno.Listener {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const tmp = Deno.makeTempDirSync({ dir, prefix: ".u" });
+  try {
+    const tmpPath = `${tmp}/s`;
+    if (enc.encode(tmpPath).length > SUN_PATH_MAX) return bindUnderUmask(path, mode);
+    const listener = Deno.listen({ transport: "unix", path: tmpPath });
+    Deno.chmodSync(tmpPath, mode);
+    Deno.renameSync(tmpPath, path);
+    return listener;
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+}
+
+function bindUnderUmask(path: string, mode: number): Deno.Listener {
+  try {
+    Deno.removeSync(path);
+  } catch { /* not there */ }
+  const old = Deno.umask(0o777 & ~mode);
+  try {
+    return Deno.listen({ transport: "unix", path });
+  } finally {
+    Deno.umask(old);
+  }
 }

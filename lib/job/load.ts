@@ -4,6 +4,9 @@
  * (a few ms for hundreds of files) and it never throws: unreadable dirs and files become
  * diagnostics.
  *
+ * StrictModes (./strict_modes.ts): for a root daemon (and root's check-config), a job file or
+ * override that someone other than root could change is refused with one error, never read.
+ *
  * Override rules (Upstart 1.13): the override is parsed after the .conf into the same job; an
  * override with a parse error is ignored (its errors are reported as warnings, since the job still
  * loads from the .conf alone); an override without a .conf is ignored.
@@ -11,6 +14,12 @@
 
 import type { Diagnostic, JobClass } from "./model.ts";
 import { parseJob, type ParseResult } from "./parse.ts";
+import { StrictModes } from "./strict_modes.ts";
+
+/** The StrictModes checks a load applies by default: root's, when we are root. */
+export function defaultStrictModes(): StrictModes | null {
+  return Deno.uid() === 0 ? new StrictModes([0]) : null;
+}
 
 export interface LoadResult {
   readonly jobs: ReadonlyMap<string, JobClass>;
@@ -175,11 +184,18 @@ export function loadConfDirs(
   dirs: readonly string[],
   env: Readonly<Record<string, string>> = {},
   cache?: LoadCache,
+  strict: StrictModes | null = defaultStrictModes(),
 ): LoadResult {
   const jobs = new Map<string, JobClass>();
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
   const seen = new Set<string>();
+  // Checked on every load, cached or not: a directory above may have changed, not the file.
+  const refused = (path: string, root: string) => {
+    const problem = strict?.fileProblem(path, root) ?? null;
+    if (problem) diagnostics.push({ file: path, line: 0, message: problem, severity: "error" });
+    return problem !== null;
+  };
   for (const dir of dirs) {
     const root = dir.replace(/\/+$/, "") || "/";
     for (const rel of findConfFiles(root, diagnostics)) {
@@ -187,6 +203,8 @@ export function loadConfDirs(
       if (jobs.has(name)) continue;
       const path = `${root}/${rel}`;
       const override = overridePath(path);
+      // An unsafe override refuses the whole job: it may be what keeps the job `manual`.
+      if (refused(path, root) || (exists(override) && refused(override, root))) continue;
       const key = `${name}\0${path}`;
       seen.add(key);
       const stamp = cache ? fileStamp(path) + fileStamp(override) : "";
@@ -250,6 +268,8 @@ function loadOne(
 export interface JobFileRef {
   readonly path: string;
   readonly name: string;
+  /** The directory named on the command line it was found in (null: named itself). */
+  readonly root: string | null;
 }
 
 /**
@@ -266,10 +286,10 @@ export function collectJobFiles(paths: readonly string[]): {
   const orphans: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
-  const addConf = (path: string, name: string) => {
+  const addConf = (path: string, name: string, root: string | null = null) => {
     if (!seen.has(path)) {
       seen.add(path);
-      confs.push({ path, name });
+      confs.push({ path, name, root });
     }
   };
   for (const p of paths) {
@@ -283,7 +303,7 @@ export function collectJobFiles(paths: readonly string[]): {
     if (st.isDirectory) {
       const root = p.replace(/\/+$/, "") || "/";
       for (const rel of findConfFiles(root, diagnostics)) {
-        addConf(`${root}/${rel}`, rel.slice(0, -".conf".length));
+        addConf(`${root}/${rel}`, rel.slice(0, -".conf".length), root);
       }
       for (const rel of findConfFiles(root, diagnostics, ".override")) {
         if (!exists(`${root}/${rel.slice(0, -".override".length)}.conf`)) {

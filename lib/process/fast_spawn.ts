@@ -1,12 +1,17 @@
 /**
- * The fast spawn path: posix_spawn(3) through FFI with POSIX_SPAWN_SETSID, so a job process gets
- * its own session and process group without Deno forking the whole daemon (Deno's `detached: true`
- * forces fork(): about 1–3 ms in a 50 MB daemon, against ~0.2 ms for glibc's vfork-style
- * posix_spawn). Output files (`console log`) are opened by posix_spawn's file actions, so no shell
- * wrapper is needed either.
+ * How the daemon spawns every job process: posix_spawn(3) through FFI with POSIX_SPAWN_SETSID, so
+ * a job process gets its own session and process group without Deno forking the whole daemon
+ * (Deno's `detached: true` forces fork(): about 1–3 ms in a 50 MB daemon, against ~0.2 ms for
+ * glibc's vfork-style posix_spawn). Output files (`console log`) are opened by posix_spawn's file
+ * actions: O_APPEND|O_CREAT|O_NOFOLLOW, mode 0640, so a symlink planted at the log path is
+ * refused (ELOOP) rather than followed.
+ *
+ * Plans that need privileged set-up run upkeep's helper (plan.helper); its set-up error comes
+ * back through a pipe on the child's fd 3 (SetupPipes). The job's RLIMIT_NOFILE soft limit (the
+ * daemon's original one, which Deno raised at start) is put in place around the posix_spawn call
+ * on the daemon itself and restored right after: the child inherits it, the daemon keeps its own.
  *
  * Deno does not know these children: the caller reaps them with `waitpidNoHang` on SIGCHLD.
- * Plans that need uid/gid changes or pipes are not for this path (`canFastSpawn` says so).
  */
 
 import type { ProcessPlan } from "./plan.ts";
@@ -32,6 +37,12 @@ const SYMBOLS = {
   posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
   sigemptyset: { parameters: ["buffer"], result: "i32" },
   sigfillset: { parameters: ["buffer"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -45,7 +56,7 @@ function lib(): Libc | null {
         libc = Deno.dlopen(name, SYMBOLS).symbols;
         break;
       } catch {
-        // not glibc, or no FFI permission: the slow path stays
+        // not glibc, or no FFI permission
       }
     }
   }
@@ -57,14 +68,18 @@ const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_APPEND = 0o2000;
+const O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
+const RLIMIT_NOFILE = 7;
+const EAGAIN = 11;
+/** Mode of a log file the spawn creates (Upstart's: owner read-write, group read). */
+export const LOG_FILE_MODE = 0o640;
 
 /** Where a process's stdout+stderr go: a file appended to, /dev/null, or the daemon's own. */
 export type Output = { readonly file: string } | "null" | "inherit";
 
-/** True when this plan can take the fast path (no uid/gid change, no pipes, glibc present). */
-export function canFastSpawn(plan: ProcessPlan): boolean {
-  return plan.uid === undefined && plan.gid === undefined && plan.stdout !== "piped" &&
-    plan.stderr !== "piped" && lib() !== null;
+/** True when posix_spawn is usable here (glibc and FFI). */
+export function canFastSpawn(): boolean {
+  return lib() !== null;
 }
 
 const enc = new TextEncoder();
@@ -101,13 +116,58 @@ export function resolveProgram(program: string, path: string | undefined): strin
   return null;
 }
 
-/**
- * Spawn `plan` in a new session. `output` overrides the plan's stdout/stderr (a log file). Returns
- * the pid; throws Error(message) when the program or directory is missing.
- */
-export function fastSpawn(plan: ProcessPlan, output: Output | null): number {
+/** This process's RLIMIT_NOFILE (soft, hard); RLIM_INFINITY as Infinity. */
+export function getNofile(): { soft: number; hard: number } | null {
   const c = lib();
-  if (!c) throw new Error("fast spawn unavailable");
+  if (!c) return null;
+  const buf = new BigUint64Array(2);
+  if (c.getrlimit(RLIMIT_NOFILE, buf) !== 0) return null;
+  const num = (v: bigint) => v === 0xffffffffffffffffn ? Infinity : Number(v);
+  return { soft: num(buf[0]!), hard: num(buf[1]!) };
+}
+
+function setNofileSoft(c: Libc, soft: number, hard: number): boolean {
+  const buf = new BigUint64Array(2);
+  const big = (v: number) => v === Infinity ? 0xffffffffffffffffn : BigInt(v);
+  buf[0] = big(soft);
+  buf[1] = big(hard);
+  return c.setrlimit(RLIMIT_NOFILE, buf) === 0;
+}
+
+/** Set this process's soft RLIMIT_NOFILE (the hard one unchanged); false when refused. */
+export function setOwnNofileSoft(soft: number): boolean {
+  const c = lib();
+  const cur = getNofile();
+  if (!c || !cur || soft > cur.hard) return false;
+  return cur.soft === soft || setNofileSoft(c, soft, cur.hard);
+}
+
+export interface SpawnOptions {
+  /** stdout+stderr destination; default from the plan (its logFile, or its stdout setting). */
+  readonly output?: Output;
+  /** RLIMIT_NOFILE soft limit the child starts with (null: the daemon's current one). */
+  readonly nofileSoft?: number | null;
+}
+
+export interface Spawned {
+  readonly pid: number;
+  /** Read end of the set-up helper's error pipe (helper plans only); see SetupPipes. */
+  readonly errorFd: number | null;
+}
+
+function outputOf(plan: ProcessPlan, output: Output | undefined): Output {
+  if (output) return output;
+  if (plan.logFile) return { file: plan.logFile };
+  return plan.stdout === "inherit" ? "inherit" : "null";
+}
+
+/**
+ * Spawn `plan` in a new session. Throws Error(message) when the program, the directory or the log
+ * file cannot be used (the system's words, and which of them failed).
+ */
+export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawned {
+  const c = lib();
+  if (!c) throw new Error("posix_spawn is not available (no glibc, or no --allow-ffi)");
   const [program] = plan.argv;
   if (program === undefined) throw new Error("empty command");
   const path = resolveProgram(program, plan.env.PATH);
@@ -118,6 +178,8 @@ export function fastSpawn(plan: ProcessPlan, output: Output | null): number {
   const actions = new Uint8Array(1024);
   const sigs = new Uint8Array(256);
   const all = new Uint8Array(256);
+  const pipe = new Int32Array(2);
+  let pipeOpen = false;
   c.posix_spawnattr_init(attr);
   c.posix_spawn_file_actions_init(actions);
   try {
@@ -132,15 +194,23 @@ export function fastSpawn(plan: ProcessPlan, output: Output | null): number {
     const devnull = cstr("/dev/null");
     keep.push(devnull);
     c.posix_spawn_file_actions_addopen(actions, 0, devnull, O_RDONLY, 0);
-    const out: Output = output ?? (plan.stdout === "null" ? "null" : "inherit");
+    const out = outputOf(plan, opts.output);
     if (out === "null") {
       c.posix_spawn_file_actions_addopen(actions, 1, devnull, O_WRONLY, 0);
       c.posix_spawn_file_actions_adddup2(actions, 1, 2);
     } else if (out !== "inherit") {
       const file = cstr(out.file);
       keep.push(file);
-      c.posix_spawn_file_actions_addopen(actions, 1, file, O_WRONLY | O_APPEND | O_CREAT, 0o644);
+      const flags = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW;
+      c.posix_spawn_file_actions_addopen(actions, 1, file, flags, LOG_FILE_MODE);
       c.posix_spawn_file_actions_adddup2(actions, 1, 2);
+    }
+    if (plan.helper) {
+      if (c.pipe2(pipe, O_CLOEXEC | O_NONBLOCK) !== 0) {
+        throw new Error(`Failed to spawn '${program}': cannot make a pipe: ${errnoText(errno(c))}`);
+      }
+      pipeOpen = true;
+      c.posix_spawn_file_actions_adddup2(actions, pipe[1]!, 3);
     }
     const cwd = cstr(plan.cwd);
     keep.push(cwd);
@@ -149,15 +219,119 @@ export function fastSpawn(plan: ProcessPlan, output: Output | null): number {
     const envp = cArray(Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), keep);
     const pidBuf = new Int32Array(1);
     const pathC = cstr(path);
-    const err = c.posix_spawn(pidBuf, pathC, actions, attr, argv, envp);
-    if (err !== 0) {
-      throw new Error(
-        `Failed to spawn '${program}' in '${plan.cwd}': ${errnoText(err)}`,
-      );
-    }
-    return pidBuf[0]!;
+    const err = withNofileSoft(
+      c,
+      opts.nofileSoft ?? null,
+      () => c.posix_spawn(pidBuf, pathC, actions, attr, argv, envp),
+    );
+    if (err !== 0) throw new Error(spawnFailure(err, program, plan.cwd, out));
+    if (pipeOpen) c.close(pipe[1]!);
+    pipeOpen = false;
+    return { pid: pidBuf[0]!, errorFd: plan.helper ? pipe[0]! : null };
   } finally {
+    if (pipeOpen) {
+      c.close(pipe[0]!);
+      c.close(pipe[1]!);
+    }
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
+  }
+}
+
+/** Spawn `plan` in a new session with `output`; returns the pid (see spawnProcess). */
+export function fastSpawn(plan: ProcessPlan, output: Output | null): number {
+  const { pid, errorFd } = spawnProcess(plan, output ? { output } : {});
+  if (errorFd !== null) lib()?.close(errorFd);
+  return pid;
+}
+
+/** Run `fn` with this process's soft RLIMIT_NOFILE set to `soft` (restored after). */
+function withNofileSoft<T>(c: Libc, soft: number | null, fn: () => T): T {
+  const cur = soft === null ? null : getNofile();
+  if (cur === null || soft === null || cur.soft === soft || soft > cur.hard) return fn();
+  if (!setNofileSoft(c, soft, cur.hard)) return fn();
+  try {
+    return fn();
+  } finally {
+    setNofileSoft(c, cur.soft, cur.hard);
+  }
+}
+
+function errno(c: Libc): number {
+  const p = c.__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+function existsDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * posix_spawn reports a failed file action (the log), chdir or exec with one errno: say which of
+ * them failed, with the system's words.
+ */
+function spawnFailure(err: number, program: string, cwd: string, out: Output): string {
+  const why = errnoText(err);
+  if (typeof out === "object") {
+    let link = false;
+    try {
+      link = Deno.lstatSync(out.file).isSymlink;
+    } catch { /* not there yet */ }
+    const dir = out.file.slice(0, out.file.lastIndexOf("/")) || "/";
+    if (link) return `cannot open log ${out.file}: it is a symbolic link`;
+    if (!existsDir(dir) || err === 28 || err === 30 || err === 122) {
+      return `cannot open log ${out.file}: ${why}`;
+    }
+  }
+  if (!existsDir(cwd)) {
+    return `Failed to spawn '${program}': cannot change directory to '${cwd}': ${why}`;
+  }
+  return `Failed to spawn '${program}' in '${cwd}': ${why}`;
+}
+
+/**
+ * The read ends of set-up helpers' error pipes, by pid. A helper that exec'd its program closes
+ * its end (EOF): the fd is dropped on the next sweep. One that failed wrote one line: kept until
+ * the caller reaps that pid and takes it.
+ */
+export class SetupPipes {
+  readonly #fds = new Map<number, number>();
+  readonly #messages = new Map<number, string>();
+
+  add(pid: number, fd: number): void {
+    this.#fds.set(pid, fd);
+  }
+
+  get size(): number {
+    return this.#fds.size;
+  }
+
+  /** Close the pipes of helpers that have exec'd (or written their message). */
+  sweep(): void {
+    for (const pid of [...this.#fds.keys()]) this.#poll(pid);
+  }
+
+  /** The set-up failure of `pid` (null if it exec'd fine); forgets the pid. */
+  take(pid: number): string | null {
+    if (this.#fds.has(pid)) this.#poll(pid, true);
+    const m = this.#messages.get(pid) ?? null;
+    this.#messages.delete(pid);
+    return m;
+  }
+
+  #poll(pid: number, final = false): void {
+    const c = lib();
+    const fd = this.#fds.get(pid);
+    if (!c || fd === undefined) return;
+    const buf = new Uint8Array(4096);
+    const n = Number(c.read(fd, buf, BigInt(buf.length)));
+    if (n < 0 && errno(c) === EAGAIN && !final) return;
+    if (n > 0) this.#messages.set(pid, new TextDecoder().decode(buf.subarray(0, n)).trim());
+    c.close(fd);
+    this.#fds.delete(pid);
   }
 }

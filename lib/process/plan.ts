@@ -1,18 +1,25 @@
 /**
- * How to run one process of a job: the argv, environment, working directory, identity and stdio
+ * How to run one process of a job: the argv, environment, working directory, output and set-up
  * that carry out the job's `exec`/`script`, `console`, `umask`, `nice`, `limit`, `oom score`,
  * `chroot`, `chdir`, `setuid` and `setgid` stanzas. Pure: no Deno APIs, no I/O.
  *
- * The common case (no stanza that Deno.Command cannot do itself) has no wrapper: the program is
- * exec'd directly. Otherwise ONE `/bin/sh` wrapper runs the privileged pre-exec steps in Upstart's
- * order (console redirect, umask, oom score, then an exec chain of `prlimit`, `nice`, `chroot`,
- * `setpriv`) and ends with `exec "$@"`. When the target itself runs under `/bin/sh -e -c` and no
- * exec chain is needed, the steps are folded into that shell's command line (one exec saved).
+ * The common case (no privileged set-up) runs the program directly. Otherwise the spawned program
+ * is upkeep's own set-up helper (`upkeep exec-job`, lib/process/exec_job.ts): it applies, through
+ * libc and in Upstart's order, limits, umask, oom score, nice, chroot + chdir, groups, gid and uid,
+ * then execs the program. No other program runs with the daemon's privileges, and nothing is
+ * looked up in a PATH the job controls before the privileges are dropped (the helper looks the
+ * program up as the job's user, inside its chroot, as Upstart's execvp does).
  */
 
 import type { JobClass, Limit, LimitResource, ProcessKind } from "../job/model.ts";
 import { PROCESS_NAMES } from "../job/model.ts";
 import type { UserDb } from "./users.ts";
+
+/** How to start upkeep's set-up helper: the argv that runs upkeep, and the helper's environment. */
+export interface HelperCommand {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
 
 export interface PlanInput {
   readonly job: JobClass;
@@ -24,6 +31,14 @@ export interface PlanInput {
   readonly users: UserDb;
   /** The supervisor's own umask: the umask step is skipped when the job's equals it. */
   readonly daemonUmask: number;
+  /** The command that runs upkeep itself, for the set-up helper. */
+  readonly helper: HelperCommand;
+  /**
+   * RLIMIT_NOFILE every job process starts with (the limit the daemon was given, before Deno
+   * raised its soft limit); the helper applies it before the job's own `limit` stanzas. Without
+   * the helper the spawner sets it (lib/process/fast_spawn.ts). Omitted: the spawner's own.
+   */
+  readonly baseNofile?: { readonly soft: number; readonly hard: number };
   /** upkeep run: stdout and stderr merged into one pipe that the caller reads (overrides console). */
   readonly output?: "pipe";
   /** upkeep run's COMMAND form: run exactly this argv instead of the job's exec/script. */
@@ -33,20 +48,44 @@ export interface PlanInput {
 export type PlanStdio = "null" | "inherit" | "piped";
 
 export interface ProcessPlan {
-  /** argv[0] = program path (or a bare name, looked up in `env.PATH` by Deno.Command). */
+  /** argv[0] = program path (or a bare name, looked up in `env.PATH`). */
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
-  readonly uid?: number;
-  readonly gid?: number;
   readonly stdout: PlanStdio;
   readonly stderr: PlanStdio;
+  /** console log: both streams appended here (opened by the spawner: O_NOFOLLOW, mode 0640). */
+  readonly logFile?: string;
+  /** argv starts upkeep's set-up helper, which execs the job's program once set up. */
+  readonly helper: boolean;
 }
 
+/** What the set-up helper does before it execs the program (JSON on its command line). */
+export interface SetupSpec {
+  /** `JOB (INSTANCE) main process`, for messages. */
+  readonly what: string;
+  /** setrlimit(2) calls in order: resource, soft, hard (`-1` = unlimited). */
+  readonly limits: readonly (readonly [LimitResource, number, number])[];
+  readonly umask: number | null;
+  readonly oomScore: number | null;
+  readonly nice: number | null;
+  readonly chroot: string | null;
+  /** Working directory (inside the chroot when there is one). */
+  readonly chdir: string;
+  /** Supplementary groups (null: leave as they are); set only by a root helper. */
+  readonly groups: readonly number[] | null;
+  readonly gid: number | null;
+  readonly uid: number | null;
+  /** stderr goes where stdout goes (upkeep run's single pipe). */
+  readonly mergeStderr: boolean;
+  /** fd 3 is a pipe to the daemon: a set-up failure is written there before the helper exits. */
+  readonly errorFd: boolean;
+}
+
+/** The subcommand name of the set-up helper. */
+export const EXEC_JOB = "exec-job";
 /** The shell Upstart runs scripts and shell-character commands with. */
 export const SHELL = "/bin/sh";
-/** `$0` of the generated wrapper (visible in `ps` for the instant before it execs). */
-export const WRAPPER_NAME = "upkeep-exec";
 /** Linux MAX_ARG_STRLEN: one argv string may hold at most 128 KiB including its NUL. */
 export const MAX_ARG_BYTES = 131072 - 1;
 
@@ -62,17 +101,8 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-function limitValue(v: Limit["soft"]): string {
-  return v === "unlimited" ? "unlimited" : String(v);
-}
-
-/** `prlimit` options for the job's limits, in LIMIT_RESOURCES order (prlimit covers all 14). */
-export function prlimitArgs(limits: JobClass["limits"]): string[] {
-  const out: string[] = [];
-  for (const [res, lim] of Object.entries(limits) as [LimitResource, Limit | undefined][]) {
-    if (lim) out.push(`--${res}=${limitValue(lim.soft)}:${limitValue(lim.hard)}`);
-  }
-  return out;
+function limitNumber(v: Limit["soft"]): number {
+  return v === "unlimited" ? -1 : v;
 }
 
 /** The oom_score_adj a job asks for, or null for none. */
@@ -82,28 +112,28 @@ function oomValue(job: JobClass): number | null {
 }
 
 interface Identity {
-  readonly uid?: number;
-  readonly gid?: number;
-  /** Supplementary groups initgroups(3) would give (primary first); [] when none. */
-  readonly groups: readonly number[];
+  readonly uid: number | null;
+  readonly gid: number | null;
+  /** Supplementary groups initgroups(3) would give (primary first); null when no setuid. */
+  readonly groups: readonly number[] | null;
 }
 
 function resolveIdentity(job: JobClass, users: UserDb): Identity | { error: string } {
-  let uid: number | undefined, gid: number | undefined;
-  let groups: number[] = [];
+  let uid: number | null = null, gid: number | null = null;
+  let groups: number[] | null = null;
   if (job.setuid !== null) {
     const u = users.user(job.setuid);
     if (!u) return { error: `setuid user "${job.setuid}" does not exist` };
     uid = u.uid;
     gid = u.gid;
-    const extra = (users.groupsOf?.(u.name) ?? []).filter((g) => g !== u.gid);
-    groups = extra.length ? [u.gid, ...extra] : [];
+    groups = [u.gid, ...(users.groupsOf?.(u.name) ?? []).filter((g) => g !== u.gid)];
   }
   if (job.setgid !== null) {
     const g = users.group(job.setgid);
     if (!g) return { error: `setgid group "${job.setgid}" does not exist` };
     gid = g.gid;
-    if (groups.length) groups = [g.gid, ...groups.slice(1).filter((x) => x !== g.gid)];
+    // As Upstart: setgid alone leaves the supplementary groups; with setuid the group comes first.
+    if (groups) groups = [g.gid, ...groups.slice(1).filter((x) => x !== g.gid)];
   }
   return { uid, gid, groups };
 }
@@ -117,6 +147,29 @@ function byteLength(s: string): number {
   return n;
 }
 
+function displayName(job: JobClass, instanceEnv: Readonly<Record<string, string>>): string {
+  const inst = instanceEnv.UPSTART_INSTANCE ?? "";
+  return inst ? `${job.name} (${inst})` : job.name;
+}
+
+/** The helper's command line: `UPKEEP exec-job SPEC ENV_COUNT ENV... PROGRAM ARGS...`. */
+export function helperArgv(
+  helper: HelperCommand,
+  spec: SetupSpec,
+  env: Readonly<Record<string, string>>,
+  target: readonly string[],
+): string[] {
+  const entries = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return [
+    ...helper.argv,
+    EXEC_JOB,
+    JSON.stringify(spec),
+    String(entries.length),
+    ...entries,
+    ...target,
+  ];
+}
+
 /** How to run one process of a job, or why it cannot be run (a spawn failure). */
 export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: string } {
   const { job, kind } = input;
@@ -126,100 +179,92 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
 
   // The target: what finally runs.
   let target: string[];
-  let shellBody: string | null = null;
   if (input.command) {
     target = [...input.command];
     if (!target.length) return { error: `empty ${what} command` };
-  } else if ("script" in spec) {
-    shellBody = spec.script;
-  } else if (needsShell(spec.exec)) {
-    shellBody = `exec ${spec.exec}`;
   } else {
-    target = spec.exec.split(/[ \t\r\n]+/).filter(Boolean);
-    if (!target.length) return { error: `empty ${what} command` };
-  }
-  if (shellBody !== null) {
-    const size = byteLength(shellBody);
-    if (size > MAX_ARG_BYTES - 256) {
-      return { error: `${what} script too long (${size} bytes; the limit is 128 KiB)` };
+    const exec = "exec" in spec ? spec.exec : null;
+    const body = exec === null
+      ? (spec as { script: string }).script
+      : needsShell(exec)
+      ? `exec ${exec}`
+      : null;
+    if (body === null) {
+      target = exec!.split(/[ \t\r\n]+/).filter(Boolean);
+      if (!target.length) return { error: `empty ${what} command` };
+    } else {
+      const size = byteLength(body);
+      if (size > MAX_ARG_BYTES - 256) {
+        return { error: `${what} script too long (${size} bytes; the limit is 128 KiB)` };
+      }
+      target = [SHELL, "-e", "-c", body, SHELL];
     }
-    target = [SHELL, "-e", "-c", shellBody, SHELL];
   }
 
   const id = resolveIdentity(job, input.users);
   if ("error" in id) return id;
-  const dropsPrivileges = id.uid !== undefined || id.gid !== undefined;
 
-  // Steps the wrapper shell runs itself, as the supervisor's user, in Upstart's order.
-  const prelude: string[] = [];
   let stdout: PlanStdio, stderr: PlanStdio;
-  if (input.output === "pipe") {
-    prelude.push("exec 2>&1");
+  let logFile: string | undefined;
+  const pipe = input.output === "pipe";
+  if (pipe) {
     [stdout, stderr] = ["piped", "null"];
   } else if (job.console === "log" && input.logFile !== null) {
-    prelude.push(`exec >>${shellQuote(input.logFile)} 2>&1`);
-    [stdout, stderr] = ["null", "inherit"]; // a failed log open is reported on our stderr
+    [stdout, stderr, logFile] = ["null", "null", input.logFile];
   } else if (job.console === "output" || job.console === "owner") {
     [stdout, stderr] = ["inherit", "inherit"];
   } else {
     [stdout, stderr] = ["null", "null"];
   }
-  if (job.umask !== input.daemonUmask) {
-    prelude.push(`umask ${(job.umask & 0o777).toString(8).padStart(4, "0")}`);
+  const withOutput = (p: ProcessPlan): ProcessPlan => logFile ? { ...p, logFile } : p;
+
+  // Limits: the daemon's original open-files limit first, then the job's own stanzas.
+  const limits: [LimitResource, number, number][] = [];
+  for (const [res, lim] of Object.entries(job.limits) as [LimitResource, Limit | undefined][]) {
+    if (lim) limits.push([res, limitNumber(lim.soft), limitNumber(lim.hard)]);
   }
-  const oom = oomValue(job);
-  if (oom !== null) {
-    prelude.push(
-      `{ echo ${oom} >/proc/self/oom_score_adj; } 2>/dev/null || ` +
-        `echo 'upkeep: ${what}: cannot set oom score ${oom} (continuing)' >&2`,
-    );
+  const umask = job.umask !== input.daemonUmask ? job.umask & 0o777 : null;
+  const oomScore = oomValue(job);
+  const needsHelper = limits.length > 0 || umask !== null || oomScore !== null ||
+    job.nice !== null || job.chroot !== null || id.uid !== null || id.gid !== null;
+
+  if (!needsHelper) {
+    const cwd = job.chdir ?? "/";
+    if (pipe) {
+      // upkeep run: one pipe for both streams, merged by /bin/sh (no privileged step).
+      const merge = [SHELL, "-c", 'exec 2>&1; exec "$@"', "upkeep-exec", ...target];
+      return { plan: { argv: merge, env: input.env, cwd, stdout, stderr, helper: false } };
+    }
+    return {
+      plan: withOutput({ argv: target, env: input.env, cwd, stdout, stderr, helper: false }),
+    };
   }
 
-  // Programs exec'd in a chain before the target, each applying one setting then exec'ing on.
-  const chain: string[][] = [];
-  const limits = prlimitArgs(job.limits);
-  if (limits.length) chain.push(["prlimit", ...limits, "--"]);
-  if (job.nice !== null) chain.push(["nice", "-n", String(job.nice), "--"]);
-  let cwd = job.chdir ?? "/";
-  let uid: number | undefined, gid: number | undefined;
-  if (job.chroot !== null) {
-    const userspec: string[] = [];
-    if (dropsPrivileges) {
-      const g = id.gid ?? 0;
-      userspec.push(
-        `--userspec=${id.uid ?? 0}:${g}`,
-        `--groups=${(id.groups.length ? id.groups : [g]).join(",")}`,
-      );
-    }
-    chain.push(["chroot", ...userspec, "--", job.chroot]);
-    if (job.chdir !== null && job.chdir !== "/") {
-      chain.push([SHELL, "-c", 'cd "$1" || exit 1; shift; exec "$@"', "upkeep-chdir", job.chdir]);
-    }
-    cwd = "/";
-  } else if (dropsPrivileges) {
-    const needWrapper = prelude.length > 0 || chain.length > 0 || id.groups.length > 0;
-    if (needWrapper) {
-      const opts: string[] = [];
-      if (id.uid !== undefined) opts.push(`--reuid=${id.uid}`);
-      if (id.gid !== undefined) opts.push(`--regid=${id.gid}`);
-      opts.push(id.groups.length ? `--groups=${id.groups.join(",")}` : "--clear-groups");
-      chain.push(["setpriv", ...opts, "--"]);
-    } else {
-      [uid, gid] = [id.uid, id.gid];
-    }
+  if (input.baseNofile && !job.limits.nofile) {
+    limits.unshift(["nofile", input.baseNofile.soft, input.baseNofile.hard]);
   }
-
-  let argv: string[];
-  if (!prelude.length && !chain.length) {
-    argv = target!;
-  } else if (!chain.length && shellBody !== null) {
-    argv = [SHELL, "-e", "-c", `${prelude.join("; ")}; ${shellBody}`, SHELL];
-  } else {
-    const exec = ["exec", ...chain.flat().map(shellQuote), '"$@"'].join(" ");
-    argv = [SHELL, "-c", [...prelude, exec].join("\n"), WRAPPER_NAME, ...target!];
-  }
-  const plan: ProcessPlan = { argv, env: input.env, cwd, stdout, stderr };
-  return {
-    plan: uid !== undefined || gid !== undefined ? { ...plan, uid, gid } : plan,
+  const setup: SetupSpec = {
+    what: `${displayName(job, input.env)} ${what} process`,
+    limits,
+    umask,
+    oomScore,
+    nice: job.nice,
+    chroot: job.chroot,
+    chdir: job.chdir ?? "/",
+    groups: id.groups,
+    gid: id.gid,
+    uid: id.uid,
+    mergeStderr: pipe,
+    errorFd: !pipe,
   };
+  const argv = helperArgv(input.helper, setup, input.env, target);
+  const plan: ProcessPlan = {
+    argv,
+    env: input.helper.env,
+    cwd: "/",
+    stdout,
+    stderr,
+    helper: true,
+  };
+  return { plan: withOutput(plan) };
 }

@@ -1,7 +1,9 @@
 /**
- * The process edge: runs a ProcessPlan with Deno.Command (`detached: true`, so every process leads
- * its own session and process group), and sends signals to processes and process groups.
- * Errors from spawn (missing program, bad cwd, failed setuid) are thrown as plain `Error`s.
+ * The process edge of `upkeep run`: runs a ProcessPlan with Deno.Command (`detached: true`, so
+ * every process leads its own session and process group; a pipe for its output), and sends
+ * signals to processes and process groups. The daemon spawns through fast_spawn.ts instead.
+ * Errors from spawn (missing program, bad cwd) are thrown as plain `Error`s; set-up failures
+ * (user, limits, chroot…) are the helper's: one line on the output and exit status 126/127.
  */
 
 import type { ProcessPlan } from "./plan.ts";
@@ -44,8 +46,6 @@ export function spawnPlan(plan: ProcessPlan): RunningProcess {
       env: { ...plan.env },
       clearEnv: true,
       cwd: plan.cwd,
-      uid: plan.uid,
-      gid: plan.gid,
       stdin: "null",
       stdout: plan.stdout,
       stderr: plan.stderr,

@@ -7,7 +7,7 @@
 
 import type { JobClass, ProcessKind } from "../job/model.ts";
 import { type FileLock, lockFileWait, tryLockFile } from "../process/ffi.ts";
-import { planProcess } from "../process/plan.ts";
+import { type HelperCommand, planProcess } from "../process/plan.ts";
 import { processGroupMembers } from "../process/proc.ts";
 import { killProcessGroup, type RunningProcess, spawnPlan } from "../process/spawn.ts";
 import { loadUserDb, type UserDb } from "../process/users.ts";
@@ -26,6 +26,8 @@ import {
 
 export interface RunJobInput {
   readonly job: JobClass;
+  /** The command that runs upkeep's set-up helper (user, limits, chroot… without other tools). */
+  readonly helper: HelperCommand;
   /** The environment every process gets (the caller builds it). */
   readonly env: Readonly<Record<string, string>>;
   /** Exact argv of the COMMAND form (replaces the job's main exec). */
@@ -98,6 +100,7 @@ class Attempt {
       logFile: null,
       users: this.users,
       daemonUmask: Deno.umask(),
+      helper: input.helper,
       output: "pipe",
       ...(kind === "main" && input.command ? { command: input.command } : {}),
     });

@@ -9,6 +9,7 @@
  * again`); `unhealthy` is emitted once per verdict, not on every failed check after it.
  */
 
+import { helperIdentity } from "../process/exec_job.ts";
 import { type Checkers, HealthMonitor, type HealthReport, type Timers } from "../health/monitor.ts";
 import type { CheckTarget } from "../health/check.ts";
 import type { HealthView } from "./status.ts";
@@ -26,6 +27,9 @@ const procPgid: PgidOf = (pid) => readProcStat(pid)?.pgrp ?? pid;
 
 const procOwner: OwnerOf = (pid) => {
   try {
+    // Still upkeep's set-up helper (root for a few ms): the ids it is about to take.
+    const helper = helperIdentity(Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0"));
+    if (helper) return helper;
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     const gid = /^Gid:\s+(\d+)/m.exec(status)?.[1];

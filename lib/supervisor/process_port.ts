@@ -1,14 +1,14 @@
 /**
- * The real ProcessPort: spawns job processes through lib/process (plan, then posix_spawn or
- * Deno.Command), kills process groups, follows the forks of `expect fork`/`expect daemon` jobs
+ * The real ProcessPort: spawns every job process through lib/process (plan, then posix_spawn;
+ * upkeep's set-up helper when a stanza needs privileged set-up), kills process groups, follows the forks of `expect fork`/`expect daemon` jobs
  * (by ptrace, lib/process/fork_follow.ts; by the process tree where ptrace is refused), sees the
  * self-stop of `expect stop` jobs, and reaps every process Deno did not spawn itself with
  * waitpid on that pid (never `waitpid(-1)`: see ../shared/deno-notes.md 5b).
  */
 
-import { planProcess } from "../process/plan.ts";
-import { canFastSpawn, fastSpawn } from "../process/fast_spawn.ts";
-import { killProcess, killProcessGroup, spawnPlan } from "../process/spawn.ts";
+import { type HelperCommand, planProcess } from "../process/plan.ts";
+import { SetupPipes, spawnProcess } from "../process/fast_spawn.ts";
+import { killProcess, killProcessGroup } from "../process/spawn.ts";
 import { waitpidNoHang } from "../process/ffi.ts";
 import {
   allProcStats,
@@ -75,8 +75,16 @@ function checkBeforeSpawn(req: SpawnRequest): void {
 /** Fallback without ptrace: how long a forked child may take to setsid() before we look. */
 const FORK_SETTLE_MS = 25;
 
+export interface SpawnSettings {
+  /** The command that runs upkeep's own set-up helper (`upkeep exec-job`). */
+  readonly helper: HelperCommand;
+  /** RLIMIT_NOFILE jobs start with (the daemon's original limits); null: the daemon's current. */
+  readonly baseNofile: { readonly soft: number; readonly hard: number } | null;
+}
+
 export class RealProcessPort implements ProcessPort {
-  /** Pids Deno spawned and still tracks (never waitpid'ed by us). */
+  /** Pids Deno spawned and still tracks (never waitpid'ed by us): none since every job process
+   * is posix_spawn'ed; the orphan sweep still leaves them alone. */
   readonly #deno = new Set<number>();
   /** Pids we reap: our posix_spawn children and the daemons we followed. */
   readonly #reaped = new Map<number, Reaped>();
@@ -86,12 +94,16 @@ export class RealProcessPort implements ProcessPort {
   readonly #exits = new ExitWatcher();
   /** Process groups being emptied (strays), with who to tell once they are. */
   readonly #emptying = new Map<number, () => void>();
+  /** Error pipes of set-up helpers, by pid (their failure line is logged when they are reaped). */
+  readonly #setupPipes = new SetupPipes();
+  #pipeTimer: number | undefined;
 
   constructor(
     private readonly users: () => UserDb,
     private readonly daemonUmask: number,
     private readonly log: (message: string) => void = () => {},
     trace: TraceSys | null = systemTrace(),
+    private readonly settings: SpawnSettings = { helper: { argv: [], env: {} }, baseNofile: null },
   ) {
     this.#ownGroup = readProcStat(Deno.pid)?.pgrp ?? Deno.pid;
     this.#trace = trace;
@@ -100,13 +112,6 @@ export class RealProcessPort implements ProcessPort {
 
   spawn(req: SpawnRequest): number {
     checkBeforeSpawn(req);
-    const base = {
-      job: req.job,
-      kind: req.kind,
-      env: req.env,
-      users: this.users(),
-      daemonUmask: this.daemonUmask,
-    };
     const forks = req.kind !== "main"
       ? 0
       : req.job.expect === "fork"
@@ -114,43 +119,54 @@ export class RealProcessPort implements ProcessPort {
       : req.job.expect === "daemon"
       ? 2
       : 0;
-    // Fast path: posix_spawn in a new session, the log opened by the spawn itself.
-    const direct = planProcess({ ...base, logFile: null });
-    if ("error" in direct) throw new Error(direct.error);
-    if (canFastSpawn(direct.plan)) {
-      const output = req.logFile !== null ? { file: req.logFile } : null;
-      const traced = forks > 0 && this.#follower !== null;
-      const plan = traced
-        ? { ...direct.plan, argv: [...FOLLOW_WRAPPER, ...direct.plan.argv] }
-        : direct.plan;
-      const pid = fastSpawn(plan, output);
-      const entry: Reaped = {
-        onExit: forks > 0 && !traced ? this.#followByTree(forks, req) : req.onExit,
-        ...(req.kind === "main" ? { groups: [pid] } : {}),
-      };
-      if (req.kind === "main" && req.job.expect === "stop" && req.onStopped) {
-        entry.onStopped = req.onStopped;
-      }
-      this.#reaped.set(pid, entry);
-      if (traced) this.#follow(pid, forks, req);
-      return pid;
-    }
-    const planned = req.logFile === null ? direct : planProcess({ ...base, logFile: req.logFile });
-    if ("error" in planned) throw new Error(planned.error);
-    const proc = spawnPlan(planned.plan);
-    const pid = proc.pid;
-    this.#deno.add(pid);
-    const onExit = forks > 0 ? this.#followByTree(forks, req) : req.onExit;
-    const strays = () => req.kind === "main" ? this.#liveGroup([pid]) : null;
-    proc.exited.then((status) => {
-      this.#deno.delete(pid);
-      onExit(pid, status, strays());
-    }, (e) => {
-      this.#deno.delete(pid);
-      onExit(pid, { code: 255, signal: null }, strays());
-      this.log(`lost track of process ${pid}: ${e}`);
+    const planned = planProcess({
+      job: req.job,
+      kind: req.kind,
+      env: req.env,
+      users: this.users(),
+      daemonUmask: this.daemonUmask,
+      logFile: req.logFile,
+      helper: this.settings.helper,
+      ...(this.settings.baseNofile ? { baseNofile: this.settings.baseNofile } : {}),
     });
+    if ("error" in planned) throw new Error(planned.error);
+    if (planned.plan.helper && !this.settings.helper.argv.length) {
+      throw new Error("cannot apply the job's set-up: no helper command configured");
+    }
+    // posix_spawn in a new session, the log opened by the spawn itself; under the follow wrapper
+    // (absolute /bin/sh, then exec of the planned argv) when its forks are to be traced.
+    const traced = forks > 0 && this.#follower !== null;
+    const plan = traced
+      ? { ...planned.plan, argv: [...FOLLOW_WRAPPER, ...planned.plan.argv] }
+      : planned.plan;
+    const { pid, errorFd } = spawnProcess(plan, {
+      nofileSoft: this.settings.baseNofile?.soft ?? null,
+    });
+    if (errorFd !== null) {
+      this.#setupPipes.add(pid, errorFd);
+      this.#sweepPipesLater();
+    }
+    const entry: Reaped = {
+      onExit: forks > 0 && !traced ? this.#followByTree(forks, req) : req.onExit,
+      ...(req.kind === "main" ? { groups: [pid] } : {}),
+    };
+    if (req.kind === "main" && req.job.expect === "stop" && req.onStopped) {
+      entry.onStopped = req.onStopped;
+    }
+    this.#reaped.set(pid, entry);
+    if (traced) this.#follow(pid, forks, req);
     return pid;
+  }
+
+  /** Close the error pipes of helpers that exec'd, a little later (one timer for all). */
+  #sweepPipesLater(): void {
+    if (this.#pipeTimer !== undefined) return;
+    this.#pipeTimer = Number(setTimeout(() => {
+      this.#pipeTimer = undefined;
+      this.#setupPipes.sweep();
+      if (this.#setupPipes.size) this.#sweepPipesLater();
+    }, 100));
+    Deno.unrefTimer(this.#pipeTimer);
   }
 
   #follow(pid: number, forks: number, req: SpawnRequest): void {
@@ -340,6 +356,8 @@ export class RealProcessPort implements ProcessPort {
     const entry = this.#reaped.get(pid);
     if (!entry) return;
     this.#reaped.delete(pid);
+    const failure = this.#setupPipes.take(pid);
+    if (failure) this.log(failure);
     entry.onExit(pid, status, entry.groups ? this.#liveGroup(entry.groups) : null);
   }
 

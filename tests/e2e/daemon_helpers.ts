@@ -19,7 +19,7 @@ export class TestDaemon {
     this.state = `${dir}/state`;
     this.logs = `${dir}/logs`;
     this.socket = `${dir}/state/upkeep.sock`;
-    Deno.mkdirSync(this.conf, { recursive: true });
+    Deno.mkdirSync(this.conf, { recursive: true, mode: 0o755 });
   }
 
   /** A daemon dir with these job files (name → text); not started yet. */
@@ -33,13 +33,17 @@ export class TestDaemon {
 
   writeJob(name: string, text: string): void {
     const path = `${this.conf}/${name}.conf`;
-    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    Deno.writeTextFileSync(path, text);
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o755 });
+    Deno.writeTextFileSync(path, text, { mode: 0o644 });
+    Deno.chmodSync(path, 0o644); // a root daemon refuses group-writable job files (umask 002)
   }
 
-  /** Start the daemon and wait until its socket answers. */
-  async start(extra: string[] = []): Promise<void> {
-    const [cmd, ...pre] = upkeepArgv();
+  /**
+   * Start the daemon and wait until its socket answers. `launcher` is a command prefix that runs
+   * it (a shell setting limits, say); it must pass SIGTERM on to the daemon.
+   */
+  async start(extra: string[] = [], launcher: string[] = []): Promise<void> {
+    const [cmd, ...pre] = [...launcher, ...upkeepArgv()];
     this.process = new Deno.Command(cmd!, {
       args: [
         ...pre,
@@ -152,9 +156,11 @@ export function daemonTest(
   name: string,
   jobs: Record<string, string> | ((dir: string) => Record<string, string>),
   fn: (d: TestDaemon) => Promise<void>,
+  opts: { launcher?: string[]; ignore?: boolean } = {},
 ): void {
   Deno.test({
     name,
+    ignore: opts.ignore ?? false,
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async () => {
@@ -162,7 +168,7 @@ export function daemonTest(
       try {
         const files = typeof jobs === "function" ? jobs(d.dir) : jobs;
         for (const [job, text] of Object.entries(files)) d.writeJob(job, text);
-        await d.start();
+        await d.start([], opts.launcher ?? []);
         await fn(d);
       } catch (e) {
         console.error(`--- daemon output of "${name}" ---\n${d.output}`);

@@ -171,7 +171,11 @@ daemonTest("setuid nobody runs the job as nobody", {
 }, async (d) => {
   await d.initctl("start", "who");
   const pid = await d.waitRunning("who");
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  // The set-up helper drops to nobody just before it execs sleep.
+  const status = await waitFor(() => {
+    const s = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return /^Name:\s+sleep$/m.test(s) ? s : null;
+  }, "sleep to exec");
   assertMatch(status, /^Uid:\s+65534\s/m);
 });
 
@@ -259,6 +263,11 @@ exec sleep 1000
 }, async (d) => {
   await d.initctl("start", "settings");
   const pid = await d.waitRunning("settings");
+  // The set-up helper applies these stanzas, then execs sleep (same pid).
+  await waitFor(
+    () => /^Name:\s+sleep$/m.test(Deno.readTextFileSync(`/proc/${pid}/status`)),
+    "exec",
+  );
   const environ = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
   assert(environ.includes("COLOUR=blue"));
   assert(environ.includes("UPSTART_JOB=settings"));

@@ -19,6 +19,7 @@ const plan = (
   cwd,
   stdout: "inherit" as const,
   stderr: "inherit" as const,
+  helper: false,
 });
 
 async function reap(pid: number): Promise<ExitStatus> {

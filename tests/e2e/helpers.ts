@@ -15,6 +15,16 @@ export function upkeepArgv(): string[] {
   return [Deno.execPath(), "run", "-A", "--quiet", `${ROOT}/main.ts`];
 }
 
+/** The set-up helper command of upkeep under test (as the daemon builds it: lib/cli/shims.ts). */
+export function testHelperCommand(): { argv: string[]; env: Record<string, string> } {
+  const env: Record<string, string> = { UPKEEP_ARGV0: "upkeep", NO_COLOR: "1" };
+  for (const k of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return { argv: upkeepArgv(), env };
+}
+
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;

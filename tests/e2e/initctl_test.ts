@@ -8,6 +8,7 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
+import { runUpkeepAsNobody } from "./as_nobody.ts";
 import { daemonTest, type TestDaemon } from "./daemon_helpers.ts";
 import { runUpkeep, upkeepArgv, waitFor } from "./helpers.ts";
 
@@ -138,19 +139,8 @@ test("stop inside pre-start stops the job cleanly (Ubuntu's ssh job)", async (d)
 });
 
 test("another user may read but not change anything", async (d) => {
-  const [cmd, ...pre] = upkeepArgv();
-  const asNobody = async (...args: string[]) => {
-    const out = await new Deno.Command(cmd!, {
-      args: [...pre, "initctl", "--socket", d.socket, ...args],
-      uid: 65534,
-      gid: 65534,
-      env: { HOME: "/tmp", DENO_DIR: Deno.env.get("DENO_DIR") ?? "/root/.cache/deno" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  };
+  const asNobody = (...args: string[]) =>
+    runUpkeepAsNobody(["initctl", "--socket", d.socket, ...args]);
   await d.initctl("start", "web");
   const status = await asNobody("status", "web");
   assertEquals(status.code, 0, status.stderr);

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { pidAlive, runUpkeep, tempDir, waitFor } from "./helpers.ts";
+import { runUpkeepAsNobody } from "./as_nobody.ts";
 import {
   bootCommands,
   cleanupRoot,
@@ -199,11 +200,10 @@ Deno.test({
     const home = await tempDir();
     try {
       await Deno.chmod(home.path, 0o777);
-      // A deno cache nobody can write, so deno itself runs as nobody.
-      const r = await runUpkeep(["install"], {
-        uid: 65534,
-        gid: 65534,
-        env: { HOME: home.path, DENO_DIR: `${home.path}/deno`, XDG_CACHE_HOME: home.path },
+      // upkeep bundled where nobody can read it (the clone may be in a 0700 directory).
+      const r = await runUpkeepAsNobody(["install"], {
+        HOME: home.path,
+        XDG_CACHE_HOME: home.path,
       });
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /must be run as root .*or add --user/);

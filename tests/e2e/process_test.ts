@@ -1,13 +1,15 @@
 /**
- * End-to-end tests of the process layer on real processes: every stanza planProcess handles is
- * checked through /proc (env, cwd, umask, nice, limits, oom score, ids, chroot), console log,
- * process-group kill, subreaping a double-forked orphan, spawn errors, and spawn latency.
+ * End-to-end tests of the process layer on real processes, spawned as the daemon spawns them
+ * (posix_spawn, with upkeep's set-up helper when a stanza needs it): every stanza planProcess
+ * handles is checked through /proc (env, cwd, umask, nice, limits, oom score, ids, chroot), console
+ * log, process-group kill, subreaping a double-forked orphan, and spawn errors.
  */
 
 import assert from "node:assert/strict";
 import { defaultJob, type JobClass } from "../../lib/job/model.ts";
 import {
   descendantsOf,
+  type ExitStatus,
   killProcessGroup,
   loadUserDb,
   type PlanInput,
@@ -16,12 +18,34 @@ import {
   type ProcessPlan,
   readEnviron,
   readProcStat,
-  type RunningProcess,
   setChildSubreaper,
-  spawnPlan,
   waitpidNoHang,
 } from "../../lib/process/mod.ts";
-import { pidAlive, tempDir, waitFor } from "./helpers.ts";
+import { SetupPipes, spawnProcess } from "../../lib/process/fast_spawn.ts";
+import { pidAlive, tempDir, testHelperCommand, waitFor } from "./helpers.ts";
+
+interface Running {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  /** The set-up helper's failure line, once exited. */
+  setupError: string | null;
+}
+
+/** Spawn as the daemon does; `exited` reaps the pid (waitpidNoHang) and reads the error pipe. */
+function spawnPlan(plan: ProcessPlan): Running {
+  const { pid, errorFd } = spawnProcess(plan);
+  const pipes = new SetupPipes();
+  if (errorFd !== null) pipes.add(pid, errorFd);
+  const r: Running = {
+    pid,
+    setupError: null,
+    exited: waitFor(() => waitpidNoHang(pid), `exit of ${pid}`, 30_000, 5).then((s) => {
+      r.setupError = pipes.take(pid);
+      return s;
+    }),
+  };
+  return r;
+}
 
 const users = loadUserDb();
 const PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
@@ -35,6 +59,7 @@ function planFor(over: Partial<JobClass>, extra: Partial<PlanInput> = {}): Proce
     logFile: null,
     users,
     daemonUmask: 0o022,
+    helper: testHelperCommand(),
     ...extra,
   });
   if ("error" in r) throw new Error(r.error);
@@ -45,7 +70,7 @@ function planFor(over: Partial<JobClass>, extra: Partial<PlanInput> = {}): Proce
 async function withProcess(
   plan: ProcessPlan,
   comm: string,
-  check: (p: RunningProcess) => void | Promise<void>,
+  check: (p: Running) => void | Promise<void>,
 ): Promise<void> {
   const p = spawnPlan(plan);
   try {
@@ -128,30 +153,51 @@ Deno.test("every limit resource takes effect (read back from /proc/PID/limits)",
 });
 
 Deno.test({
-  name: "setuid/setgid nobody runs the process as nobody, with and without the wrapper",
+  name: "setuid/setgid nobody runs the process as nobody with initgroups' groups",
   ignore: !isRoot,
   fn: async () => {
     const dir = await tempDir();
     try {
       const direct = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", setgid: "nogroup" });
-      assert.equal(direct.uid, 65534);
+      assert.equal(direct.helper, true);
       await withProcess(direct, "sleep", (p) => {
         assert.match(statusField(p.pid, "Uid"), /^65534\s+65534\s+65534\s+65534$/);
         assert.match(statusField(p.pid, "Gid"), /^65534\s+65534\s+65534\s+65534$/);
+        assert.equal(statusField(p.pid, "Groups"), "65534");
+        assert.equal(statusField(p.pid, "CapEff"), "0000000000000000");
+        assert.equal(statusField(p.pid, "SigIgn"), "0000000000000000");
       });
       const log = `${dir.path}/job.log`;
-      const wrapped = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", console: "log" }, {
+      const logged = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", console: "log" }, {
         logFile: log,
       });
-      assert.equal(wrapped.uid, undefined);
-      await withProcess(wrapped, "sleep", (p) => {
+      await withProcess(logged, "sleep", (p) => {
         assert.match(statusField(p.pid, "Uid"), /^65534\s/);
-        assert.match(statusField(p.pid, "Gid"), /^65534\s/);
-        assert.equal(statusField(p.pid, "Groups"), "");
+        assert.equal(Deno.statSync(log).uid, 0);
+        assert.equal(Deno.statSync(log).mode! & 0o777, 0o640);
       });
     } finally {
       await dir.cleanup();
     }
+  },
+});
+
+Deno.test({
+  name: "a set-up step that fails ends the process with one line naming the step",
+  ignore: !isRoot,
+  fn: async () => {
+    const p = spawnPlan(planFor({ main: { exec: "true" }, chroot: "/no/such/root" }));
+    assert.deepEqual(await p.exited, { code: 126, signal: null });
+    assert.equal(
+      p.setupError,
+      "upkeep: t main process: cannot chroot to /no/such/root: No such file or directory",
+    );
+    const missing = spawnPlan(planFor({ main: { exec: "no-such-program-xyz" }, nice: 1 }));
+    assert.deepEqual(await missing.exited, { code: 127, signal: null });
+    assert.match(missing.setupError!, /cannot run no-such-program-xyz: No such file or directory$/);
+    const fine = spawnPlan(planFor({ main: { exec: "true" }, nice: 1 }));
+    assert.deepEqual(await fine.exited, { code: 0, signal: null });
+    assert.equal(fine.setupError, null);
   },
 });
 
@@ -248,47 +294,13 @@ Deno.test("a subreaper adopts a double-forked orphan and waitpidNoHang reaps it"
   }
 });
 
-Deno.test("spawnPlan() throws for a missing program and a missing cwd", () => {
-  assert.throws(() => spawnPlan(planFor({ main: { exec: "no-such-program-xyz" } })), Error);
-  assert.throws(() => spawnPlan(planFor({ main: { exec: "true" }, chdir: "/no/such/dir" })), Error);
-});
-
-async function latency(plan: ProcessPlan, runs: number): Promise<{ p50: number; p90: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const p = spawnPlan(plan);
-    await p.exited;
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => Number(times[Math.floor(q * (times.length - 1))]!.toFixed(2));
-  return { p50: at(0.5), p90: at(0.9) };
-}
-
-Deno.test("spawn to exit of /bin/true: direct vs console-log wrapper vs full wrapper (ms)", async () => {
-  const dir = await tempDir();
-  try {
-    const log = { logFile: `${dir.path}/l.log` };
-    const direct = await latency(planFor({ main: { exec: "/bin/true" } }), 40);
-    const logged = await latency(planFor({ main: { exec: "/bin/true" }, console: "log" }, log), 40);
-    const full = await latency(
-      planFor({
-        main: { exec: "/bin/true" },
-        console: "log",
-        umask: 0o027,
-        oomScore: 10,
-        nice: 1,
-        limits: { nofile: { soft: 64, hard: 128 } },
-      }, log),
-      40,
-    );
-    console.log(
-      `spawn->exit p50/p90 ms: direct ${direct.p50}/${direct.p90}, ` +
-        `log wrapper ${logged.p50}/${logged.p90}, full wrapper ${full.p50}/${full.p90}`,
-    );
-    assert.ok(direct.p50 < 50 && logged.p50 < 50 && full.p50 < 100);
-  } finally {
-    await dir.cleanup();
-  }
+Deno.test("spawnProcess() throws for a missing program and a missing cwd", () => {
+  assert.throws(
+    () => spawnPlan(planFor({ main: { exec: "no-such-program-xyz" } })),
+    /No such file or directory/,
+  );
+  assert.throws(
+    () => spawnPlan(planFor({ main: { exec: "true" }, chdir: "/no/such/dir" })),
+    /cannot change directory to '\/no\/such\/dir'/,
+  );
 });

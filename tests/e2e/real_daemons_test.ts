@@ -169,15 +169,18 @@ daemonTest("Ubuntu's ssh job: a pre-start that calls stop runs to its end", (dir
 
 const memcachedPort = freePort();
 daemonTest("memcached -d under expect fork", (dir) => {
-  Deno.chmodSync(dir, 0o777); // memcached writes its pid file as the memcache user
+  // memcached writes its pid file as the memcache user: a dir of its own, sticky as /tmp (the
+  // daemon refuses state and job dirs below a directory anyone may write).
+  Deno.mkdirSync(`${dir}/pid`);
+  Deno.chmodSync(`${dir}/pid`, 0o1777);
   return {
     memcached: `expect fork\nrespawn\n` +
-      `exec memcached -d -u memcache -l 127.0.0.1 -p ${memcachedPort} -U 0 -P ${dir}/memcached.pid\n`,
+      `exec memcached -d -u memcache -l 127.0.0.1 -p ${memcachedPort} -U 0 -P ${dir}/pid/memcached.pid\n`,
   };
 }, async (d) => {
   await superviseDaemon(d, "memcached", {
     port: memcachedPort,
-    pidFile: `${d.dir}/memcached.pid`,
+    pidFile: `${d.dir}/pid/memcached.pid`,
     marker: `-p ${memcachedPort}`,
     send: "version\r\n",
     expect: /^VERSION /,

@@ -2,7 +2,14 @@
 
 import assert from "node:assert/strict";
 import { defaultJob, type JobClass } from "../../../lib/job/model.ts";
-import { needsShell, type PlanInput, planProcess, shellQuote } from "../../../lib/process/plan.ts";
+import {
+  needsShell,
+  type PlanInput,
+  planProcess,
+  type SetupSpec,
+  shellQuote,
+} from "../../../lib/process/plan.ts";
+import { helperIdentity, parseExecJobArgs } from "../../../lib/process/exec_job.ts";
 import { parseGroup, parsePasswd, userDbFrom } from "../../../lib/process/users.ts";
 
 const users = userDbFrom(
@@ -13,6 +20,8 @@ const users = userDbFrom(
   parseGroup("root:x:0:\nnogroup:x:65534:\nssl-cert:x:110:www\nadm:x:4:www,root\n"),
 );
 
+const HELPER = { argv: ["/opt/upkeep"], env: { NO_COLOR: "1" } };
+
 function input(over: Partial<JobClass>, extra: Partial<PlanInput> = {}): PlanInput {
   return {
     job: { ...defaultJob("j", ""), console: "none", ...over },
@@ -21,6 +30,7 @@ function input(over: Partial<JobClass>, extra: Partial<PlanInput> = {}): PlanInp
     logFile: null,
     users,
     daemonUmask: 0o022,
+    helper: HELPER,
     ...extra,
   };
 }
@@ -29,6 +39,13 @@ function plan(over: Partial<JobClass>, extra: Partial<PlanInput> = {}) {
   const r = planProcess(input(over, extra));
   if ("error" in r) throw new Error(r.error);
   return r.plan;
+}
+
+/** The helper's spec, env and program of a helper plan (as the helper itself parses them). */
+function helperParts(p: { argv: readonly string[] }) {
+  assert.deepEqual(p.argv.slice(0, 2), ["/opt/upkeep", "exec-job"]);
+  const r = parseExecJobArgs(p.argv.slice(2));
+  return { spec: r.spec as unknown as SetupSpec, env: r.env, argv: r.argv };
 }
 
 Deno.test("needsShell() is true for each of Upstart's shell characters and false otherwise", () => {
@@ -41,7 +58,7 @@ Deno.test("planProcess() runs a plain exec directly, split on whitespace, withou
   assert.deepEqual(p.argv, ["sleep", "100", "x"]);
   assert.equal(p.cwd, "/");
   assert.equal(p.stdout, "null");
-  assert.equal(p.uid, undefined);
+  assert.equal(p.helper, false);
   assert.deepEqual(p.env, { PATH: "/bin" });
 });
 
@@ -62,88 +79,89 @@ Deno.test("planProcess() fails for a missing process, an empty exec and a script
   assert.ok("error" in big && /too long/.test(big.error));
 });
 
-Deno.test("planProcess() maps console none/output/owner to stdio without a wrapper", () => {
+Deno.test("planProcess() maps console none/output/owner to stdio without a helper", () => {
   assert.equal(plan({ console: "none", main: { exec: "a" } }).stdout, "null");
   const out = plan({ console: "output", main: { exec: "a" } });
   assert.deepEqual([out.stdout, out.stderr, out.argv], ["inherit", "inherit", ["a"]]);
   assert.equal(plan({ console: "owner", main: { exec: "a" } }).stderr, "inherit");
 });
 
-Deno.test("planProcess() sends console log through a wrapper that appends both streams", () => {
+Deno.test("planProcess() hands console log's file to the spawner, no shell involved", () => {
   const p = plan({ console: "log", main: { exec: "daemon -f" } }, { logFile: "/var/log/it's.log" });
-  assert.deepEqual(p.argv, [
-    "/bin/sh",
-    "-c",
-    `exec >>'/var/log/it'\\''s.log' 2>&1\nexec "$@"`,
-    "upkeep-exec",
-    "daemon",
-    "-f",
-  ]);
-  assert.equal(p.stdout, "null");
+  assert.deepEqual(p.argv, ["daemon", "-f"]);
+  assert.equal(p.logFile, "/var/log/it's.log");
+  assert.equal(p.helper, false);
 });
 
 Deno.test("planProcess() treats console log without a log file as console none", () => {
   const p = plan({ console: "log", main: { exec: "a" } });
-  assert.deepEqual([p.argv, p.stdout, p.stderr], [["a"], "null", "null"]);
-});
-
-Deno.test("planProcess() folds wrapper steps into a shell target instead of another exec", () => {
-  const p = plan({ console: "log", umask: 0o077, main: { script: "echo hi\n" } }, {
-    logFile: "/l",
-  });
-  assert.deepEqual(p.argv, [
-    "/bin/sh",
-    "-e",
-    "-c",
-    "exec >>/l 2>&1; umask 0077; echo hi\n",
-    "/bin/sh",
-  ]);
+  assert.deepEqual([p.argv, p.stdout, p.stderr, p.logFile], [["a"], "null", "null", undefined]);
 });
 
 Deno.test("planProcess() skips umask when it equals the supervisor's and sets it otherwise", () => {
   assert.deepEqual(plan({ umask: 0o022, main: { exec: "a" } }).argv, ["a"]);
-  assert.match(plan({ umask: 0o7, main: { exec: "a" } }).argv[2]!, /^umask 0007$/m);
+  assert.equal(helperParts(plan({ umask: 0o7, main: { exec: "a" } })).spec.umask, 0o7);
 });
 
-Deno.test("planProcess() applies limit, nice and oom score in the wrapper, oom failure non-fatal", () => {
+Deno.test("planProcess() gives limit, nice, oom score and umask to the helper, env apart", () => {
   const p = plan({
-    main: { exec: "a b" },
+    console: "log",
+    main: { script: "echo hi\n" },
+    umask: 0o077,
     nice: -5,
     oomScore: "never",
     limits: { nofile: { soft: 10, hard: "unlimited" }, core: { soft: 0, hard: 0 } },
-  });
-  const script = p.argv[2]!;
-  assert.match(script, /echo -1000 >\/proc\/self\/oom_score_adj; } 2>\/dev\/null \|\| echo/);
-  assert.match(
-    script,
-    /^exec prlimit --nofile=10:unlimited --core=0:0 -- nice -n -5 -- "\$@"$/m,
-  );
-  assert.deepEqual(p.argv.slice(3), ["upkeep-exec", "a", "b"]);
+  }, { logFile: "/l", env: { PATH: "/bin", A: "x=y" } });
+  assert.deepEqual([p.helper, p.logFile, p.cwd], [true, "/l", "/"]);
+  assert.deepEqual(p.env, HELPER.env);
+  const { spec, env, argv } = helperParts(p);
+  assert.deepEqual(spec.limits, [["nofile", 10, -1], ["core", 0, 0]]);
+  assert.deepEqual([spec.umask, spec.nice, spec.oomScore], [0o077, -5, -1000]);
+  assert.deepEqual([spec.uid, spec.gid, spec.groups, spec.chroot], [null, null, null, null]);
+  assert.deepEqual([spec.errorFd, spec.mergeStderr], [true, false]);
+  assert.equal(spec.what, "j main process");
+  assert.deepEqual(env, ["PATH=/bin", "A=x=y"]);
+  assert.deepEqual(argv, ["/bin/sh", "-e", "-c", "echo hi\n", "/bin/sh"]);
 });
 
-Deno.test("planProcess() uses Deno's uid/gid for setuid alone, always both", () => {
-  const p = plan({ main: { exec: "a" }, setuid: "nobody" });
-  assert.deepEqual([p.argv, p.uid, p.gid], [["a"], 65534, 65534]);
-  const g = plan({ main: { exec: "a" }, setuid: "nobody", setgid: "adm" });
-  assert.deepEqual([g.uid, g.gid], [65534, 4]);
-  const onlyGroup = plan({ main: { exec: "a" }, setgid: "nogroup" });
-  assert.deepEqual([onlyGroup.uid, onlyGroup.gid], [undefined, 65534]);
+Deno.test("planProcess() restores the daemon's original open-files limit before the job's own", () => {
+  const base = { baseNofile: { soft: 1024, hard: 4096 } };
+  assert.deepEqual(plan({ main: { exec: "a" } }, base).argv, ["a"]); // the spawner sets it
+  const niced = helperParts(plan({ main: { exec: "a" }, nice: 1 }, base));
+  assert.deepEqual(niced.spec.limits, [["nofile", 1024, 4096]]);
+  const own = plan({ main: { exec: "a" }, limits: { nofile: { soft: 5, hard: 6 } } }, base);
+  assert.deepEqual(helperParts(own).spec.limits, [["nofile", 5, 6]]);
+});
+
+Deno.test("planProcess() drops to the setuid user with initgroups' groups, setgid first", () => {
+  const p = helperParts(plan({ main: { exec: "a" }, setuid: "nobody" })).spec;
+  assert.deepEqual([p.uid, p.gid, p.groups], [65534, 65534, [65534]]);
+  const www = helperParts(plan({ main: { exec: "a" }, setuid: "www" })).spec;
+  assert.deepEqual(www.groups, [33, 110, 4]);
+  const g = helperParts(plan({ main: { exec: "a" }, setuid: "www", setgid: "adm" })).spec;
+  assert.deepEqual([g.uid, g.gid, g.groups], [33, 4, [4, 110]]);
+  const onlyGroup = helperParts(plan({ main: { exec: "a" }, setgid: "nogroup" })).spec;
+  assert.deepEqual([onlyGroup.uid, onlyGroup.gid, onlyGroup.groups], [null, 65534, null]);
 });
 
 Deno.test("planProcess() resolves numeric setuid/setgid as ids", () => {
-  const p = plan({ main: { exec: "a" }, setuid: "1234", setgid: "99" });
+  const p = helperParts(plan({ main: { exec: "a" }, setuid: "1234", setgid: "99" })).spec;
   assert.deepEqual([p.uid, p.gid], [1234, 99]);
 });
 
-Deno.test("planProcess() drops privileges last with setpriv when the wrapper runs as root", () => {
-  const p = plan({ main: { exec: "a" }, setuid: "nobody", console: "log" }, { logFile: "/l" });
-  assert.equal(p.uid, undefined);
-  assert.match(p.argv[2]!, /exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "\$@"$/);
-});
-
-Deno.test("planProcess() gives a user its supplementary groups as initgroups does", () => {
-  const p = plan({ main: { exec: "a" }, setuid: "www" });
-  assert.match(p.argv[2]!, /setpriv --reuid=33 --regid=33 --groups=33,110,4 --/);
+Deno.test("planProcess() never names a program for the privileged steps, only the job's own", () => {
+  const p = plan({
+    main: { exec: "a" },
+    setuid: "nobody",
+    limits: { nofile: { soft: 1, hard: 2 } },
+    nice: 1,
+    chroot: "/srv",
+  });
+  const { argv } = helperParts(p);
+  assert.deepEqual(argv, ["a"]);
+  for (const tool of ["setpriv", "prlimit", "nice", "chroot", "/bin/sh"]) {
+    assert.ok(!p.argv.includes(tool), tool);
+  }
 });
 
 Deno.test("planProcess() fails to plan for an unknown setuid user or setgid group", () => {
@@ -153,14 +171,11 @@ Deno.test("planProcess() fails to plan for an unknown setuid user or setgid grou
   assert.ok("error" in planProcess(input({ main: { exec: "a" }, setgid: "nosuch" })));
 });
 
-Deno.test("planProcess() chroots with chroot(1), dropping ids with --userspec inside", () => {
+Deno.test("planProcess() chroots in the helper, then changes to chdir inside the new root", () => {
   const p = plan({ main: { exec: "a" }, chroot: "/srv/jail", setuid: "nobody", chdir: "/data" });
   assert.equal(p.cwd, "/");
-  assert.deepEqual(p.argv.slice(0, 2), ["/bin/sh", "-c"]);
-  assert.match(
-    p.argv[2]!,
-    /^exec chroot --userspec=65534:65534 --groups=65534 -- \/srv\/jail \/bin\/sh -c 'cd "\$1" \|\| exit 1; shift; exec "\$@"' upkeep-chdir \/data "\$@"$/,
-  );
+  const { spec } = helperParts(p);
+  assert.deepEqual([spec.chroot, spec.chdir, spec.uid], ["/srv/jail", "/data", 65534]);
 });
 
 Deno.test("planProcess() uses chdir as the working directory", () => {
@@ -169,8 +184,10 @@ Deno.test("planProcess() uses chdir as the working directory", () => {
 
 Deno.test("planProcess() merges stdout and stderr into one pipe for upkeep run", () => {
   const p = plan({ main: { exec: "a" }, console: "log" }, { output: "pipe", logFile: "/l" });
-  assert.deepEqual([p.stdout, p.stderr], ["piped", "null"]);
-  assert.deepEqual(p.argv, ["/bin/sh", "-c", 'exec 2>&1\nexec "$@"', "upkeep-exec", "a"]);
+  assert.deepEqual([p.stdout, p.stderr, p.logFile], ["piped", "null", undefined]);
+  assert.deepEqual(p.argv, ["/bin/sh", "-c", 'exec 2>&1; exec "$@"', "upkeep-exec", "a"]);
+  const s = helperParts(plan({ main: { exec: "a" }, nice: 2 }, { output: "pipe" })).spec;
+  assert.deepEqual([s.mergeStderr, s.errorFd], [true, false]);
 });
 
 Deno.test("shellQuote() leaves safe words bare and single-quotes the rest", () => {
@@ -182,4 +199,12 @@ Deno.test("shellQuote() leaves safe words bare and single-quotes the rest", () =
 Deno.test("planProcess() runs an exact argv for upkeep run's COMMAND form", () => {
   const p = plan({ main: null }, { command: ["printf", "%s\n", "a b"] });
   assert.deepEqual(p.argv, ["printf", "%s\n", "a b"]);
+});
+
+Deno.test("helperIdentity() reads the ids a set-up helper will take from its command line", () => {
+  const p = plan({ main: { exec: "a" }, setuid: "www", setgid: "adm" });
+  assert.deepEqual(helperIdentity(p.argv), { uid: 33, gid: 4 });
+  assert.deepEqual(helperIdentity(plan({ main: { exec: "a" }, nice: 1 }).argv), { uid: 0, gid: 0 });
+  assert.equal(helperIdentity(["sleep", "1000"]), null);
+  assert.equal(helperIdentity(["x", "exec-job", "{not json"]), null);
 });

@@ -76,7 +76,11 @@ Deno.test("default lock and log paths depend on root, XDG dirs and HOME", () => 
   const user = { uid: 1000, env: { HOME: "/home/u", XDG_RUNTIME_DIR: "/run/user/1000" } };
   assert.equal(lockPathFor("b", user), "/run/user/1000/upkeep/locks/b.lock");
   assert.equal(logPathFor("b", user, null), "/home/u/.local/state/upkeep/log/b.log");
-  assert.equal(lockPathFor("b", { uid: 5, env: {} }), "/tmp/upkeep-5/locks/b.lock");
+  assert.equal(
+    lockPathFor("b", { uid: 5, env: { HOME: "/h" } }),
+    "/h/.local/state/upkeep/locks/b.lock",
+  );
+  assert.throws(() => lockPathFor("b", { uid: 5, env: {} }), /no home directory for uid 5/);
   assert.equal(
     logPathFor("b", { uid: 5, env: { XDG_STATE_HOME: "/s" } }, null),
     "/s/upkeep/log/b.log",
