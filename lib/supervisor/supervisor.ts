@@ -194,6 +194,13 @@ export class Supervisor {
     };
   }
 
+  /** Why the state cannot be handed to a new program right now (spawns held back), or null. */
+  get busy(): string | null {
+    return this.#heldSpawns.length > 0
+      ? `busy: ${this.#heldSpawns.length} processes waiting to be spawned: try again in a moment`
+      : null;
+  }
+
   /** True when no instance is left (used when the daemon shuts down). */
   get idle(): boolean {
     for (const cls of this.classes.values()) if (cls.instances.size) return false;
@@ -291,6 +298,7 @@ export class Supervisor {
   restore(
     records: { instances: readonly InstanceRecord[]; classes: readonly ClassRecord[] },
     wallOffset: number,
+    onRestored: (inst: Instance, record: InstanceRecord) => void = () => {},
   ): { adopted: number; ended: number } {
     let adopted = 0, ended = 0;
     this.#run(() => {
@@ -363,6 +371,7 @@ export class Supervisor {
           });
         }
         this.onInstanceChange?.(inst);
+        onRestored(inst, rec);
       }
     });
     return { adopted, ended };
