@@ -309,9 +309,8 @@ export class RealProcessPort implements ProcessPort {
       : null;
   }
 
-  /** Adopted processes watched by pidfd (not our children). */
-  get adopted(): number {
-    return this.#exits.size;
+  isAdopted(pid: number): boolean {
+    return this.#exits.has(pid);
   }
 
   signal(pid: number, signal: string): void {

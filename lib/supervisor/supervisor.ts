@@ -191,6 +191,8 @@ export class Supervisor {
         : null,
       health: null,
       failure: this.failureOf(inst.cls, inst.name),
+      adopted: inst.st.pids.main !== undefined &&
+        (this.#o.processes.isAdopted?.(inst.st.pids.main) ?? false),
     };
   }
 

@@ -62,6 +62,8 @@ daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplica
   for (let i = 0; i < 5; i++) assertEquals(running(`sleep 300${i}`).length, 1);
   assertEquals(running("/bin/sleep 3099").length, 1, "the job without any marker runs once");
   await logged(d, /restart: 6 instances restored, 6 processes kept, 0 had ended/);
+  const json = JSON.parse((await d.initctl("status", "--json", "svc1")).stdout)[0];
+  assertEquals(json.adopted, true);
   // An adopted process that ends is noticed (no SIGCHLD reaches us for it) and respawned.
   Deno.kill(before.get("svc0")!, "SIGKILL");
   const again = await waitFor(async () => {
