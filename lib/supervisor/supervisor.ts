@@ -20,7 +20,8 @@ import {
   step,
   type TimerName,
 } from "./instance.ts";
-import { PROCESS_NAMES } from "../job/model.ts";
+import { PROCESS_NAMES, PROCESS_ORDER as PROCESS_KINDS } from "../job/model.ts";
+import type { LoneProcess } from "./state_store.ts";
 import {
   type ClassRecord,
   type InstanceRecord,
@@ -298,7 +299,11 @@ export class Supervisor {
    * status (a job with `respawn` respawns). Returns what was adopted and what had ended.
    */
   restore(
-    records: { instances: readonly InstanceRecord[]; classes: readonly ClassRecord[] },
+    records: {
+      instances: readonly InstanceRecord[];
+      classes: readonly ClassRecord[];
+      lone?: readonly LoneProcess[];
+    },
     wallOffset: number,
     onRestored: (inst: Instance, record: InstanceRecord) => void = () => {},
   ): { adopted: number; ended: number } {
@@ -375,6 +380,31 @@ export class Supervisor {
         this.onInstanceChange?.(inst);
         onRestored(inst, rec);
       }
+      // Main processes journalled for instances whose record was not written yet (a daemon
+      // killed just after a spawn): running instances of today's definition.
+      for (const p of records.lone ?? []) {
+        const cls = this.classes.get(p.job);
+        if (p.kind !== "main" || !cls || cls.instances.has(p.instance)) continue;
+        const inst = this.#newInstance(cls, p.instance);
+        inst.st = { ...inst.st, goal: "start", state: "running", pids: { main: p.pid } };
+        const ok = this.#o.processes.adopt(
+          p.pid,
+          p.start,
+          true,
+          (pid, status, strays) => this.#exited(inst, "main", pid, status, strays),
+        );
+        if (ok) adopted++;
+        else {
+          ended++;
+          this.#queue.push({
+            kind: "input",
+            instance: inst,
+            input: { type: "exited", kind: "main", status: { code: null, signal: null } },
+          });
+        }
+        this.#o.recorder?.instanceChanged(inst);
+        this.onInstanceChange?.(inst);
+      }
     });
     return { adopted, ended };
   }
@@ -431,7 +461,16 @@ export class Supervisor {
     const { instance, effects } = step(inst.job, inst.name, inst.st, input, this.#o.timers.now());
     inst.st = instance;
     this.#noteFailure(inst, before, input);
-    this.#o.recorder?.instanceChanged(inst);
+    const rec = this.#o.recorder;
+    if (rec) {
+      rec.instanceChanged(inst);
+      if (before.pids !== instance.pids) {
+        for (const kind of PROCESS_KINDS) {
+          const pid = instance.pids[kind];
+          if (before.pids[kind] !== pid) rec.processChanged(inst, kind, pid ?? null);
+        }
+      }
+    }
     // A respawn was decided in this step (the goal passes through `respawn` within one step).
     if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
     for (const effect of effects) {
