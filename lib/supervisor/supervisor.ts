@@ -32,7 +32,7 @@ import { EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
 import { describeExit, respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
-import { eventOperands } from "../events/print.ts";
+import { eventNames, eventOperands } from "../events/print.ts";
 
 export type {
   Blocked,
@@ -90,17 +90,20 @@ export class Supervisor {
       for (const [name, job] of jobs) {
         const cls = this.classes.get(name);
         if (!cls) {
-          this.classes.set(name, {
+          const entry: JobClassEntry = {
             job,
             instances: new Map(),
             startMatch: job.startOn && !job.manual ? initialMatch(job.startOn) : null,
             deleted: false,
             retries: new Map(),
             failures: new Map(),
-          });
+          };
+          this.classes.set(name, entry);
+          this.#index(entry, job);
         } else if (cls.deleted || !sameJob(cls.job, job)) {
           this.#classChanged(cls);
           this.events.release(cls.startMatch);
+          this.#index(cls, job);
           cls.job = job;
           cls.deleted = false;
           cls.startMatch = job.startOn && !job.manual ? initialMatch(job.startOn) : null;
@@ -230,6 +233,31 @@ export class Supervisor {
 
   #shutdown: { onIdle: () => void } | null = null;
 
+  /** The classes to offer each event name to (start on of the class, stop on of its instances). */
+  readonly #byEvent = new Map<string, Set<JobClassEntry>>();
+  /** The order classes were made in (events are offered in that order). */
+  readonly #order = new WeakMap<JobClassEntry, number>();
+  #nextOrder = 0;
+
+  /** Note the event names of `job`'s start on and stop on as relevant to `cls`. */
+  #index(cls: JobClassEntry, job: JobClass): void {
+    if (!this.#order.has(cls)) this.#order.set(cls, this.#nextOrder++);
+    for (const expr of [job.startOn, job.stopOn]) {
+      if (!expr) continue;
+      for (const name of eventNames(expr)) {
+        let set = this.#byEvent.get(name);
+        if (!set) this.#byEvent.set(name, set = new Set());
+        set.add(cls);
+      }
+    }
+  }
+
+  #unindex(cls: JobClassEntry): void {
+    for (const [name, set] of this.#byEvent) {
+      if (set.delete(cls) && set.size === 0) this.#byEvent.delete(name);
+    }
+  }
+
   /** Last resort of a shutdown that ran out of time: SIGKILL every process of every instance. */
   killEverything(): void {
     for (const cls of this.classes.values()) {
@@ -340,6 +368,7 @@ export class Supervisor {
         }
         const inst = this.#newInstance(cls, rec.name);
         inst.job = rec.job;
+        this.#index(cls, rec.job);
         inst.st = shiftTimes(rec.st, -wallOffset);
         inst.env = rec.env;
         inst.pendingEnv = rec.pendingEnv;
@@ -837,6 +866,7 @@ export class Supervisor {
   #dropClass(name: string, cls: JobClassEntry): void {
     this.#cancelRetries(cls);
     this.classes.delete(name);
+    this.#unindex(cls);
     this.#o.recorder?.classChanged(cls, name);
   }
 
@@ -848,7 +878,12 @@ export class Supervisor {
   // ---------------------------------------------------------------- events
 
   #handleEvent(event: QueuedEvent): void {
-    for (const cls of [...this.classes.values()]) {
+    // Only the classes whose `start on` or instances' `stop on` name this event (an operand
+    // matches an event of its own name only), in the order the classes were made.
+    const relevant = [...this.#byEvent.get(event.name) ?? []]
+      .filter((c) => this.classes.get(c.job.name) === c)
+      .sort((a, b) => (this.#order.get(a) ?? 0) - (this.#order.get(b) ?? 0));
+    for (const cls of relevant) {
       for (const inst of [...cls.instances.values()]) this.#offerStop(inst, event);
       this.#offerStart(cls, event);
     }
