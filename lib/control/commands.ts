@@ -7,7 +7,7 @@
 import { ExpandError } from "../events/expand.ts";
 import type { JobClass } from "../job/model.ts";
 import { denoSignal } from "../process/signals.ts";
-import { classEnv, type Env, parseAssignments } from "../supervisor/environment.ts";
+import { classEnv, type Env, initialJobEnv, parseAssignments } from "../supervisor/environment.ts";
 import {
   displayName,
   failureJson,
@@ -29,7 +29,13 @@ export interface DaemonContext {
   health(inst: Instance): import("../supervisor/status.ts").HealthView | null;
   /** show-config / check-config of the loaded jobs. */
   showConfig(jobs: JobClass[], enumerate: boolean): string;
-  checkConfig(jobs: JobClass[], ignore: readonly string[], warn: boolean): string;
+  /** The report for `only` (a job name) or every job, checked against all `jobs`. */
+  checkConfig(
+    jobs: JobClass[],
+    ignore: readonly string[],
+    warn: boolean,
+    only: string | null,
+  ): string;
   logPriority: string;
   /** Offset from the monotonic clock to wall-clock milliseconds. */
   readonly wallOffsetMs: number;
@@ -105,17 +111,24 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     case "reload-configuration":
       ctx.reloadConfiguration();
       return okReply("");
-    case "show-config":
+    case "show-config": {
+      // Only the first name counts, as in Upstart's initctl.
+      const [name] = req.args;
+      const jobs = name === undefined ? allJobs(ctx) : [findClass(ctx, name).job];
+      return okReply(ctx.showConfig(jobs, o.enumerate === true));
+    }
     case "check-config": {
-      const jobs = selectJobs(ctx, req.args);
-      return okReply(
-        cmd === "show-config"
-          ? ctx.showConfig(jobs, o.enumerate === true)
-          : ctx.checkConfig(jobs, o.ignoreEvents ?? [], o.warn === true),
-      );
+      const [name] = req.args;
+      const all = allJobs(ctx);
+      if (name !== undefined && !all.some((j) => j.name === name)) {
+        throw new CommandError(`Invalid job class: ${name}`);
+      }
+      const text = ctx.checkConfig(all, o.ignoreEvents ?? [], o.warn === true, name ?? null);
+      // Exit status 1 when something cannot be satisfied, with the report on stdout.
+      return text === "" ? okReply("") : okReply(text, { exitCode: 1 });
     }
     case "usage": {
-      const [name] = req.args;
+      const name = req.args[0] ?? o.self?.job;
       if (!name) throw new CommandError("missing job name");
       const cls = findClass(ctx, name);
       return okReply(`Usage: ${cls.job.usage ?? ""}`);
@@ -124,47 +137,87 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       return okReply(ctx.logPriority);
     case "log-priority": {
       const level = req.args[0]!;
-      if (!LOG_PRIORITIES.includes(level)) throw new CommandError(`invalid priority: ${level}`);
+      if (!LOG_PRIORITIES.includes(level)) {
+        throw new CommandError("The log priority given was not recognised");
+      }
       ctx.logPriority = level;
       return okReply("");
     }
-    case "list-env":
+    case "list-env": {
+      const env = envTable(ctx, req);
       return okReply(
-        Object.entries(sup.jobEnv).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-          .map(([k, v]) => `${k}=${v}`).join("\n"),
+        Object.entries(env).map(([k, v]) => `${k}=${v}`)
+          .sort((a, b) => a < b ? -1 : a > b ? 1 : 0).join("\n"),
       );
+    }
     case "get-env": {
       const [name] = req.args;
-      if (!name) throw new CommandError("missing variable name");
-      const value = sup.jobEnv[name];
+      if (!name) throw new CommandError("Variable may not be empty string");
+      const value = envTable(ctx, req)[name];
       if (value === undefined) throw new CommandError(`No such variable: ${name}`);
       return okReply(value);
     }
     case "set-env": {
-      const [arg] = req.args;
-      if (!arg) throw new CommandError("missing variable name");
-      const i = arg.indexOf("=");
-      const key = i < 0 ? arg : arg.slice(0, i);
-      if (o.retain && key in sup.jobEnv) return okReply("");
-      sup.jobEnv[key] = i < 0 ? "" : arg.slice(i + 1);
+      // Without `=`, the variable is set to the empty string. Globally, running instances get
+      // the change too (for the processes they start later), as in Upstart.
+      const tables = envTables(ctx, req);
+      for (const arg of req.args) {
+        if (arg === "") throw new CommandError("Variable may not be empty string");
+        const i = arg.indexOf("=");
+        const key = i < 0 ? arg : arg.slice(0, i);
+        const value = i < 0 ? "" : arg.slice(i + 1);
+        for (const env of tables) if (!(o.retain && key in env)) env[key] = value;
+      }
       return okReply("");
     }
     case "unset-env": {
-      const [name] = req.args;
-      if (!name) throw new CommandError("missing variable name");
-      if (!(name in sup.jobEnv)) throw new CommandError(`No such variable: ${name}`);
-      delete sup.jobEnv[name];
+      const tables = envTables(ctx, req);
+      for (const name of req.args) {
+        if (name === "") throw new CommandError("Variable may not be empty string");
+        for (const env of tables) delete env[name];
+      }
       return okReply("");
     }
     case "reset-env": {
-      for (const k of Object.keys(sup.jobEnv)) {
-        if (k !== "PATH" && k !== "TERM") delete sup.jobEnv[k];
-      }
+      const inst = envInstance(ctx, req);
+      const fresh = inst ? classEnv(inst.job, sup.jobEnv) : initialJobEnv(Deno.env.toObject());
+      const env = inst ? inst.env : sup.jobEnv;
+      for (const k of Object.keys(env)) delete env[k];
+      Object.assign(env, fresh);
       return okReply("");
     }
     default:
       throw new CommandError(`invalid command: ${req.cmd}`);
   }
+}
+
+/**
+ * The instance whose own environment an env command acts on: the calling job's (initctl sends it
+ * unless -g), or null for the daemon's job environment.
+ */
+function envInstance(ctx: DaemonContext, req: Request): Instance | null {
+  const job = req.options.job;
+  if (job === undefined || req.options.global) return null;
+  const cls = findClass(ctx, job);
+  const instance = req.options.instance ?? "";
+  const inst = cls.instances.get(instance);
+  if (!inst) throw new CommandError(`Unknown instance: ${instance} of job ${job}`);
+  return inst;
+}
+
+function envTable(ctx: DaemonContext, req: Request): Env {
+  return envInstance(ctx, req)?.env ?? ctx.sup.jobEnv;
+}
+
+/** Tables a change goes to: the instance's, or the daemon's and every instance's. */
+function envTables(ctx: DaemonContext, req: Request): Env[] {
+  const inst = envInstance(ctx, req);
+  if (inst) return [inst.env];
+  const tables = [ctx.sup.jobEnv];
+  for (const cls of ctx.sup.classes.values()) {
+    for (const i of cls.instances.values()) tables.push(i.env);
+  }
+  return tables;
 }
 
 function assignments(args: readonly string[]): [string, string][] {
@@ -181,23 +234,21 @@ function findClass(ctx: DaemonContext, name: string): JobClassEntry {
   return cls;
 }
 
-function selectJobs(ctx: DaemonContext, names: readonly string[]): JobClass[] {
-  if (names.length === 0) {
-    return [...ctx.sup.classes.values()].filter((c) => !c.deleted).map((c) => c.job)
-      .sort((a, b) => a.name < b.name ? -1 : 1);
-  }
-  return names.map((n) => findClass(ctx, n).job);
+function allJobs(ctx: DaemonContext): JobClass[] {
+  return [...ctx.sup.classes.values()].filter((c) => !c.deleted).map((c) => c.job)
+    .sort((a, b) => a.name < b.name ? -1 : 1);
 }
 
 /** Resolve JOB [K=V…] (or the calling job itself) to a class, instance name and env. */
 function target(
   ctx: DaemonContext,
   req: Request,
-): { cls: JobClassEntry; name: string; env: Env; pairs: [string, string][] } {
+): { cls: JobClassEntry; name: string; env: Env; pairs: [string, string][]; self: boolean } {
   const self = req.args.length === 0 ? req.options.self : undefined;
   if (self) {
     const cls = findClass(ctx, self.job);
-    return { cls, name: self.instance, env: classEnv(cls.job, ctx.sup.jobEnv), pairs: [] };
+    const env = classEnv(cls.job, ctx.sup.jobEnv);
+    return { cls, name: self.instance, env, pairs: [], self: true };
   }
   const [jobName, ...rest] = req.args;
   if (!jobName) throw new CommandError("missing job name");
@@ -206,7 +257,7 @@ function target(
   const env = classEnv(cls.job, ctx.sup.jobEnv);
   for (const [k, v] of pairs) env[k] = v;
   try {
-    return { cls, name: ctx.sup.instanceName(cls, env), env, pairs };
+    return { cls, name: ctx.sup.instanceName(cls, env), env, pairs, self: false };
   } catch (e) {
     if (!(e instanceof ExpandError)) throw e;
     // As Upstart: the job's usage text follows an instance-expansion error.
@@ -236,18 +287,23 @@ function stoppedLine(ctx: DaemonContext, cls: JobClassEntry): string {
   return formatStopped(cls.job.name) + formatNextTry(failure, performance.now());
 }
 
-/** The line for an instance, or `JOB stop/waiting` once it is gone. */
+/**
+ * The line for an instance, or, once it is gone, `JOB stop/waiting` (without the instance name,
+ * as Upstart's initctl prints it after `stop inst X=web` or a finished task).
+ */
 function currentStatus(ctx: DaemonContext, cls: JobClassEntry, name: string): string {
   const inst = cls.instances.get(name);
   if (inst) return statusLine(ctx, inst);
-  return name ? `${cls.job.name} (${name}) stop/waiting` : stoppedLine(ctx, cls);
+  return name ? formatStopped(cls.job.name) : stoppedLine(ctx, cls);
 }
 
 function status(ctx: DaemonContext, req: Request): Reply {
   const t = target(ctx, req);
   const inst = t.cls.instances.get(t.name);
   if (!inst) {
-    if (t.name === "") {
+    // As Upstart: a job named alone (no KEY=VALUE, not from inside a job) with no such instance
+    // is simply stopped; with KEY=VALUE pairs it is an unknown instance.
+    if (t.pairs.length === 0 && !t.self) {
       return req.options.json
         ? okReply(JSON.stringify([stoppedJson(ctx, t.cls)]))
         : okReply(stoppedLine(ctx, t.cls));

@@ -37,12 +37,12 @@ export function startEnv(
   return env;
 }
 
-/** Parse `KEY=VALUE` arguments; null when one is not of that form. */
+/** Parse `KEY=VALUE` arguments (`=VALUE` too, as Upstart); null when one has no `=`. */
 export function parseAssignments(args: readonly string[]): [string, string][] | null {
   const out: [string, string][] = [];
   for (const arg of args) {
     const i = arg.indexOf("=");
-    if (i <= 0) return null;
+    if (i < 0) return null;
     out.push([arg.slice(0, i), arg.slice(i + 1)]);
   }
   return out;
