@@ -86,9 +86,9 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
     if (!reply.ok) return fail(reply.error, reply.code || 1);
     // get-env prints its value even when it is empty (one empty line), as Upstart does.
     if ((reply.out !== "" || p.command === "get-env") && !p.quiet) console.log(reply.out);
-    // check-config prints its report on stdout and exits 1.
-    const data = reply.data as { exitCode?: unknown } | undefined;
-    return typeof data?.exitCode === "number" ? data.exitCode : 0;
+    // check-config prints its report on stdout and exits 1 when there is one (as Upstart: every
+    // unsatisfiable condition it counts is a line it prints).
+    return p.command === "check-config" && reply.out !== "" ? 1 : 0;
   } catch (e) {
     if (e instanceof ConnectError) return fail(`Unable to connect to upkeep: ${e.message}`);
     if (e instanceof TimeoutError) {

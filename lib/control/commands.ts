@@ -124,8 +124,8 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
         throw new CommandError(`Invalid job class: ${name}`);
       }
       const text = ctx.checkConfig(all, o.ignoreEvents ?? [], o.warn === true, name ?? null);
-      // Exit status 1 when something cannot be satisfied, with the report on stdout.
-      return text === "" ? okReply("") : okReply(text, { exitCode: 1 });
+      // initctl exits 1 when there is a report (something cannot be satisfied).
+      return okReply(text);
     }
     case "usage": {
       const name = req.args[0] ?? o.self?.job;

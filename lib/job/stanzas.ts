@@ -120,7 +120,7 @@ function processStanza(field: "main" | "preStart" | "postStart" | "preStop" | "p
       ctx.recovered = true;
       return bad;
     }
-    const body = parseBlock(ctx.c, "script", ctx.line);
+    const body = parseBlock(ctx.c, "script");
     if (body instanceof LexError) return body;
     set(ctx.job, { script: body });
     return null;

@@ -182,6 +182,30 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
         lines.push(`# pid in ${step.path} has exited`);
         return;
       }
+      case "parseErrors": {
+        // The first error of each file (Upstart stops at it; upkeep reports every one).
+        const re = new RegExp(`${escapeRe(target.conf)}/(\\S+):(\\d+): (.+)$`, "gm");
+        const firsts = () => {
+          const byFile = new Map<string, string>();
+          for (const m of target.diagnostics().matchAll(re)) {
+            if (!byFile.has(m[1]!)) byFile.set(m[1]!, `${m[1]}:${m[2]}: ${m[3]}`);
+          }
+          return byFile;
+        };
+        const found = step.file === undefined ? firsts() : await poll(
+          () => {
+            const f = firsts();
+            return f.has(step.file!) ? f : null;
+          },
+          DEFAULT_WAIT_MS,
+          () => `a parse error for ${step.file}`,
+        );
+        lines.push(`# parse errors${step.file ? ` of ${step.file}` : ""}`);
+        for (const [file, line] of [...found].sort(([a], [b]) => a < b ? -1 : 1)) {
+          if (step.file === undefined || file === step.file) lines.push(line);
+        }
+        return;
+      }
       case "note":
         lines.push(`# ${step.text}`);
         return;
@@ -209,6 +233,10 @@ function writeJob(target: Target, name: string, text: string): void {
 function splitLines(text: string): string[] {
   if (text === "") return [];
   return (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function readText(path: string): string | null {

@@ -59,6 +59,11 @@ export type Step =
   | { readonly do: "killPid"; readonly path: string; readonly signal: string }
   /** Wait until the pid written in a file under @TMP@ has exited. */
   | { readonly do: "pidGone"; readonly path: string }
+  /**
+   * Record the first `FILE:LINE: message` the daemon reported (Upstart's stderr, upkeep's log) for
+   * each job file, or, with `file`, wait until there is one for that file and record it.
+   */
+  | { readonly do: "parseErrors"; readonly file?: string }
   /** A note in the transcript (for reading it). */
   | { readonly do: "note"; readonly text: string };
 
@@ -116,8 +121,27 @@ export const waitFile = (path: string, match?: RegExp): Step => ({
 export const touch = (path: string, text?: string): Step => ({ do: "touch", path, text });
 export const kill = (signal: string, ...args: string[]): Step => ({ do: "kill", args, signal });
 export const note = (text: string): Step => ({ do: "note", text });
+export const parseErrors = (file?: string): Step =>
+  file === undefined ? { do: "parseErrors" } : { do: "parseErrors", file };
+export const job = (name: string, text: string | null): Step => ({ do: "job", name, text });
+export const killPid = (path: string, signal: string): Step => ({ do: "killPid", path, signal });
 
 /** A shell loop that waits (polling a file, bounded at ~60 s) until @TMP@/NAME exists. */
 export function gate(name: string): string {
   return `n=0; while [ ! -e @TMP@/${name} ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done`;
+}
+
+/**
+ * A task started by `event` that appends what it was told to @TMP@/FILE: the event names and the
+ * job-event variables (RESULT, PROCESS, EXIT_STATUS, EXIT_SIGNAL) plus `extra` variables.
+ */
+export function recorder(event: string, out: string, extra: readonly string[] = []): string {
+  const vars = ["JOB", "INSTANCE", "RESULT", "PROCESS", "EXIT_STATUS", "EXIT_SIGNAL", ...extra]
+    .map((v) => `${v}=\${${v}-unset}`).join(" ");
+  return `start on ${event}
+task
+script
+  echo "$UPSTART_EVENTS ${vars}" >> @TMP@/${out}
+end script
+`;
 }

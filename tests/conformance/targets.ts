@@ -55,13 +55,16 @@ export abstract class Target {
   abstract diagnostics(): string;
 }
 
+/** No initctl call of a scenario may take longer (a hang is a failure, not a stuck suite). */
+export const COMMAND_TIMEOUT_MS = 30_000;
+
 async function run(
   cmd: string,
   args: readonly string[],
   env: Record<string, string>,
   clearEnv = false,
 ): Promise<RunResult> {
-  const out = await new Deno.Command(cmd, {
+  const child = new Deno.Command(cmd, {
     args: [...args],
     env,
     clearEnv,
@@ -69,7 +72,19 @@ async function run(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, COMMAND_TIMEOUT_MS);
+  const out = await child.output();
+  clearTimeout(timer);
+  if (timedOut) {
+    throw new Error(`${[cmd, ...args].join(" ")} did not end within ${COMMAND_TIMEOUT_MS} ms`);
+  }
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

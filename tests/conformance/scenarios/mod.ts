@@ -1,7 +1,22 @@
 /** Every conformance scenario, by topic. */
 
 import type { Scenario } from "../scenario.ts";
-import { LIFECYCLE } from "./lifecycle.ts";
+import { CONFIG } from "./config.ts";
+import { DELIBERATE } from "./deliberate.ts";
+import { EVENTS } from "./events.ts";
+import { HOOKS } from "./hooks.ts";
 import { INITCTL } from "./initctl.ts";
+import { LIFECYCLE } from "./lifecycle.ts";
+import { PARSE } from "./parse.ts";
+import { RESPAWN } from "./respawn.ts";
 
-export const SCENARIOS: readonly Scenario[] = [...LIFECYCLE, ...INITCTL];
+export const SCENARIOS: readonly Scenario[] = [
+  ...LIFECYCLE,
+  ...HOOKS,
+  ...RESPAWN,
+  ...EVENTS,
+  ...INITCTL,
+  ...CONFIG,
+  ...PARSE,
+  ...DELIBERATE,
+];
