@@ -383,7 +383,10 @@ async function goalCommand(
         error = `Job has already been stopped: ${label}`;
       }
     } else {
-      const env = t.pairs.length ? t.env : null;
+      // As Upstart: a restart by name starts again with the job's own environment plus the
+      // given variables (what the starting event brought is gone); from inside the job, the
+      // instance keeps its environment.
+      const env = t.self ? null : t.env;
       if (!sup.restartInstance(inst, env, resolveWait)) {
         error = `Job has already been stopped: ${t.name}`;
       }

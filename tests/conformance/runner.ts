@@ -168,6 +168,15 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
         lines.push(`# kill -${step.signal} ${pids.name(m[1]!)}`);
         return;
       }
+      case "mainCmd": {
+        const args = step.args.map((a) => target.expand(a));
+        const r = await target.initctl(["status", ...args], "initctl");
+        const m = /, process (\d+)/.exec(r.stdout);
+        if (!m) throw new Error(`mainCmd: no main process in ${JSON.stringify(r.stdout)}`);
+        const cmd = readText(`/proc/${m[1]}/cmdline`)?.split("\0").filter(Boolean).join(" ");
+        lines.push(`# main process of ${step.args.join(" ")}: ${clean(cmd ?? "(gone)")}`);
+        return;
+      }
       case "killPid": {
         const pid = Number(readText(`${target.tmp}/${step.path}`)?.trim());
         if (!pid) throw new Error(`killPid: no pid in ${step.path}`);

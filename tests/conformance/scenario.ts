@@ -55,6 +55,8 @@ export type Step =
   }
   /** Send a signal to the main process of a job (pid read from its status line). */
   | { readonly do: "kill"; readonly args: readonly string[]; readonly signal: string }
+  /** Record the command line of a job's main process (pid read from its status line). */
+  | { readonly do: "mainCmd"; readonly args: readonly string[] }
   /** Send a signal to the pid written in a file under @TMP@. */
   | { readonly do: "killPid"; readonly path: string; readonly signal: string }
   /** Wait until the pid written in a file under @TMP@ has exited. */
@@ -121,6 +123,7 @@ export const waitFile = (path: string, match?: RegExp): Step => ({
 export const touch = (path: string, text?: string): Step => ({ do: "touch", path, text });
 export const kill = (signal: string, ...args: string[]): Step => ({ do: "kill", args, signal });
 export const note = (text: string): Step => ({ do: "note", text });
+export const mainCmd = (...args: string[]): Step => ({ do: "mainCmd", args });
 export const parseErrors = (file?: string): Step =>
   file === undefined ? { do: "parseErrors" } : { do: "parseErrors", file };
 export const job = (name: string, text: string | null): Step => ({ do: "job", name, text });

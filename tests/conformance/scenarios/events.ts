@@ -236,3 +236,89 @@ pre-stop exec sh -c 'echo "b WHY=$WHY" >> @TMP@/outb'
     ],
   },
 ];
+
+export const MORE_EVENTS: Scenario[] = [
+  {
+    name: "starting and stopping block the job until the jobs they start have settled",
+    jobs: {
+      a: "exec sleep 1000\n",
+      svc: `start on starting a
+stop on stopping a
+exec sleep 1000
+post-start exec sh -c 'echo svc up >> @TMP@/out'
+post-stop exec sh -c 'echo svc down >> @TMP@/out'
+`,
+      rec: recorder("started a or stopped a", "out"),
+    },
+    steps: [
+      initctl("start", "a"),
+      file("out", /started/),
+      initctl("status", "svc"),
+      initctl("stop", "a"),
+      file("out", /stopped/),
+      initctl("status", "svc"),
+    ],
+  },
+  {
+    name: "a job failing on starting fails the event but not the job it waited for",
+    jobs: {
+      a: "exec sleep 1000\n",
+      b: "start on starting a\npre-start exec sh -c 'exit 1'\nexec sleep 1000\n",
+      rec: recorder("starting/failed", "ev"),
+    },
+    steps: [
+      initctl("start", "a"),
+      file("ev"),
+      initctl("status", "b"),
+      initctl("stop", "a"),
+    ],
+  },
+  {
+    name: "stop on and start on the same event: stop is handled first",
+    jobs: {
+      a: "start on flip\nstop on flip\nexec sleep 1000\n",
+    },
+    steps: [
+      initctl("emit", "flip"),
+      initctl("status", "a"),
+      initctl("emit", "flip"),
+      initctl("status", "a"),
+      initctl("stop", "a"),
+    ],
+  },
+  {
+    name: "event variables: repeated keys, order, and job events emitted by hand",
+    jobs: {
+      a: svc("start on foo A=2"),
+      b: svc("start on foo B=1 A=1"),
+      c: svc("start on started JOB=fake"),
+      d: svc("start on started fake"),
+    },
+    steps: [
+      initctl("emit", "foo", "A=1", "A=2"),
+      initctl("list"),
+      initctl("emit", "foo", "A=1", "B=1"),
+      initctl("status", "b"),
+      initctl("emit", "started", "JOB=fake"),
+      initctl("status", "c"),
+      initctl("status", "d"),
+    ],
+  },
+  {
+    name: "an instance job started by events gets one instance per name",
+    jobs: {
+      w: "instance $SITE\nstart on deploy\nstop on undeploy SITE=$SITE\nexec sleep 1000\n",
+    },
+    steps: [
+      initctl("emit", "deploy", "SITE=a"),
+      initctl("emit", "deploy", "SITE=b"),
+      initctl("emit", "deploy", "SITE=a"),
+      initctl("list"),
+      initctl("emit", "undeploy", "SITE=a"),
+      initctl("list"),
+      initctl("emit", "deploy"),
+      initctl("list"),
+      initctl("emit", "undeploy", "SITE=b"),
+    ],
+  },
+];

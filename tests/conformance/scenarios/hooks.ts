@@ -112,7 +112,7 @@ export const HOOKS: Scenario[] = [
       initctl("restart", "a"),
       initctl("status", "a"),
       file("out", /pre-start\npost-stop\npre-start/),
-      initctl("restart", "-n", "a"),
+      quiet("restart", "-n", "a"),
       awaitStatus(/start\/running/, "a"),
       initctl("stop", "a"),
       initctl("restart", "a"),

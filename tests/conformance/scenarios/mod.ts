@@ -3,18 +3,21 @@
 import type { Scenario } from "../scenario.ts";
 import { CONFIG } from "./config.ts";
 import { DELIBERATE } from "./deliberate.ts";
-import { EVENTS } from "./events.ts";
+import { EVENTS, MORE_EVENTS } from "./events.ts";
 import { HOOKS } from "./hooks.ts";
 import { INITCTL } from "./initctl.ts";
 import { LIFECYCLE } from "./lifecycle.ts";
 import { PARSE } from "./parse.ts";
+import { PROCESS } from "./process.ts";
 import { RESPAWN } from "./respawn.ts";
 
 export const SCENARIOS: readonly Scenario[] = [
   ...LIFECYCLE,
   ...HOOKS,
   ...RESPAWN,
+  ...PROCESS,
   ...EVENTS,
+  ...MORE_EVENTS,
   ...INITCTL,
   ...CONFIG,
   ...PARSE,
