@@ -119,10 +119,12 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
       }
       case "file": {
         const path = `${target.tmp}/${step.path}`;
+        // A recorded file is read once it holds whole lines (a writer may be half way through).
+        const complete = (t: string) => step.record === false || t.endsWith("\n");
         const text = await poll(
           () => {
             const t = readText(path);
-            return t !== null && (!step.match || step.match.test(t)) ? t : null;
+            return t !== null && complete(t) && (!step.match || step.match.test(t)) ? t : null;
           },
           step.timeoutMs ?? DEFAULT_WAIT_MS,
           () => `file ${step.path} ${step.match ?? ""}`,
