@@ -243,6 +243,7 @@ function allJobs(ctx: DaemonContext): JobClass[] {
 function target(
   ctx: DaemonContext,
   req: Request,
+  withUsage = true,
 ): { cls: JobClassEntry; name: string; env: Env; pairs: [string, string][]; self: boolean } {
   const self = req.args.length === 0 ? req.options.self : undefined;
   if (self) {
@@ -260,8 +261,8 @@ function target(
     return { cls, name: ctx.sup.instanceName(cls, env), env, pairs, self: false };
   } catch (e) {
     if (!(e instanceof ExpandError)) throw e;
-    // As Upstart: the job's usage text follows an instance-expansion error.
-    const usage = cls.job.usage === null ? "" : `\nUsage: ${cls.job.usage}`;
+    // As Upstart: the job's usage text follows an instance-expansion error (not for restart).
+    const usage = cls.job.usage === null || !withUsage ? "" : `\nUsage: ${cls.job.usage}`;
     throw new CommandError(`Unknown parameter: ${e.variable}${usage}`);
   }
 }
@@ -360,7 +361,7 @@ async function goalCommand(
   cmd: "start" | "stop" | "restart",
 ): Promise<Reply> {
   const { sup } = ctx;
-  const t = target(ctx, req);
+  const t = target(ctx, req, cmd !== "restart");
   const wait = !req.options.noWait && !req.options.self;
   let waited: Promise<boolean> | null = null;
   let error: string | null = null;

@@ -7,6 +7,7 @@ import { EVENTS, MORE_EVENTS } from "./events.ts";
 import { HOOKS } from "./hooks.ts";
 import { INITCTL } from "./initctl.ts";
 import { LIFECYCLE } from "./lifecycle.ts";
+import { MISC } from "./misc.ts";
 import { PARSE } from "./parse.ts";
 import { PROCESS } from "./process.ts";
 import { RESPAWN } from "./respawn.ts";
@@ -21,5 +22,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...INITCTL,
   ...CONFIG,
   ...PARSE,
+  ...MISC,
   ...DELIBERATE,
 ];
