@@ -41,8 +41,11 @@ export type ParseResult =
   /** Print `PROGRAM: message` and the `Try … --help` line on stderr, exit 1. */
   | { readonly kind: "usage"; readonly message: string };
 
-const flag = (short: string | undefined, long: string, apply: (p: Parsed) => void): OptionSpec =>
-  short ? { short, long, apply } : { long, apply };
+/** An option without a value; `set` never fails. */
+const flag = (short: string | undefined, long: string, set: (p: Parsed) => unknown): OptionSpec => {
+  const apply = (p: Parsed) => void set(p);
+  return short ? { short, long, apply } : { long, apply };
+};
 
 const NO_WAIT = flag("n", "no-wait", (p) => p.options.noWait = true);
 const GLOBAL_ENV = flag("g", "global", (p) => p.options.global = true);
