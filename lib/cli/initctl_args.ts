@@ -256,6 +256,10 @@ export function checkArguments(
       return null;
     case "emit":
       return first === undefined ? "missing event name" : null;
+    case "notify-dbus-address":
+      return first === undefined ? "missing D-Bus address" : null;
+    case "notify-cgroup-manager-address":
+      return first === undefined ? "missing address" : null;
     case "get-env":
     case "unset-env":
     case "set-env":

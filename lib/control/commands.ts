@@ -108,6 +108,13 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       const failed = await new Promise<boolean>((resolve) => sup.emit(name, env, resolve));
       return failed ? errorReply("Event failed") : okReply("");
     }
+    // Upstart's notifications (disk writeable, D-Bus and cgroup manager addresses) and its user
+    // sessions mean nothing to upkeep: accepted, nothing to do, nothing to list.
+    case "notify-disk-writeable":
+    case "notify-dbus-address":
+    case "notify-cgroup-manager-address":
+    case "list-sessions":
+      return okReply("");
     case "reload-configuration":
       ctx.reloadConfiguration();
       return okReply("");

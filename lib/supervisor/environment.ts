@@ -19,9 +19,11 @@ export function initialJobEnv(daemonEnv: Readonly<Env>): Env {
   return env;
 }
 
-/** Daemon job env, then the class's `env` stanzas. */
+/** Daemon job env without what `env KEY` took out, then the class's `env` stanzas. */
 export function classEnv(job: JobClass, jobEnv: Readonly<Env>): Env {
-  return { ...jobEnv, ...job.env };
+  const env: Env = { ...jobEnv };
+  for (const key of job.envUnset ?? []) delete env[key];
+  return Object.assign(env, job.env);
 }
 
 /** Start env for a start caused by events (or by initctl with KEY=VALUE pairs). */

@@ -2,6 +2,7 @@
 
 import type { Scenario } from "../scenario.ts";
 import { CONFIG } from "./config.ts";
+import { CORNERS } from "./corners.ts";
 import { DELIBERATE } from "./deliberate.ts";
 import { EVENTS, MORE_EVENTS } from "./events.ts";
 import { HOOKS } from "./hooks.ts";
@@ -23,5 +24,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...CONFIG,
   ...PARSE,
   ...MISC,
+  ...CORNERS,
   ...DELIBERATE,
 ];
