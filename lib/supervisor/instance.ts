@@ -674,10 +674,11 @@ class Machine {
     // Ending while `stopping` waits on its event changes nothing, neither goal nor verdict (a
     // restart may be under way): the event's end moves the machine on.
     if (state === "stopping") return;
-    // A running post-start or pre-stop moves the machine when it ends.
+    // A post-start or pre-stop moves the machine when it ends (in those states the job has one,
+    // running or about to be: a spawn may be held a turn).
     const move = !(
-      (state === "post-start" && this.s.pids.postStart !== undefined) ||
-      (state === "pre-stop" && this.s.pids.preStop !== undefined)
+      (state === "post-start" && this.job.postStart !== null) ||
+      (state === "pre-stop" && this.job.preStop !== null)
     );
     if (this.s.goal === "start") {
       // An exit we could not see (it ended while no daemon ran): a job with respawn respawns,

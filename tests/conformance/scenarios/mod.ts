@@ -9,6 +9,7 @@ import { HOOKS } from "./hooks.ts";
 import { INITCTL } from "./initctl.ts";
 import { LIFECYCLE } from "./lifecycle.ts";
 import { MISC } from "./misc.ts";
+import { OUTPUT } from "./output.ts";
 import { PARSE } from "./parse.ts";
 import { PROCESS } from "./process.ts";
 import { RESPAWN } from "./respawn.ts";
@@ -25,5 +26,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...PARSE,
   ...MISC,
   ...CORNERS,
+  ...OUTPUT,
   ...DELIBERATE,
 ];
