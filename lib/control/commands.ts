@@ -6,7 +6,7 @@
 
 import { ExpandError } from "../events/expand.ts";
 import type { JobClass } from "../job/model.ts";
-import { denoSignal } from "../process/signals.ts";
+import { killProcess } from "../process/spawn.ts";
 import { classEnv, type Env, initialJobEnv, parseAssignments } from "../supervisor/environment.ts";
 import {
   displayName,
@@ -88,13 +88,14 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     case "reload": {
       const { inst } = findInstance(ctx, req);
       const pid = inst.st.pids.main;
-      if (pid === undefined) throw new CommandError("Not running");
-      const sig = denoSignal(inst.job.reloadSignal);
+      // Upstart's words; the reload signal goes to the main process only, by name or number.
+      const notRunning = `Job is not running: ${displayName(inst.job.name, inst.name)}`;
+      if (pid === undefined) throw new CommandError(notRunning);
+      let sent = false;
       try {
-        if (sig) Deno.kill(pid, sig);
-      } catch {
-        throw new CommandError("Not running");
-      }
+        sent = killProcess(pid, inst.job.reloadSignal);
+      } catch { /* a pid we must not signal */ }
+      if (!sent) throw new CommandError(notRunning);
       return okReply("");
     }
     case "emit": {

@@ -151,4 +151,23 @@ end script
       initctl("list"),
     ],
   },
+  {
+    name: "reload of a job without a main process, and of an instance",
+    jobs: {
+      a: "pre-start exec true\n",
+      w: "instance $N\npre-start exec true\n",
+      r: "reload signal 34\nexec sleep 1000\n",
+    },
+    steps: [
+      initctl("start", "a"),
+      initctl("reload", "a"),
+      initctl("start", "w", "N=1"),
+      initctl("reload", "w", "N=1"),
+      initctl("start", "r"),
+      initctl("reload", "r"),
+      awaitStatus(/waiting/, "r"),
+      initctl("stop", "a"),
+      initctl("stop", "w", "N=1"),
+    ],
+  },
 ];
