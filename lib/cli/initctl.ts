@@ -21,7 +21,7 @@ Job commands:
   stop JOB [KEY=VALUE]...      stop a job (-n, --no-wait)
   restart JOB [KEY=VALUE]...   restart a job (-n, --no-wait)
   reload JOB [KEY=VALUE]...    send the job's reload signal to its main process
-  status JOB [KEY=VALUE]...    show a job's status (--json: as JSON)
+  status JOB [KEY=VALUE]...    show a job's status (--json: as JSON; --json alone: every job)
   list                         list every job and instance (--json: as JSON)
 
 Event commands:

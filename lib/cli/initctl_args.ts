@@ -250,6 +250,8 @@ export function checkArguments(
     case "usage":
       if (first === undefined) {
         const self = callingJob(env);
+        // upkeep: `status --json` without a job name lists every job as JSON.
+        if (!self && p.command === "status" && p.options.json) return null;
         if (!self) return "missing job name";
         p.options.self = self;
       }
