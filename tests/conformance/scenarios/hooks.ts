@@ -229,4 +229,37 @@ end script
       initctl("list"),
     ],
   },
+  {
+    name: "start, stop and restart while a stop is held: words and where the job ends",
+    jobs: {
+      a: gated("pre-stop"),
+      w: `instance $N
+exec sleep 1000
+pre-stop script
+  touch @TMP@/w.pre-stop
+  ${gate("gow")}
+end script
+`,
+    },
+    steps: [
+      initctl("start", "a"),
+      quiet("stop", "-n", "a"),
+      waitFile("pre-stop.started"),
+      initctl("stop", "a"),
+      initctl("restart", "a"),
+      initctl("start", "w", "N=1"),
+      quiet("stop", "-n", "w", "N=1"),
+      waitFile("w.pre-stop"),
+      initctl("stop", "w", "N=1"),
+      initctl("restart", "w", "N=1"),
+      initctl("status", "w", "N=1"),
+      touch("gow"),
+      awaitStatus(/Unknown instance: 1/, "w", "N=1"),
+      bg("start", "start", "a"),
+      awaitStatus(/start\/pre-stop/, "a"),
+      touch("go"),
+      join("start"),
+      initctl("stop", "a"),
+    ],
+  },
 ];
