@@ -100,7 +100,8 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     }
     case "emit": {
       const [name, ...rest] = req.args;
-      if (!name) throw new CommandError("missing event name");
+      if (name === undefined) throw new CommandError("missing event name");
+      if (name === "") throw new CommandError("Name may not be empty string");
       const env = assignments(rest);
       if (o.noWait) {
         sup.emit(name, env);
@@ -137,7 +138,7 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     }
     case "usage": {
       const name = req.args[0] ?? o.self?.job;
-      if (!name) throw new CommandError("missing job name");
+      if (name === undefined) throw new CommandError("missing job name");
       const cls = findClass(ctx, name);
       return okReply(`Usage: ${cls.job.usage ?? ""}`);
     }
@@ -170,7 +171,6 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       // the change too (for the processes they start later), as in Upstart.
       const tables = envTables(ctx, req);
       for (const arg of req.args) {
-        if (arg === "") throw new CommandError("Variable may not be empty string");
         const i = arg.indexOf("=");
         const key = i < 0 ? arg : arg.slice(0, i);
         const value = i < 0 ? "" : arg.slice(i + 1);
@@ -181,7 +181,6 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     case "unset-env": {
       const tables = envTables(ctx, req);
       for (const name of req.args) {
-        if (name === "") throw new CommandError("Variable may not be empty string");
         for (const env of tables) delete env[name];
       }
       return okReply("");
@@ -235,6 +234,7 @@ function assignments(args: readonly string[]): [string, string][] {
 }
 
 function findClass(ctx: DaemonContext, name: string): JobClassEntry {
+  if (name === "") throw new CommandError("Name may not be empty string");
   const cls = ctx.sup.classes.get(name);
   if (!cls || (cls.deleted && cls.instances.size === 0)) {
     throw new CommandError(`Unknown job: ${name}`);
@@ -260,7 +260,7 @@ function target(
     return { cls, name: self.instance, env, pairs: [], self: true };
   }
   const [jobName, ...rest] = req.args;
-  if (!jobName) throw new CommandError("missing job name");
+  if (jobName === undefined) throw new CommandError("missing job name");
   const cls = findClass(ctx, jobName);
   const pairs = assignments(rest);
   const env = classEnv(cls.job, ctx.sup.jobEnv);
