@@ -321,4 +321,27 @@ post-stop exec sh -c 'echo svc down >> @TMP@/out'
       initctl("emit", "undeploy", "SITE=b"),
     ],
   },
+  {
+    name: "event matching: glob classes, escapes, = in values, missing arguments",
+    jobs: {
+      cls: svc("start on e A=[ab]*"),
+      one: svc("start on e A=?"),
+      esc: svc("start on e A=\\*"),
+      any: svc("start on e A=*"),
+      none: svc("start on e A!=*"),
+      eq: svc("start on e A=b=c"),
+      more: svc("start on e x y"),
+      neg: svc("start on e A![ab]*"),
+    },
+    steps: [
+      initctl("emit", "e", "A=b=c"),
+      initctl("list"),
+      initctl("emit", "e", "A=*"),
+      initctl("list"),
+      initctl("emit", "e", "A=z"),
+      initctl("list"),
+      initctl("emit", "e", "A="),
+      initctl("list"),
+    ],
+  },
 ];
