@@ -5,7 +5,7 @@
  * that a status command starts fast; the daemon formats every line.
  */
 
-import { ConnectError, sendRequest, TimeoutError } from "../control/client.ts";
+import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
 import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { VERSION } from "../version.ts";
 import { checkArguments, parseInitctlArgs } from "./initctl_args.ts";
@@ -41,6 +41,7 @@ Other commands:
   show-config [-e] [JOB]       show emits, start on and stop on of one job or every job
   check-config [JOB]           list conditions no job or event can satisfy (-i LIST, -w)
   usage JOB                    show a job's usage text
+  reexec                       restart the daemon in place, every job kept (telinit u)
   help                         show this help
 
 Options (before the command; the command's own options come after it):
@@ -86,6 +87,9 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
     if (!reply.ok) return fail(reply.error, reply.code || 1);
     // get-env prints its value even when it is empty (one empty line), as Upstart does.
     if ((reply.out !== "" || p.command === "get-env") && !p.quiet) console.log(reply.out);
+    if (p.command === "reexec" && !(await daemonAnswers(socket, 30_000))) {
+      return fail(`upkeep did not answer again on ${socket} within 30 s after re-exec`);
+    }
     // check-config prints its report on stdout and exits 1 when there is one (as Upstart: every
     // unsatisfiable condition it counts is a line it prints).
     return p.command === "check-config" && reply.out !== "" ? 1 : 0;

@@ -107,6 +107,8 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionSpec[]>> = 
   "notify-dbus-address": [],
   "notify-disk-writeable": [],
   "list-sessions": [],
+  /** upkeep: the daemon re-executes itself in place (Upstart's `telinit u`). */
+  reexec: [],
   help: [],
 };
 

@@ -36,6 +36,8 @@ export interface ProcessPort {
     main: boolean,
     onExit: (pid: number, status: ExitStatus, strays: number | null) => void,
   ): boolean;
+  /** Is `pid` a process adopted from an earlier daemon that is not our child? */
+  isAdopted?(pid: number): boolean;
   /** Collect processes that ended (what SIGCHLD triggers); optional for fakes. */
   reap?(): void;
 }

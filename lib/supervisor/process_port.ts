@@ -214,11 +214,16 @@ export class RealProcessPort implements ProcessPort {
     return pgrp !== undefined && pgrp !== pid ? [pid, pgrp] : [pid];
   }
 
-  /** The first of `groups` that still has a process in it (a zombie counts), or null. */
+  /**
+   * The first of `groups` that still has a live process in it, or null. A zombie does not count
+   * (it waits for its parent, which may not be us). The signal-0 probe is one system call; only a
+   * group that has any member at all costs a /proc scan.
+   */
   #liveGroup(groups: readonly number[]): number | null {
     for (const g of groups) {
       if (g <= 1 || g === this.#ownGroup) continue;
-      if (this.#trace ? this.#trace.kill(-g, 0) : processGroupMembers(g).length > 0) return g;
+      if (this.#trace && !this.#trace.kill(-g, 0)) continue;
+      if (processGroupMembers(g).length > 0) return g;
     }
     return null;
   }
@@ -266,8 +271,8 @@ export class RealProcessPort implements ProcessPort {
     for (const st of allProcStats()) {
       if (!this.#emptying.has(st.pgrp)) continue;
       if (st.state === "Z") {
+        // Dead already: ours to reap, or its parent's; either way not a live member.
         if (st.ppid === Deno.pid && !this.#deno.has(st.pid)) waitpidNoHang(st.pid);
-        else live.add(st.pgrp); // reaped by its own parent soon
       } else {
         live.add(st.pgrp);
       }
@@ -297,9 +302,15 @@ export class RealProcessPort implements ProcessPort {
     );
   }
 
-  /** Adopted processes watched by pidfd (not our children). */
-  get adopted(): number {
-    return this.#exits.size;
+  /** Why the state cannot be handed to a new program right now, or null. */
+  get busy(): string | null {
+    return this.#follower && this.#follower.size > 0
+      ? "busy following the forks of a starting job (expect fork/daemon): try again in a moment"
+      : null;
+  }
+
+  isAdopted(pid: number): boolean {
+    return this.#exits.has(pid);
   }
 
   signal(pid: number, signal: string): void {

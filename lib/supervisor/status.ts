@@ -22,6 +22,8 @@ export interface InstanceView {
   readonly health: HealthView | null;
   /** The last failure (clock ms) and when the next try is due (clock ms), or null. */
   readonly failure?: FailureView | null;
+  /** The main process was taken over from an earlier daemon and is not our child. */
+  readonly adopted?: boolean;
 }
 
 export interface FailureView {
@@ -120,5 +122,6 @@ export function statusJson(view: InstanceView, wallOffsetMs: number): Record<str
     logFile: view.logFile,
     health: view.health,
     ...failureJson(view.failure, wallOffsetMs),
+    adopted: view.adopted === true,
   };
 }

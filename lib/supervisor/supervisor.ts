@@ -210,7 +210,16 @@ export class Supervisor {
         : null,
       health: null,
       failure: this.failureOf(inst.cls, inst.name),
+      adopted: inst.st.pids.main !== undefined &&
+        (this.#o.processes.isAdopted?.(inst.st.pids.main) ?? false),
     };
+  }
+
+  /** Why the state cannot be handed to a new program right now (spawns held back), or null. */
+  get busy(): string | null {
+    return this.#heldSpawns.length > 0
+      ? `busy: ${this.#heldSpawns.length} processes waiting to be spawned: try again in a moment`
+      : null;
   }
 
   /** True when no instance is left (used when the daemon shuts down). */
@@ -310,6 +319,7 @@ export class Supervisor {
   restore(
     records: { instances: readonly InstanceRecord[]; classes: readonly ClassRecord[] },
     wallOffset: number,
+    onRestored: (inst: Instance, record: InstanceRecord) => void = () => {},
   ): { adopted: number; ended: number } {
     let adopted = 0, ended = 0;
     this.#run(() => {
@@ -382,6 +392,7 @@ export class Supervisor {
           });
         }
         this.onInstanceChange?.(inst);
+        onRestored(inst, rec);
       }
     });
     return { adopted, ended };
