@@ -39,6 +39,8 @@ export abstract class Target {
     for (const d of [this.conf, this.logs, this.tmp, this.bin, this.state]) {
       Deno.mkdirSync(d, { recursive: true });
     }
+    // Jobs that drop privileges (setuid) write their markers here too.
+    Deno.chmodSync(this.tmp, 0o777);
   }
 
   /** Placeholders of job files and step paths. */

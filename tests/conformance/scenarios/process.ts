@@ -6,6 +6,7 @@ import {
   initctl,
   mainCmd,
   quiet,
+  recorder,
   type Scenario,
   waitFile,
 } from "../scenario.ts";
@@ -118,6 +119,35 @@ pre-stop exec sh -c 'touch @TMP@/pre-stop; while [ ! -e @TMP@/go ]; do sleep 0.0
       mainCmd("d"),
       initctl("stop", "f"),
       initctl("stop", "d"),
+    ],
+  },
+  {
+    name: "setuid and setgid; an unknown user fails the start",
+    jobs: {
+      a: `setuid nobody
+task
+script
+  echo "uid=$(id -u) gid=$(id -g) user=$(id -un)" >> @TMP@/out
+end script
+`,
+      b: `setuid nobody
+setgid daemon
+task
+script
+  echo "uid=$(id -u) group=$(id -gn)" >> @TMP@/outb
+end script
+`,
+      c: "setuid no-such-user-here\nexec sleep 1000\n",
+      rec: recorder("stopped c", "ev"),
+    },
+    steps: [
+      initctl("start", "a"),
+      file("out"),
+      initctl("start", "b"),
+      file("outb"),
+      initctl("start", "c"),
+      file("ev"),
+      initctl("status", "c"),
     ],
   },
 ];
