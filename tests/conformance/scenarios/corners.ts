@@ -125,7 +125,9 @@ exec sleep 1000
 task
 script
   echo "oom=$(cat /proc/self/oom_score_adj)" >> @TMP@/out
-  [ "$(ps -o pgid= $$ | tr -d ' ')" = "$$" ] && echo "leader" >> @TMP@/out || echo "not leader $(ps -o pgid= $$)" >> @TMP@/out
+  pgrp=$(cut -d' ' -f5 /proc/$$/stat)
+  sid=$(cut -d' ' -f6 /proc/$$/stat)
+  [ "$pgrp" = "$$" ] && [ "$sid" = "$$" ] && echo "group and session leader" >> @TMP@/out || echo "not leader" >> @TMP@/out
 end script
 `,
     },

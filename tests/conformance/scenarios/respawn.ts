@@ -237,4 +237,31 @@ end script
       file("ev"),
     ],
   },
+  {
+    name: "a respawning task that fails is run again until it succeeds",
+    jobs: {
+      t: `task
+respawn
+script
+  echo run >> @TMP@/runs
+  [ "$(wc -l < @TMP@/runs)" -ge 3 ] || exit 1
+end script
+`,
+      rec: recorder("stopped t", "ev"),
+    },
+    steps: [
+      initctl("start", "t"),
+      file("runs"),
+      file("ev"),
+      initctl("status", "t"),
+    ],
+  },
+  {
+    name: "respawn limit 1: the second respawn within the interval stops the job",
+    jobs: {
+      r: "respawn\nrespawn limit 1 60\nexec sh -c 'echo run >> @TMP@/runs; exit 2'\n",
+      rec: recorder("stopped r", "ev"),
+    },
+    steps: [quiet("start", "-n", "r"), file("ev"), file("runs"), initctl("status", "r")],
+  },
 ];
