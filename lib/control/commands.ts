@@ -7,7 +7,7 @@
 import { ExpandError } from "../events/expand.ts";
 import type { JobClass } from "../job/model.ts";
 import { killProcess } from "../process/spawn.ts";
-import { classEnv, type Env, initialJobEnv, parseAssignments } from "../supervisor/environment.ts";
+import { classEnv, type Env, parseAssignments } from "../supervisor/environment.ts";
 import {
   displayName,
   failureJson,
@@ -19,6 +19,8 @@ import {
 } from "../supervisor/status.ts";
 import type { Instance, JobClassEntry, Supervisor } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
+import { CommandError } from "./command_error.ts";
+import { envCommand } from "./env_commands.ts";
 import {
   errorReply,
   okReply,
@@ -54,8 +56,6 @@ export interface DaemonContext {
 }
 
 const LOG_PRIORITIES = ["debug", "info", "message", "warn", "error", "fatal"];
-
-class CommandError extends Error {}
 
 export async function handleRequest(
   ctx: DaemonContext,
@@ -169,79 +169,15 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       ctx.logPriority = level;
       return okReply("");
     }
-    case "list-env": {
-      const env = envTable(ctx, req);
-      return okReply(
-        Object.entries(env).map(([k, v]) => `${k}=${v}`)
-          .sort((a, b) => a < b ? -1 : a > b ? 1 : 0).join("\n"),
-      );
-    }
-    case "get-env": {
-      const [name] = req.args;
-      if (!name) throw new CommandError("Variable may not be empty string");
-      const value = envTable(ctx, req)[name];
-      if (value === undefined) throw new CommandError(`No such variable: ${name}`);
-      return okReply(value);
-    }
-    case "set-env": {
-      // Without `=`, the variable is set to the empty string. Globally, running instances get
-      // the change too (for the processes they start later), as in Upstart.
-      const tables = envTables(ctx, req);
-      for (const arg of req.args) {
-        const i = arg.indexOf("=");
-        const key = i < 0 ? arg : arg.slice(0, i);
-        const value = i < 0 ? "" : arg.slice(i + 1);
-        for (const env of tables) if (!(o.retain && key in env)) env[key] = value;
-      }
-      return okReply("");
-    }
-    case "unset-env": {
-      const tables = envTables(ctx, req);
-      for (const name of req.args) {
-        for (const env of tables) delete env[name];
-      }
-      return okReply("");
-    }
-    case "reset-env": {
-      const inst = envInstance(ctx, req);
-      const fresh = inst ? classEnv(inst.job, sup.jobEnv) : initialJobEnv(Deno.env.toObject());
-      const env = inst ? inst.env : sup.jobEnv;
-      for (const k of Object.keys(env)) delete env[k];
-      Object.assign(env, fresh);
-      return okReply("");
-    }
+    case "list-env":
+    case "get-env":
+    case "set-env":
+    case "unset-env":
+    case "reset-env":
+      return okReply(envCommand(sup, req, (name) => findClass(ctx, name)));
     default:
       throw new CommandError(`invalid command: ${req.cmd}`);
   }
-}
-
-/**
- * The instance whose own environment an env command acts on: the calling job's (initctl sends it
- * unless -g), or null for the daemon's job environment.
- */
-function envInstance(ctx: DaemonContext, req: Request): Instance | null {
-  const job = req.options.job;
-  if (job === undefined || req.options.global) return null;
-  const cls = findClass(ctx, job);
-  const instance = req.options.instance ?? "";
-  const inst = cls.instances.get(instance);
-  if (!inst) throw new CommandError(`Unknown instance: ${instance} of job ${job}`);
-  return inst;
-}
-
-function envTable(ctx: DaemonContext, req: Request): Env {
-  return envInstance(ctx, req)?.env ?? ctx.sup.jobEnv;
-}
-
-/** Tables a change goes to: the instance's, or the daemon's and every instance's. */
-function envTables(ctx: DaemonContext, req: Request): Env[] {
-  const inst = envInstance(ctx, req);
-  if (inst) return [inst.env];
-  const tables = [ctx.sup.jobEnv];
-  for (const cls of ctx.sup.classes.values()) {
-    for (const i of cls.instances.values()) tables.push(i.env);
-  }
-  return tables;
 }
 
 function assignments(args: readonly string[]): [string, string][] {

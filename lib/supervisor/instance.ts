@@ -8,10 +8,10 @@
  * and `respawn` while a main process that must respawn waits for a running post-start or pre-stop
  * to end) and a *state* (where it is). A goal change only moves the machine from the two rest
  * states (`waiting`, `running`); elsewhere the current step (a process, or a blocking event)
- * finishes first and the next state is then read from TRANSITIONS for the goal at that moment. So a
- * stop during pre-start or post-start lets that process run to its end (Ubuntu's ssh job calls
- * `stop` from its pre-start and goes on), and a main process that ends while `stopping` is held by
- * another job changes nothing: the event's end moves the machine on.
+ * finishes first and the next state is then read from TRANSITIONS (transitions.ts) for the goal at
+ * that moment. So a stop during pre-start or post-start lets that process run to its end (Ubuntu's
+ * ssh job calls `stop` from its pre-start and goes on), and a main process that ends while
+ * `stopping` is held by another job changes nothing: the event's end moves the machine on.
  *
  * | state      | goal start            | goal stop                                | goal respawn          |
  * |------------|-----------------------|------------------------------------------|-----------------------|
@@ -50,18 +50,9 @@ import type { JobClass, ProcessKind } from "../job/model.ts";
 import { PROCESS_NAMES } from "../job/model.ts";
 import { signalNumber } from "../process/signals.ts";
 
-export type Goal = "start" | "stop" | "respawn";
-export type State =
-  | "waiting"
-  | "starting"
-  | "pre-start"
-  | "spawned"
-  | "post-start"
-  | "running"
-  | "pre-stop"
-  | "stopping"
-  | "killed"
-  | "post-stop";
+export type { Goal, State, Transition } from "./transitions.ts";
+export { nextState, TRANSITIONS } from "./transitions.ts";
+import { type Goal, nextState, type State } from "./transitions.ts";
 
 /** How a process ended: an exit code, or the signal (name without SIG) that killed it. */
 export interface ExitStatus {
@@ -215,56 +206,6 @@ export function newInstance(now: number): InstanceState {
     mainStartedAt: null,
     respawnDelay: 0,
     strays: null,
-  };
-}
-
-/** One cell of the goal × state table. */
-export interface Transition {
-  readonly state: State;
-  /** The goal after the move (a respawn goes on with goal start). */
-  readonly goal?: Goal;
-  /** The state instead when the main process is not alive (running + stop: skip pre-stop). */
-  readonly ifMainDead?: State;
-}
-
-const to = (state: State, goal?: Goal): Transition => goal ? { state, goal } : { state };
-
-/**
- * Upstart's job_next_state as data: the state that follows each state for each goal. `null` cells
- * never happen (Upstart asserts); the machine then stays where it is.
- */
-export const TRANSITIONS: Readonly<Record<State, Readonly<Record<Goal, Transition | null>>>> = {
-  "waiting": { start: to("starting"), stop: null, respawn: null },
-  "starting": { start: to("pre-start"), stop: to("stopping"), respawn: null },
-  "pre-start": { start: to("spawned"), stop: to("stopping"), respawn: null },
-  "spawned": { start: to("post-start"), stop: to("stopping"), respawn: to("stopping", "start") },
-  "post-start": {
-    start: to("running"),
-    stop: to("stopping"),
-    respawn: to("stopping", "start"),
-  },
-  "running": {
-    start: to("stopping"),
-    stop: { state: "pre-stop", ifMainDead: "stopping" },
-    respawn: to("stopping", "start"),
-  },
-  "pre-stop": { start: to("running"), stop: to("stopping"), respawn: to("stopping", "start") },
-  "stopping": { start: to("killed"), stop: to("killed"), respawn: null },
-  "killed": { start: to("post-stop"), stop: to("post-stop"), respawn: null },
-  "post-stop": { start: to("starting"), stop: to("waiting"), respawn: null },
-};
-
-/** The state that follows `state` for `goal` (Upstart's job_next_state), read from TRANSITIONS. */
-export function nextState(
-  state: State,
-  goal: Goal,
-  mainAlive: boolean,
-): { state: State; goal: Goal } {
-  const cell = TRANSITIONS[state][goal];
-  if (!cell) return { state, goal };
-  return {
-    state: !mainAlive && cell.ifMainDead ? cell.ifMainDead : cell.state,
-    goal: cell.goal ?? goal,
   };
 }
 
