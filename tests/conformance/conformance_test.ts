@@ -113,7 +113,7 @@ async function runBoth(
 ): Promise<[RunOutcome, RunOutcome, string]> {
   const env = s.daemonEnv ?? {};
   const upstart = new UpstartTarget(`${dir}-upstart`, env, oracle);
-  const upkeep = new UpkeepTarget(`${dir}-upkeep`, env);
+  const upkeep = new UpkeepTarget(`${dir}-upkeep`, env, s.bootEvents ?? false);
   const outcome = (t: Target) =>
     runScenario(s, t).catch((e): RunOutcome => ({
       transcript: "",

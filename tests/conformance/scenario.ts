@@ -74,6 +74,11 @@ export interface Scenario {
   /** Job files: name → text (`name` may contain `/`; `.conf` is added unless it has an extension). */
   readonly jobs: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
+  /**
+   * Start upkeep as it starts by default, emitting its boot events (startup, the filesystem
+   * events, runlevel …). Otherwise it emits `startup` alone, as the oracle does.
+   */
+  readonly bootEvents?: boolean;
   /** Extra variables in the daemon's (init's) environment. */
   readonly daemonEnv?: Readonly<Record<string, string>>;
   /**

@@ -171,7 +171,15 @@ export class UpkeepTarget extends Target {
   #stderr = "";
   #reader: Promise<void> | null = null;
 
-  constructor(root: string, daemonEnv: Readonly<Record<string, string>>) {
+  /**
+   * `bootEvents`: start the daemon as it starts by default, with its boot events; otherwise with
+   * `--startup-event startup`, as the oracle (a session init) starts: `startup` alone.
+   */
+  constructor(
+    root: string,
+    daemonEnv: Readonly<Record<string, string>>,
+    readonly bootEvents = false,
+  ) {
     super(root, daemonEnv);
     this.socket = `${this.state}/upkeep.sock`;
     const argv = upkeepArgv().map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
@@ -198,6 +206,7 @@ export class UpkeepTarget extends Target {
         this.logs,
         "--socket",
         this.socket,
+        ...(this.bootEvents ? [] : ["--startup-event", "startup"]),
       ],
       env: { ...this.daemonEnv },
       cwd: "/",

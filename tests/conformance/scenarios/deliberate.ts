@@ -91,4 +91,30 @@ $ initctl stop a
 a stop/waiting`,
     },
   },
+  {
+    name: "deliberate: the daemon emits the boot events a host booted by another init has passed",
+    bootEvents: true,
+    jobs: {
+      a: "start on runlevel [2345]\nexec sleep 1000\n",
+      b: "start on filesystem and static-network-up\nexec sleep 1000\n",
+      c: "start on startup\ntask\nexec true\n",
+    },
+    steps: [
+      { do: "await", args: ["status", "a"], match: /running/, timeoutMs: 5000 },
+      { do: "await", args: ["status", "b"], match: /running/, timeoutMs: 5000 },
+      initctl("stop", "a"),
+      initctl("stop", "b"),
+    ],
+    deliberate: {
+      reason: "no Upstart runs on the host to emit them; stock job files start unchanged",
+      upkeep: `$ initctl status a  # awaited
+a start/running, process PID1
+$ initctl status b  # awaited
+b start/running, process PID2
+$ initctl stop a
+a stop/waiting
+$ initctl stop b
+b stop/waiting`,
+    },
+  },
 ];

@@ -344,4 +344,21 @@ post-stop exec sh -c 'echo svc down >> @TMP@/out'
       initctl("list"),
     ],
   },
+  {
+    name: "runlevel jobs: start on runlevel [2345], stop on runlevel [!2345]",
+    jobs: {
+      svc: svc("start on runlevel [2345]\nstop on runlevel [!2345]"),
+      rc: "start on runlevel [06]\ntask\nexec sh -c 'echo rc $RUNLEVEL $PREVLEVEL >> @TMP@/out'\n",
+    },
+    steps: [
+      initctl("status", "svc"),
+      initctl("emit", "runlevel", "RUNLEVEL=2", "PREVLEVEL=N"),
+      initctl("status", "svc"),
+      initctl("emit", "runlevel", "RUNLEVEL=3", "PREVLEVEL=2"),
+      initctl("status", "svc"),
+      initctl("emit", "runlevel", "RUNLEVEL=0", "PREVLEVEL=3"),
+      initctl("status", "svc"),
+      file("out"),
+    ],
+  },
 ];
