@@ -48,6 +48,7 @@ function register(oracle: string): void {
     if (results) return results;
     root = Deno.makeTempDirSync({ prefix: "upkeep-conformance-" });
     Deno.chmodSync(root, 0o755);
+    runRoot = root;
     results = pool(scenarios, concurrency, (s, i) => runBoth(s, `${root}/s${i}`, oracle));
     return results;
   };
@@ -106,6 +107,25 @@ function check(s: Scenario, upstart: RunOutcome, upkeep: RunOutcome, diag: strin
   }
 }
 
+/** Targets whose daemon may still run; killed at once if the test process exits first. */
+const live = new Set<Target>();
+/** The run's temp dir, removed at the end (also when a filtered run ends early). */
+let runRoot: string | null = null;
+globalThis.addEventListener("unload", () => {
+  for (const t of live) t.killNow();
+  if (runRoot && !Deno.env.get("CONFORMANCE_KEEP")) {
+    // Processes just killed may still be writing there: a few tries.
+    for (let i = 0; i < 5; i++) {
+      try {
+        Deno.removeSync(runRoot, { recursive: true });
+        break;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) break;
+      }
+    }
+  }
+});
+
 async function runBoth(
   s: Scenario,
   dir: string,
@@ -114,12 +134,16 @@ async function runBoth(
   const env = s.daemonEnv ?? {};
   const upstart = new UpstartTarget(`${dir}-upstart`, env, oracle);
   const upkeep = new UpkeepTarget(`${dir}-upkeep`, env, s.bootEvents ?? false);
+  live.add(upstart);
+  live.add(upkeep);
   const outcome = (t: Target) =>
     runScenario(s, t).catch((e): RunOutcome => ({
       transcript: "",
       error: e instanceof Error ? e.stack ?? e.message : String(e),
     }));
   const [a, b] = await Promise.all([outcome(upstart), outcome(upkeep)]);
+  live.delete(upstart);
+  live.delete(upkeep);
   const diag = `[Upstart]\n${upstart.diagnostics()}\n[upkeep]\n${upkeep.diagnostics()}`;
   return [a, b, diag];
 }

@@ -43,8 +43,8 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
   for (const [name, text] of Object.entries(scenario.jobs)) {
     writeJob(target, name, text);
   }
-  await target.start();
   try {
+    await target.start();
     for (const step of scenario.steps) {
       await runStep(step);
     }

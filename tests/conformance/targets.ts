@@ -53,6 +53,13 @@ export abstract class Target {
   abstract initctl(args: readonly string[], program: string): Promise<RunResult>;
   /** Stop the daemon and every process it started. */
   abstract close(): Promise<void>;
+  /**
+   * SIGKILL the daemon and everything it started, at once (the test process is exiting: a
+   * filtered run ends while scenarios still run). Every process of a run names its root dir.
+   */
+  killNow(): void {
+    killLeftovers(this.root);
+  }
   /** The daemon's own messages so far (for failure reports). */
   abstract diagnostics(): string;
 }
@@ -65,6 +72,7 @@ async function run(
   args: readonly string[],
   env: Record<string, string>,
   clearEnv = false,
+  timeoutMs = COMMAND_TIMEOUT_MS,
 ): Promise<RunResult> {
   const child = new Deno.Command(cmd, {
     args: [...args],
@@ -81,11 +89,11 @@ async function run(
     try {
       child.kill("SIGKILL");
     } catch { /* gone */ }
-  }, COMMAND_TIMEOUT_MS);
+  }, timeoutMs);
   const out = await child.output();
   clearTimeout(timer);
   if (timedOut) {
-    throw new Error(`${[cmd, ...args].join(" ")} did not end within ${COMMAND_TIMEOUT_MS} ms`);
+    throw new Error(`${[cmd, ...args].join(" ")} did not end within ${timeoutMs} ms`);
   }
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -147,11 +155,21 @@ export class UpstartTarget extends Target {
   }
 
   async close(): Promise<void> {
-    await run(`${this.oracle}/run-oracle.sh`, ["stop"], {
-      ...this.#env(),
-      ORACLE_STOP_TIMEOUT: "20",
-    }, true);
-    killLeftovers(this.root);
+    try {
+      await run(
+        `${this.oracle}/run-oracle.sh`,
+        ["stop"],
+        {
+          ...this.#env(),
+          ORACLE_STOP_TIMEOUT: "20",
+        },
+        true,
+        60_000,
+      );
+    } finally {
+      // init's own command line names the run's conf dir: nothing survives.
+      killLeftovers(this.root);
+    }
   }
 
   diagnostics(): string {
