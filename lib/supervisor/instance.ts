@@ -613,8 +613,11 @@ class Machine {
       this.emit({ type: "cancelTimer", timer: "expect" });
     }
     // Ending while `stopping` waits on its event changes nothing, neither goal nor verdict (a
-    // restart may be under way): the event's end moves the machine on.
-    if (state === "stopping") return;
+    // restart may be under way): the event's end moves the machine on. A main process is not
+    // expected to end elsewhere than below (Upstart asserts it); if one does, that is all.
+    if (
+      state !== "spawned" && state !== "post-start" && state !== "running" && state !== "pre-stop"
+    ) return;
     // A post-start or pre-stop moves the machine when it ends (in those states the job has one,
     // running or about to be: a spawn may be held a turn).
     const move = !(
