@@ -251,6 +251,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   // run as one endless chain of callbacks).
   let reapScheduled = false;
   Deno.addSignalListener("SIGCHLD", () => {
+    port.childSignalled();
     if (reapScheduled) return;
     reapScheduled = true;
     setTimeout(() => {

@@ -34,6 +34,8 @@ interface Reaped {
   onStopped?: () => void;
   /** A main process: the groups its leftovers may be in (checked when it ends). */
   readonly groups?: readonly number[];
+  /** Not (yet) our child: a followed daemon whose parent may still reap it before we can. */
+  readonly foreign?: boolean;
 }
 
 /** The system's words in a Deno error: "No space left on device", not "… (os error 28): …". */
@@ -172,7 +174,13 @@ export class RealProcessPort implements ProcessPort {
   #follow(pid: number, forks: number, req: SpawnRequest): void {
     this.#follower!.follow(pid, forks, {
       forked: (child, final) => {
-        if (final) this.#reaped.set(child, { onExit: req.onExit, groups: this.#groupsOf(child) });
+        if (final) {
+          this.#reaped.set(child, {
+            onExit: req.onExit,
+            groups: this.#groupsOf(child),
+            foreign: true,
+          });
+        }
         req.onForked?.(child, final);
       },
       untraced: (error) => {
@@ -200,6 +208,7 @@ export class RealProcessPort implements ProcessPort {
         const found = this.#findOrphan(req.job.name, req.instance);
         if (found !== null) {
           this.#reaped.set(found, { onExit: req.onExit, groups: this.#groupsOf(found) });
+          this.#signalled = true;
           req.onForked?.(found, forks === 1 || readProcStat(found)?.session !== found);
           this.reap();
         }
@@ -291,6 +300,7 @@ export class RealProcessPort implements ProcessPort {
     if (st.ppid === Deno.pid) {
       // Still our child (a re-exec): waitpid gives its status, even if it ended meanwhile.
       this.#reaped.set(pid, { onExit, ...(groups ? { groups } : {}) });
+      this.#signalled = true;
       queueMicrotask(() => this.reap());
       return true;
     }
@@ -328,6 +338,13 @@ export class RealProcessPort implements ProcessPort {
     Deno.unrefTimer(id);
   }
 
+  #signalled = true;
+
+  /** A SIGCHLD arrived: the next reap() looks at every process (without one it has nothing to do). */
+  childSignalled(): void {
+    this.#signalled = true;
+  }
+
   /** On SIGCHLD: act on traced stops, collect our processes that ended; sweep orphans later. */
   reap(): void {
     this.#checkEmptying();
@@ -335,6 +352,8 @@ export class RealProcessPort implements ProcessPort {
     if (follower && follower.size > 0) {
       for (const { pid, status } of follower.poll()) this.#ended(pid, status);
     }
+    if (!this.#signalled) return;
+    this.#signalled = false;
     for (const [pid, entry] of [...this.#reaped]) {
       if (follower?.has(pid)) continue;
       if (entry.onStopped && this.#trace) {
@@ -350,14 +369,20 @@ export class RealProcessPort implements ProcessPort {
       }
       const status = waitpidNoHang(pid);
       if (status) this.#ended(pid, status);
-      else if (!readProcStat(pid)) this.#ended(pid, { code: null, signal: null });
+      else if (entry.foreign && !readProcStat(pid)) {
+        // A followed daemon whose parent reaped it before it could become ours.
+        this.#ended(pid, { code: null, signal: null });
+      }
     }
     // Listing our children may mean a full /proc scan (kernels without task/*/children), so the
     // orphan sweep runs at most once per 1.2 s, off the respawn path.
     if (this.#sweep === undefined) {
       this.#sweep = Number(setTimeout(() => {
         this.#sweep = undefined;
-        if (this.#sweepOrphans()) this.reap();
+        if (this.#sweepOrphans()) {
+          this.#signalled = true;
+          this.reap();
+        }
       }, 1200));
       Deno.unrefTimer(this.#sweep);
     }

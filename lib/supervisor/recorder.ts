@@ -8,7 +8,7 @@
  */
 
 import type { Instance, JobClassEntry } from "./ports.ts";
-import { instanceKey, type StateStore } from "./state_store.ts";
+import { instanceKey, type ProcessChange, type StateStore } from "./state_store.ts";
 import {
   type ClassRecord,
   type InstanceRecord,
@@ -46,6 +46,8 @@ export class Recorder {
   /** Start times of the pids we record, read once per pid. */
   readonly #starts = new Map<number, number | null>();
   #scheduled = false;
+  #procsScheduled = false;
+  #procs: ProcessChange[] = [];
   #lastFlush = -Infinity;
   /** The spacing of writes now: 0 when quiet, growing while changes come back to back. */
   #interval = 0;
@@ -59,6 +61,28 @@ export class Recorder {
   instanceChanged(inst: Instance): void {
     this.#instances.add(inst);
     this.#schedule();
+  }
+
+  /**
+   * A process of an instance started (`pid`) or ended (null): journalled at the end of this
+   * turn, never held back, so that no process goes unrecorded while full records wait.
+   */
+  processChanged(inst: Instance, kind: ProcessKind, pid: number | null): void {
+    this.#procs.push({
+      key: instanceKey(inst.job.name, inst.name),
+      kind,
+      pid,
+      start: pid === null ? null : this.#start(pid),
+    });
+    if (this.#procsScheduled) return;
+    this.#procsScheduled = true;
+    queueMicrotask(() => {
+      this.#procsScheduled = false;
+      if (this.#procs.length === 0) return;
+      const processes = this.#procs;
+      this.#procs = [];
+      this.deps.store.record({ processes });
+    });
   }
 
   /** A job class's `start on` match, pending retries or failures changed (or it was dropped). */
@@ -83,6 +107,8 @@ export class Recorder {
   /** Write every record that changed now (`sync`: a fsynced snapshot, before a re-exec). */
   flush(sync = false): void {
     this.#scheduled = false;
+    const processes = this.#procs;
+    this.#procs = [];
     this.#lastFlush = this.deps.now();
     const offset = this.deps.wallOffset();
     const instances: [string, string | null][] = [];
@@ -116,7 +142,7 @@ export class Recorder {
         at: Date.now(),
       });
     }
-    this.deps.store.record({ instances, classes, daemon }, sync);
+    this.deps.store.record({ instances, classes, daemon, processes }, sync);
   }
 
   /** Record everything now, the daemon record included (a first start, or before a re-exec). */

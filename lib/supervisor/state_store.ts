@@ -3,7 +3,9 @@
  * journal of changes since it (`journal`, one JSON line per changed record, numbered). A batch
  * of changes costs one append; when the journal has grown past twice the snapshot (at least
  * 256 KiB) the whole state is written as a new snapshot (to a temporary file, renamed over the
- * old one) and the journal starts again. A crash at any instant leaves a readable state: the
+ * old one) and the journal starts again. Process starts and ends are journalled on their own
+ * (a short line each, written at the end of the turn they happen in, never held back), so a
+ * record held back in a storm never hides a process. A crash at any instant leaves a readable state: the
  * rename is atomic, a torn last journal line is ignored, and journal lines older than the
  * snapshot (a crash between the rename and the truncation) are skipped by their number. A
  * snapshot before a re-exec is fsynced.
@@ -32,6 +34,16 @@ export interface LoadedState {
   readonly classes: ClassRecord[];
   /** What could not be read or understood (left out, named in the log). */
   readonly unreadable: string[];
+  /** Processes journalled for instances that have no record yet. */
+  readonly lone: LoneProcess[];
+}
+
+/** A process of an instance that started (pid) or ended (pid null). */
+export interface ProcessChange {
+  readonly key: string;
+  readonly kind: string;
+  readonly pid: number | null;
+  readonly start: number | null;
 }
 
 /** A batch of changes: records as JSON text, null for a record that is gone. */
@@ -39,6 +51,23 @@ export interface Changes {
   readonly instances?: Iterable<readonly [string, string | null]>;
   readonly classes?: Iterable<readonly [string, string | null]>;
   readonly daemon?: string;
+  readonly processes?: Iterable<ProcessChange>;
+}
+
+/** A process recorded for an instance whose own record was not written yet. */
+export interface LoneProcess {
+  readonly job: string;
+  readonly instance: string;
+  readonly kind: string;
+  readonly pid: number;
+  readonly start: number | null;
+}
+
+interface ProcessLine {
+  readonly k: string;
+  readonly kind: string;
+  readonly pid: number | null;
+  readonly start: number | null;
 }
 
 const MIN_COMPACT_BYTES = 256 * 1024;
@@ -79,6 +108,9 @@ export class StateStore {
         for (const [k, r] of Object.entries(snap.classes ?? {})) {
           this.#classes.set(k, JSON.stringify(r));
         }
+        for (const [k, procs] of Object.entries(snap.lone ?? {})) {
+          this.#lone.set(k, procs as Record<string, { pid: number; start: number | null }>);
+        }
       } else unreadable.push(`${this.dir}/snapshot.json`);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) unreadable.push(`${this.dir}/snapshot.json`);
@@ -98,6 +130,10 @@ export class StateStore {
       }
       if (!(e.seq > snapSeq)) continue;
       this.#seq = Math.max(this.#seq, e.seq);
+      if (e.t === "p") {
+        this.#applyProcess(e as unknown as ProcessLine);
+        continue;
+      }
       const text = e.r === null || e.r === undefined ? null : JSON.stringify(e.r);
       if (e.t === "d") this.#daemon = text;
       else {
@@ -126,12 +162,41 @@ export class StateStore {
       if (isClassRecord(r)) classes.push(r);
       else unreadable.push(`job ${k}`);
     }
+    const lone: LoneProcess[] = [];
+    for (const [k, procs] of this.#lone) {
+      const [job, instance] = k.split("\u0000") as [string, string];
+      for (const [kind, p] of Object.entries(procs)) {
+        lone.push({ job, instance: instance ?? "", kind, pid: p.pid, start: p.start });
+      }
+    }
     return {
       daemon: isDaemonRecord(daemon) ? daemon : null,
       instances,
       classes,
       unreadable,
+      lone,
     };
+  }
+
+  /** Processes of instances without a record yet, by key (from the journal). */
+  readonly #lone = new Map<string, Record<string, { pid: number; start: number | null }>>();
+
+  /** A journalled process start or end, applied to the instance's record. */
+  #applyProcess(e: ProcessLine): void {
+    const text = this.#instances.get(e.k);
+    if (text !== undefined) {
+      try {
+        const rec = JSON.parse(text);
+        if (e.pid === null) delete rec.procs[e.kind];
+        else rec.procs[e.kind] = { pid: e.pid, start: e.start };
+        this.#instances.set(e.k, JSON.stringify(rec));
+      } catch { /* an unreadable record stays as it is */ }
+      return;
+    }
+    const procs = this.#lone.get(e.k) ?? {};
+    if (e.pid === null) delete procs[e.kind];
+    else procs[e.kind] = { pid: e.pid, start: e.start };
+    this.#lone.set(e.k, procs);
   }
 
   /** Apply and append a batch of changes (one write); `sync`: write a snapshot and fsync it. */
@@ -141,6 +206,7 @@ export class StateStore {
       lines += `{"seq":${++this.#seq},"t":"${t}","k":${JSON.stringify(k)},"r":${text ?? "null"}}\n`;
     };
     for (const [k, text] of changes.instances ?? []) {
+      this.#lone.delete(k);
       if (text === null ? !this.#instances.delete(k) : this.#instances.get(k) === text) continue;
       if (text !== null) this.#instances.set(k, text);
       add("i", k, text);
@@ -149,6 +215,12 @@ export class StateStore {
       if (text === null ? !this.#classes.delete(k) : this.#classes.get(k) === text) continue;
       if (text !== null) this.#classes.set(k, text);
       add("c", k, text);
+    }
+    for (const p of changes.processes ?? []) {
+      lines += `{"seq":${++this.#seq},"t":"p","k":${JSON.stringify(p.key)},"kind":"${p.kind}",` +
+        `"pid":${p.pid},"start":${p.start}}\n`;
+      // Kept in the state too, so that a snapshot written before the record has it.
+      this.#applyProcess({ k: p.key, kind: p.kind, pid: p.pid, start: p.start });
     }
     if (changes.daemon !== undefined && changes.daemon !== this.#daemon) {
       this.#daemon = changes.daemon;
@@ -186,8 +258,9 @@ export class StateStore {
   #snapshot(sync: boolean): void {
     const obj = (m: Map<string, string>) =>
       `{${[...m].map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`;
+    const lone = JSON.stringify(Object.fromEntries(this.#lone));
     const text = `{"v":${SNAPSHOT_VERSION},"seq":${this.#seq},"daemon":${this.#daemon ?? "null"},` +
-      `"instances":${obj(this.#instances)},"classes":${obj(this.#classes)}}`;
+      `"instances":${obj(this.#instances)},"classes":${obj(this.#classes)},"lone":${lone}}`;
     const path = `${this.dir}/snapshot.json`;
     const tmp = `${path}.tmp`;
     try {
@@ -223,6 +296,7 @@ export class StateStore {
   clear(all = false): void {
     this.#instances.clear();
     this.#classes.clear();
+    this.#lone.clear();
     if (all) this.#daemon = null;
     this.#snapshot(false);
   }
