@@ -132,8 +132,9 @@ async function runBoth(
   oracle: string,
 ): Promise<[RunOutcome, RunOutcome, string]> {
   const env = s.daemonEnv ?? {};
-  const upstart = new UpstartTarget(`${dir}-upstart`, env, oracle);
-  const upkeep = new UpkeepTarget(`${dir}-upkeep`, env, s.bootEvents ?? false);
+  const quiet = s.noStartupEvent ?? false;
+  const upstart = new UpstartTarget(`${dir}-upstart`, env, oracle, quiet);
+  const upkeep = new UpkeepTarget(`${dir}-upkeep`, env, s.bootEvents ?? false, quiet);
   live.add(upstart);
   live.add(upkeep);
   const outcome = (t: Target) =>

@@ -79,6 +79,8 @@ export interface Scenario {
    * events, runlevel …). Otherwise it emits `startup` alone, as the oracle does.
    */
   readonly bootEvents?: boolean;
+  /** Both daemons start without any event (`--no-startup-event`): nothing starts by itself. */
+  readonly noStartupEvent?: boolean;
   /** Extra variables in the daemon's (init's) environment. */
   readonly daemonEnv?: Readonly<Record<string, string>>;
   /**

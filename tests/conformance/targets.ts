@@ -104,7 +104,12 @@ export class UpstartTarget extends Target {
   readonly kind = "upstart";
   #session = "";
 
-  constructor(root: string, daemonEnv: Readonly<Record<string, string>>, readonly oracle: string) {
+  constructor(
+    root: string,
+    daemonEnv: Readonly<Record<string, string>>,
+    readonly oracle: string,
+    readonly noStartupEvent = false,
+  ) {
     super(root, daemonEnv);
     const lib = `${oracle}/prefix/lib`;
     const bin = `${oracle}/prefix/sbin/initctl`;
@@ -129,7 +134,7 @@ export class UpstartTarget extends Target {
   async start(): Promise<void> {
     const r = await run(
       `${this.oracle}/run-oracle.sh`,
-      ["start", this.conf, this.logs],
+      ["start", this.conf, this.logs, ...(this.noStartupEvent ? ["--no-startup-event"] : [])],
       this.#env(),
       true,
     );
@@ -197,6 +202,7 @@ export class UpkeepTarget extends Target {
     root: string,
     daemonEnv: Readonly<Record<string, string>>,
     readonly bootEvents = false,
+    readonly noStartupEvent = false,
   ) {
     super(root, daemonEnv);
     this.socket = `${this.state}/upkeep.sock`;
@@ -224,7 +230,11 @@ export class UpkeepTarget extends Target {
         this.logs,
         "--socket",
         this.socket,
-        ...(this.bootEvents ? [] : ["--startup-event", "startup"]),
+        ...(this.noStartupEvent
+          ? ["--no-startup-event"]
+          : this.bootEvents
+          ? []
+          : ["--startup-event", "startup"]),
       ],
       env: { ...this.daemonEnv },
       cwd: "/",

@@ -12,6 +12,7 @@ import { MISC } from "./misc.ts";
 import { OUTPUT } from "./output.ts";
 import { PARSE } from "./parse.ts";
 import { PROCESS } from "./process.ts";
+import { REAL_JOBS } from "./real_jobs.ts";
 import { RESPAWN } from "./respawn.ts";
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -27,5 +28,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...MISC,
   ...CORNERS,
   ...OUTPUT,
+  ...REAL_JOBS,
   ...DELIBERATE,
 ];
