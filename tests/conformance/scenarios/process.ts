@@ -107,6 +107,32 @@ pre-stop exec sh -c 'touch @TMP@/pre-stop; while [ ! -e @TMP@/go ]; do sleep 0.0
     ],
   },
   {
+    name: "expect stop: spawned until the process stops itself, also when a stop comes first",
+    jobs: {
+      a: `expect stop
+exec sh -c 'touch @TMP@/a.up; while [ ! -e @TMP@/go-a ]; do sleep 0.05; done; kill -STOP $$; exec sleep 1000'
+`,
+      b: `expect stop
+exec sh -c 'touch @TMP@/b.up; while [ ! -e @TMP@/go-b ]; do sleep 0.05; done; kill -STOP $$; exec sleep 1000'
+`,
+    },
+    steps: [
+      quiet("start", "-n", "a"),
+      waitFile("a.up"),
+      initctl("status", "a"),
+      { do: "touch", path: "go-a" },
+      awaitStatus(/running/, "a"),
+      mainCmd("a"),
+      initctl("stop", "a"),
+      quiet("start", "-n", "b"),
+      waitFile("b.up"),
+      initctl("stop", "-n", "b"),
+      initctl("status", "b"),
+      { do: "touch", path: "go-b" },
+      awaitStatus(/waiting/, "b"),
+    ],
+  },
+  {
     name: "expect fork and expect daemon follow the forked process",
     jobs: {
       f: "expect fork\nexec sh -c 'sleep 1000 & exit 0'\n",
