@@ -33,6 +33,8 @@ Run the supervisor in the foreground.
   --log-dir DIR    job logs and upkeep.log (default /var/log/upkeep)
   --socket PATH    control socket (default STATE_DIR/upkeep.sock)
   --runlevel N     runlevel announced at start (default 2)
+  --startup-event NAME  emit only NAME at start instead of the boot events (as Upstart's init)
+  --no-startup-event    emit no event at start (as Upstart's init)
   --debug          log every state change`;
 
 export async function daemonMain(argv: string[]): Promise<number> {
@@ -260,8 +262,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
   Deno.addSignalListener("SIGPIPE", () => {});
 
   // ---- boot events (a re-exec or a restart after a crash is not a boot)
-  if (restart.mode === "fresh") {
-    for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
+  if (restart.mode === "fresh" && values["no-startup-event"] !== true) {
+    const only = str("startup-event");
+    const events = only !== undefined
+      ? [[only, []] as [string, [string, string][]]]
+      : bootEvents(runlevel);
+    for (const [name, env] of events) supervisor.emit(name, env);
   }
 
   return await exited;
