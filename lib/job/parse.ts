@@ -145,7 +145,8 @@ export function parseJob(
     }
     const handler = STANZAS.get(name.text);
     if (!handler) {
-      error(new LexError(MSG.unknownStanza, name.line));
+      // Reported at the line the cursor reached (past a `\` continuation after the name), as libnih.
+      error(new LexError(MSG.unknownStanza, c.line));
       recover(c, 0);
       continue;
     }

@@ -88,7 +88,6 @@ function list(field: "emits" | "export"): Handler {
 function signalByName(text: string): number | null {
   if (/^\d+$/.test(text)) return null;
   const name = text.startsWith("SIG") ? text.slice(3) : text;
-  if (name === "UNUSED") return 31;
   const n = signalNumber(name);
   return typeof n === "number" && name !== "" && !/^\d/.test(name) ? n : null;
 }

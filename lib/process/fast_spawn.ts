@@ -11,10 +11,12 @@
  * daemon's original one, which Deno raised at start) is put in place around the posix_spawn call
  * on the daemon itself and restored right after: the child inherits it, the daemon keeps its own.
  *
+ * A multi-line script (plan.script) is written to a memfd that the child gets as fd 9.
+ *
  * Deno does not know these children: the caller reaps them with `waitpidNoHang` on SIGCHLD.
  */
 
-import type { ProcessPlan } from "./plan.ts";
+import { type ProcessPlan, SCRIPT_FD } from "./plan.ts";
 import { errnoText } from "./ffi.ts";
 
 const SYMBOLS = {
@@ -41,6 +43,8 @@ const SYMBOLS = {
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -70,7 +74,8 @@ const POSIX_SPAWN_SETSID = 0x80;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_APPEND = 0o2000;
 const O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
 const RLIMIT_NOFILE = 7;
-const EAGAIN = 11;
+const EAGAIN = 11, EINTR = 4;
+const MFD_CLOEXEC = 1;
 /** Mode of a log file the spawn creates (Upstart's: owner read-write, group read). */
 export const LOG_FILE_MODE = 0o640;
 
@@ -180,6 +185,7 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
   const all = new Uint8Array(256);
   const pipe = new Int32Array(2);
   let pipeOpen = false;
+  let scriptFd = -1;
   c.posix_spawnattr_init(attr);
   c.posix_spawn_file_actions_init(actions);
   try {
@@ -212,6 +218,10 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       pipeOpen = true;
       c.posix_spawn_file_actions_adddup2(actions, pipe[1]!, 3);
     }
+    if (plan.script !== undefined) {
+      scriptFd = scriptMemfd(c, plan.script, program);
+      c.posix_spawn_file_actions_adddup2(actions, scriptFd, SCRIPT_FD);
+    }
     const cwd = cstr(plan.cwd);
     keep.push(cwd);
     c.posix_spawn_file_actions_addchdir_np(actions, cwd);
@@ -233,9 +243,31 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       c.close(pipe[0]!);
       c.close(pipe[1]!);
     }
+    if (scriptFd !== -1) c.close(scriptFd);
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
   }
+}
+
+/** A memfd holding `script` (close-on-exec: the spawn's dup2 makes the child's fd 9). */
+function scriptMemfd(c: Libc, script: string, program: string): number {
+  const fd = c.memfd_create(cstr("upkeep-script"), MFD_CLOEXEC);
+  if (fd < 0) {
+    throw new Error(`Failed to spawn '${program}': cannot pass the script: ${errnoText(errno(c))}`);
+  }
+  const bytes = enc.encode(script);
+  let off = 0;
+  while (off < bytes.length) {
+    const n = Number(c.write(fd, bytes.subarray(off), BigInt(bytes.length - off)));
+    if (n < 0 && errno(c) === EINTR) continue;
+    if (n <= 0) {
+      const why = errnoText(errno(c));
+      c.close(fd);
+      throw new Error(`Failed to spawn '${program}': cannot pass the script: ${why}`);
+    }
+    off += n;
+  }
+  return fd;
 }
 
 /** Spawn `plan` in a new session with `output`; returns the pid (see spawnProcess). */

@@ -58,6 +58,11 @@ export interface ProcessPlan {
   readonly logFile?: string;
   /** argv starts upkeep's set-up helper, which execs the job's program once set up. */
   readonly helper: boolean;
+  /**
+   * A multi-line script, given to the process on fd 9 (argv reads it as `/proc/self/fd/9`, as
+   * Upstart runs such scripts); its first line closes fd 9.
+   */
+  readonly script?: string;
 }
 
 /** What the set-up helper does before it execs the program (JSON on its command line). */
@@ -88,6 +93,27 @@ export const EXEC_JOB = "exec-job";
 export const SHELL = "/bin/sh";
 /** Linux MAX_ARG_STRLEN: one argv string may hold at most 128 KiB including its NUL. */
 export const MAX_ARG_BYTES = 131072 - 1;
+/** The descriptor a multi-line script is read from, as Upstart's `/proc/self/fd/9`. */
+export const SCRIPT_FD = 9;
+
+/**
+ * How the shell gets a script (or an `exec` line with shell characters, as `exec LINE`), as
+ * Upstart passes it: a single line (newlines only at its end) on the command line without its
+ * trailing newlines (`sh -e -c LINE sh`); more lines on fd 9 (`sh -e /proc/self/fd/9`), after a
+ * first line that closes fd 9 (so `$0` and the line numbers in the shell's messages are Upstart's).
+ * `viaFd` false: every script on the command line (no fd to hand over).
+ */
+export function shellCommand(body: string, viaFd: boolean): { argv: string[]; script?: string } {
+  const nl = body.indexOf("\n");
+  if (nl === -1 || /^\n*$/.test(body.slice(nl))) {
+    return { argv: [SHELL, "-e", "-c", nl === -1 ? body : body.slice(0, nl), SHELL] };
+  }
+  if (!viaFd) return { argv: [SHELL, "-e", "-c", body, SHELL] };
+  return {
+    argv: [SHELL, "-e", `/proc/self/fd/${SCRIPT_FD}`],
+    script: `exec ${SCRIPT_FD}<&-\n${body}`,
+  };
+}
 
 const SHELL_CHARS = /[~`!$^&*()=|\\{}[\];"'<>?]/;
 
@@ -177,8 +203,10 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
   const spec = input.command ? { exec: "" } : job[kind];
   if (!spec) return { error: `job has no ${what} process` };
 
-  // The target: what finally runs.
+  // The target: what finally runs (a multi-line script: read from fd 9, except for upkeep run,
+  // whose spawner cannot hand over a descriptor, and in a chroot, which may have no /proc).
   let target: string[];
+  let script: string | undefined;
   if (input.command) {
     target = [...input.command];
     if (!target.length) return { error: `empty ${what} command` };
@@ -193,11 +221,13 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
       target = exec!.split(/[ \t\r\n]+/).filter(Boolean);
       if (!target.length) return { error: `empty ${what} command` };
     } else {
-      const size = byteLength(body);
+      const shell = shellCommand(body, input.output !== "pipe" && job.chroot === null);
+      target = shell.argv;
+      script = shell.script;
+      const size = script === undefined ? byteLength(target[3]!) : 0;
       if (size > MAX_ARG_BYTES - 256) {
         return { error: `${what} script too long (${size} bytes; the limit is 128 KiB)` };
       }
-      target = [SHELL, "-e", "-c", body, SHELL];
     }
   }
 
@@ -216,7 +246,10 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
   } else {
     [stdout, stderr] = ["null", "null"];
   }
-  const withOutput = (p: ProcessPlan): ProcessPlan => logFile ? { ...p, logFile } : p;
+  const withOutput = (p: ProcessPlan): ProcessPlan => {
+    const withScript = script === undefined ? p : { ...p, script };
+    return logFile ? { ...withScript, logFile } : withScript;
+  };
 
   // Limits: the daemon's original open-files limit first, then the job's own stanzas.
   const limits: [LimitResource, number, number][] = [];

@@ -14,12 +14,14 @@ import { PARSE } from "./parse.ts";
 import { PROCESS } from "./process.ts";
 import { REAL_JOBS } from "./real_jobs.ts";
 import { RESPAWN } from "./respawn.ts";
+import { SHELL } from "./shell.ts";
 
 export const SCENARIOS: readonly Scenario[] = [
   ...LIFECYCLE,
   ...HOOKS,
   ...RESPAWN,
   ...PROCESS,
+  ...SHELL,
   ...EVENTS,
   ...MORE_EVENTS,
   ...INITCTL,

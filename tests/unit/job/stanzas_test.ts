@@ -151,6 +151,9 @@ const INVALID: [string, string[]][] = [
   ["Respawn", ["1: Unknown stanza"]],
   ['"respawn"', ["1: Unknown stanza"]],
   ["frobnicate 1", ["1: Unknown stanza"]],
+  // The line libnih has reached past the name and a continuation after it.
+  ["\\\n", ["2: Unknown stanza"]],
+  ["frob \\\n  x", ["2: Unknown stanza"]],
   ["end script", ["1: Unknown stanza"]],
   ["description", ["1: Expected token"]],
   ["description a b", ["1: Unexpected token"]],
@@ -201,6 +204,8 @@ const INVALID: [string, string[]][] = [
   ["kill timeout 99999999999999999999", ["1: Illegal interval, expected number of seconds"]],
   ["kill signal FOO", ["1: Illegal signal status, expected integer"]],
   ["kill signal -1", ["1: Illegal signal status, expected integer"]],
+  // glibc 2.26 dropped SIGUNUSED, and Upstart built on it does not know the name.
+  ["kill signal UNUSED", ["1: Illegal signal status, expected integer"]],
   ["reload", ["1: Expected token"]],
   ["reload timeout 5", ["1: Unknown stanza"]],
   ["reload signal BOGUS", ["1: Illegal signal status, expected integer"]],

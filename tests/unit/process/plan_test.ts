@@ -67,16 +67,38 @@ Deno.test("planProcess() runs an exec with shell characters as /bin/sh -e -c 'ex
   assert.deepEqual(p.argv, ["/bin/sh", "-e", "-c", 'exec echo "$HOME" > /tmp/x', "/bin/sh"]);
 });
 
-Deno.test("planProcess() runs a script with /bin/sh -e -c BODY", () => {
+Deno.test("planProcess() runs a script of several lines from fd 9, as Upstart", () => {
   const p = plan({ preStart: { script: "echo a\necho b\n" } }, { kind: "preStart" });
-  assert.deepEqual(p.argv, ["/bin/sh", "-e", "-c", "echo a\necho b\n", "/bin/sh"]);
+  assert.deepEqual(p.argv, ["/bin/sh", "-e", "/proc/self/fd/9"]);
+  assert.equal(p.script, "exec 9<&-\necho a\necho b\n");
+  // Through the helper too (it keeps fd 9 open for the program it execs).
+  const h = plan({ main: { script: "a\n\nb\n" }, nice: 1 });
+  assert.equal(h.script, "exec 9<&-\na\n\nb\n");
+  assert.deepEqual(helperParts(h).argv, ["/bin/sh", "-e", "/proc/self/fd/9"]);
 });
 
-Deno.test("planProcess() fails for a missing process, an empty exec and a script over 128 KiB", () => {
+Deno.test("planProcess() runs a one-line script with -c, without its trailing newlines", () => {
+  const p = plan({ main: { script: "echo a\n\n\n" } });
+  assert.deepEqual(p.argv, ["/bin/sh", "-e", "-c", "echo a", "/bin/sh"]);
+  assert.equal(p.script, undefined);
+  assert.deepEqual(plan({ main: { script: "\necho a\n" } }).argv[2], "/proc/self/fd/9");
+});
+
+Deno.test("planProcess() passes every script with -c for upkeep run and in a chroot", () => {
+  const run = plan({ main: { script: "a\nb\n" } }, { output: "pipe" });
+  assert.deepEqual(run.argv.slice(-5), ["/bin/sh", "-e", "-c", "a\nb\n", "/bin/sh"]);
+  assert.equal(run.script, undefined);
+  const chroot = helperParts(plan({ main: { script: "a\nb\n" }, chroot: "/srv" }));
+  assert.deepEqual(chroot.argv, ["/bin/sh", "-e", "-c", "a\nb\n", "/bin/sh"]);
+});
+
+Deno.test("planProcess() fails for a missing process, an empty exec and a line over 128 KiB", () => {
   assert.deepEqual(planProcess(input({ main: null })), { error: "job has no main process" });
   assert.ok("error" in planProcess(input({ main: { exec: "  " } })));
   const big = planProcess(input({ main: { script: "x".repeat(200_000) } }));
   assert.ok("error" in big && /too long/.test(big.error));
+  // Several lines go through fd 9: no argv limit.
+  assert.ok("plan" in planProcess(input({ main: { script: "x\n".repeat(100_000) } })));
 });
 
 Deno.test("planProcess() maps console none/output/owner to stdio without a helper", () => {
@@ -121,7 +143,7 @@ Deno.test("planProcess() gives limit, nice, oom score and umask to the helper, e
   assert.deepEqual([spec.errorFd, spec.mergeStderr], [true, false]);
   assert.equal(spec.what, "j main process");
   assert.deepEqual(env, ["PATH=/bin", "A=x=y"]);
-  assert.deepEqual(argv, ["/bin/sh", "-e", "-c", "echo hi\n", "/bin/sh"]);
+  assert.deepEqual(argv, ["/bin/sh", "-e", "-c", "echo hi", "/bin/sh"]);
 });
 
 Deno.test("planProcess() restores the daemon's original open-files limit before the job's own", () => {
