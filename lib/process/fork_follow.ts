@@ -2,10 +2,11 @@
  * Fork following for `expect fork` and `expect daemon`, the way Upstart does it: by ptrace, not by
  * guessing. The job's main process is started as `/bin/sh -c 'kill -STOP $$ && exec "$@"' …`: it
  * stops itself before exec'ing the job's program, we seize it (PTRACE_SEIZE with
- * PTRACE_O_TRACEFORK|TRACEVFORK|TRACEEXEC) and let it go on. Every fork of the followed process is
+ * PTRACE_O_TRACEFORK|TRACEEXEC: vforks are not followed, as in Upstart) and let it go on. Every fork of the followed process is
  * then reported before the child runs: the child becomes the new main process (`forked`), the
  * parent is let go; after the expected number of forks (1 for `fork`, 2 for `daemon`) the last
- * child is let go too and is the daemon. Nothing depends on the job's environment (daemons that
+ * child is let go too and is the daemon (as in Upstart, so is a child that execs before it forks
+ * again). Nothing depends on the job's environment (daemons that
  * rewrite it, as redis and sshd do, are followed all the same) nor on timing (a daemon may take
  * seconds between its forks).
  *
@@ -124,7 +125,7 @@ export class ForkFollower {
       sys.kill(pid, SIGCONT);
       return;
     }
-    if (event === PTRACE_EVENT.fork || event === PTRACE_EVENT.vfork) {
+    if (event === PTRACE_EVENT.fork) {
       const child = sys.forkedPid(pid);
       if (pid !== f.current || child <= 0) return sys.cont(pid, 0);
       // The parent is of no more interest: let it go (it usually exits now).
@@ -136,6 +137,16 @@ export class ForkFollower {
       if (final) f.final = child;
       this.#traced.set(child, f);
       f.handlers.forked(child, final);
+      return;
+    }
+    if (event === PTRACE_EVENT.exec && pid === f.current && f.forks > 0 && f.final === null) {
+      // Upstart's rule: a followed child that execs before it forks again is the daemon
+      // (`expect daemon` whose first child runs another program).
+      this.#traced.delete(pid);
+      sys.detach(pid, 0);
+      f.final = pid;
+      this.#end(f);
+      f.handlers.forked(pid, true);
       return;
     }
     if (pid === f.final || f.ended) {

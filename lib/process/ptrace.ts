@@ -42,7 +42,6 @@ const PTRACE_DETACH = 17;
 const PTRACE_GETEVENTMSG = 0x4201;
 const PTRACE_SEIZE = 0x4206;
 const PTRACE_O_TRACEFORK = 0x02;
-const PTRACE_O_TRACEVFORK = 0x04;
 const PTRACE_O_TRACEEXEC = 0x10;
 const WNOHANG = 1, WUNTRACED = 2, WALL = 0x40000000;
 
@@ -95,7 +94,9 @@ export function systemTrace(): TraceSys | null {
   const msgPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(msg)));
   return {
     seize(pid) {
-      const options = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
+      // Not vforks, as Upstart: a vfork child (dash runs commands so, glibc's posix_spawn too)
+      // only runs another program; it is never the daemon.
+      const options = PTRACE_O_TRACEFORK | PTRACE_O_TRACEEXEC;
       return c.ptrace(PTRACE_SEIZE, pid, 0n, BigInt(options)) === 0n ? null : errorText(c);
     },
     cont(pid, signal) {

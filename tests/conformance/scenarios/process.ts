@@ -148,6 +148,28 @@ exec sh -c 'touch @TMP@/b.up; while [ ! -e @TMP@/go-b ]; do sleep 0.05; done; ki
     ],
   },
   {
+    name: "expect fork/daemon count forks as Upstart: not vforks; a child that execs is the daemon",
+    jobs: {
+      // dash runs touch by vfork: not a fork Upstart counts; the loop's subshell is the daemon.
+      f: "expect fork\nexec sh -c 'touch @TMP@/f.up; while :; do sleep 0.05; done & exit 0'\n",
+      // The first child execs another sh before forking again: it is the daemon.
+      d: `expect daemon\nexec sh -c 'sh -c "touch @TMP@/d.up; exec sleep 1000" & exit 0'\n`,
+    },
+    steps: [
+      initctl("start", "f"),
+      waitFile("f.up"),
+      initctl("status", "f"),
+      mainCmd("f"),
+      initctl("start", "d"),
+      waitFile("d.up"),
+      awaitStatus(/running/, "d"),
+      mainCmd("d"),
+      initctl("list"),
+      initctl("stop", "f"),
+      initctl("stop", "d"),
+    ],
+  },
+  {
     name: "setuid and setgid; an unknown user fails the start",
     jobs: {
       a: `setuid nobody
