@@ -193,6 +193,12 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
         lines.push(`# pid in ${step.path} has exited`);
         return;
       }
+      case "pidAlive": {
+        const pid = Number(readText(`${target.tmp}/${step.path}`)?.trim());
+        if (!pid) throw new Error(`pidAlive: no pid in ${step.path}`);
+        lines.push(`# pid in ${step.path} ${alive(pid) ? "still runs" : "has exited"}`);
+        return;
+      }
       case "parseErrors": {
         // The first error of each file (Upstart stops at it; upkeep reports every one).
         const re = new RegExp(`${escapeRe(target.conf)}/(\\S+):(\\d+): (.+)$`, "gm");

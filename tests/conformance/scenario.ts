@@ -61,6 +61,8 @@ export type Step =
   | { readonly do: "killPid"; readonly path: string; readonly signal: string }
   /** Wait until the pid written in a file under @TMP@ has exited. */
   | { readonly do: "pidGone"; readonly path: string }
+  /** Record, without waiting, whether the pid written in a file under @TMP@ still runs. */
+  | { readonly do: "pidAlive"; readonly path: string }
   /**
    * Record the first `FILE:LINE: message` the daemon reported (Upstart's stderr, upkeep's log) for
    * each job file, or, with `file`, wait until there is one for that file and record it.

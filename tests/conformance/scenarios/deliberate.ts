@@ -4,7 +4,7 @@
  */
 
 import { VERSION } from "../../../lib/version.ts";
-import { initctl, job, type Scenario } from "../scenario.ts";
+import { awaitStatus, codeOnly, initctl, job, type Scenario, waitFile } from "../scenario.ts";
 
 export const DELIBERATE: Scenario[] = [
   {
@@ -115,6 +115,81 @@ $ initctl stop a
 a stop/waiting
 $ initctl stop b
 b stop/waiting`,
+    },
+  },
+  {
+    name: "deliberate: what a main process leaves in its process group is stopped with it",
+    jobs: {
+      a: "exec sh -c 'sleep 1000 & echo $! > @TMP@/child; exit 0'\n",
+      r: "respawn\nnormal exit 0\nexec sh -c 'sleep 1000 & echo $! > @TMP@/child-r; exit 0'\n",
+    },
+    steps: [
+      codeOnly("start", "a"),
+      waitFile("child"),
+      awaitStatus(/waiting/, "a"),
+      { do: "pidAlive", path: "child" },
+      codeOnly("start", "r"),
+      waitFile("child-r"),
+      awaitStatus(/waiting/, "r"),
+      { do: "pidAlive", path: "child-r" },
+    ],
+    deliberate: {
+      reason: "a job that stopped leaves nothing running unsupervised",
+      upkeep: `$ initctl start a
+$ initctl status a  # awaited
+a stop/waiting
+# pid in child has exited
+$ initctl start r
+$ initctl status r  # awaited
+r stop/waiting
+# pid in child-r has exited`,
+    },
+  },
+  {
+    name: "deliberate: kill timeout 0 sends SIGKILL right after the kill signal",
+    jobs: { a: "kill timeout 0\nexec sh -c 'trap \"\" TERM; touch @TMP@/up; exec sleep 1000'\n" },
+    steps: [
+      initctl("start", "a"),
+      waitFile("up"),
+      initctl("stop", "a"),
+      initctl("status", "a"),
+    ],
+    deliberate: {
+      reason:
+        "Upstart 1.13.2 accepts kill timeout 0, then its init aborts (an assertion) when it stops the job",
+      upkeep: `$ initctl start a
+a start/running, process PID1
+$ initctl stop a
+a stop/waiting
+$ initctl status a
+a stop/waiting`,
+    },
+  },
+  {
+    name: "deliberate: stop of a job whose file was removed while it ran answers as any stop",
+    jobs: { a: "exec sleep 1000\n" },
+    steps: [
+      initctl("start", "a"),
+      job("a", null),
+      initctl("reload-configuration"),
+      initctl("status", "a"),
+      initctl("stop", "a"),
+      initctl("status", "a"),
+    ],
+    deliberate: {
+      reason:
+        "Upstart's initctl prints a D-Bus error (Method \"Get\" … doesn't exist) and exits 1 after stopping it",
+      upkeep: `$ initctl start a
+a start/running, process PID1
+# removed job a
+$ initctl reload-configuration
+$ initctl status a
+a start/running, process PID1
+$ initctl stop a
+a stop/waiting
+$ initctl status a
+! initctl: Unknown job: a
+[exit 1]`,
     },
   },
 ];
