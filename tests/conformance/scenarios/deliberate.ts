@@ -192,4 +192,27 @@ $ initctl status a
 [exit 1]`,
     },
   },
+  {
+    name: "deliberate: unset-env removes the variable it names, and only that one",
+    jobs: {},
+    steps: [
+      initctl("set-env", "A=1"),
+      initctl("set-env", "AB=2"),
+      initctl("unset-env", "AB"),
+      initctl("get-env", "A"),
+      initctl("get-env", "AB"),
+    ],
+    deliberate: {
+      reason: "Upstart removes every variable whose name is a prefix of the one named (A for AB) " +
+        "and skips the entry after each one it removes",
+      upkeep: `$ initctl set-env A=1
+$ initctl set-env AB=2
+$ initctl unset-env AB
+$ initctl get-env A
+1
+$ initctl get-env AB
+! initctl: No such variable: AB
+[exit 1]`,
+    },
+  },
 ];
