@@ -74,20 +74,26 @@ export function checkConditions(
     known.has(e) || e.endsWith("/failed") || emitted.some((p) => fnmatch(p, e));
 
   const operand = (expr: Extract<EventExpr, { type: "event" }>): Node => {
-    const errors: Node["errors"] = [];
+    let job: string | null = null;
     if (JOB_EVENTS.has(expr.name)) {
-      let job: string | null = null;
       for (const [i, a] of expr.args.entries()) {
         const t = formatEventArg(a);
         if (t.startsWith("JOB=")) job = t.slice(4);
         else if (i === 0 && !t.includes("=")) job = t;
         if (job !== null) break;
       }
-      if (job !== null && !names.has(job) && !job.startsWith("$")) {
-        errors.push({ kind: "job", name: job });
-      }
     }
-    if (!eventOk(expr.name)) errors.push({ kind: "event", name: expr.name });
+    // As initctl: the operand is written `EVENT[ JOB]`, then cut at its first space (so an event
+    // name holding a space is an event and a job); the event is reported before the job.
+    const text = job === null ? expr.name : `${expr.name} ${job}`;
+    const space = text.indexOf(" ");
+    const event = space === -1 ? text : text.slice(0, space);
+    const named = space === -1 ? null : text.slice(space + 1);
+    const errors: Node["errors"] = [];
+    if (!eventOk(event)) errors.push({ kind: "event", name: event });
+    if (named !== null && !names.has(named) && !named.startsWith("$")) {
+      errors.push({ kind: "job", name: named });
+    }
     return { value: errors.length === 0, errors, operator: false, children: [] };
   };
 

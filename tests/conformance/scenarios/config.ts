@@ -39,6 +39,29 @@ export const CONFIG: Scenario[] = [
     ],
   },
   {
+    name: "check-config and show-config on tricky conditions (names with spaces, globs, repeats)",
+    jobs: {
+      a: "start on started b and (stopping c or stopped d RESULT=failed) and e A=1 B!=2\n" +
+        "stop on starting b or f\nemits g h*\n",
+      b: "start on starting a\nstop on stopped a\nmanual\n",
+      c: "start on (startup)\nstop on ((stopped JOB=))\n",
+      d: "start on x\nstart on y\nstop on z\nstop on w\nemits x\nemits y z\n",
+      e: "start on started nosuch and stopping nojob\nstop on nothing-emits-this\n",
+      f: "emits started\nstart on started\n",
+      "g/h": "start on started g/h or stopped a\n",
+      i: `start on 'quoted name' and "x y" and "x d"\nstop on a=b c\n`,
+    },
+    steps: [
+      initctl("show-config"),
+      initctl("show-config", "-e"),
+      initctl("check-config"),
+      initctl("check-config", "-w"),
+      initctl("check-config", "-i", "nothing-emits-this"),
+      initctl("check-config", "--ignore-events", "w,x"),
+      initctl("check-config", "i"),
+    ],
+  },
+  {
     name: "check-config with nothing to report exits 0",
     jobs: { a: "start on startup\nexec true\n", b: "start on started a\nexec true\n" },
     steps: [initctl("check-config"), initctl("check-config", "b")],

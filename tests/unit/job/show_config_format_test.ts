@@ -61,6 +61,18 @@ Deno.test("check-config warns about events nobody emits and jobs that do not exi
   deepEqual(warnings([job("c", "start on x/failed or started $J\n")]), []);
 });
 
+Deno.test("check-config cuts an event name at its first space: the rest is checked as a job", () => {
+  const jobs = [
+    job("d", "emits x\n"),
+    job("i", `start on 'quoted name' and "x y" and "x d"\n`),
+  ];
+  deepEqual(warnings(jobs), [
+    "i: start on: unknown job y",
+    "i: start on: unknown event quoted",
+    "i: start on: unknown job name",
+  ]);
+});
+
 Deno.test("check-config reports every unknown name under the first failing operator (initctl quirk)", () => {
   // Right to left, as Upstart's initctl walks its tree.
   deepEqual(warnings([job("c", "start on (a or startup) and b\n")]), [
