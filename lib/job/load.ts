@@ -64,7 +64,8 @@ function readText(path: string, diagnostics: Diagnostic[]): string | null {
       });
       return null;
     }
-    return new TextDecoder().decode(Deno.readFileSync(path));
+    // A byte-order mark is kept, as Upstart reads it: part of the first stanza's name.
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(Deno.readFileSync(path));
   } catch (e) {
     diagnostics.push({ file: path, line: 0, message: errorText(e), severity: "error" });
     return null;
