@@ -75,7 +75,7 @@ export async function handleRequest(
     return await dispatchCommand(ctx, req, cmd);
   } catch (e) {
     if (e instanceof CommandError) return errorReply(e.message);
-    if (e instanceof ExpandError) return errorReply(`Unknown parameter: ${e.variable}`);
+    if (e instanceof ExpandError) return errorReply(e.message);
     throw e;
   }
 }
@@ -224,7 +224,7 @@ function target(
     if (!(e instanceof ExpandError)) throw e;
     // As Upstart: the job's usage text follows an instance-expansion error (not for restart).
     const usage = cls.job.usage === null || !withUsage ? "" : `\nUsage: ${cls.job.usage}`;
-    throw new CommandError(`Unknown parameter: ${e.variable}${usage}`);
+    throw new CommandError(`${e.message}${usage}`);
   }
 }
 

@@ -943,8 +943,8 @@ export class Supervisor {
     try {
       name = this.instanceName(cls, env);
     } catch (e) {
-      const v = e instanceof ExpandError ? e.variable : String(e);
-      this.#o.log(`${cls.job.name}: cannot start instance: Unknown parameter: ${v}`);
+      const why = e instanceof ExpandError ? e.message : String(e);
+      this.#o.log(`${cls.job.name}: cannot start instance: ${why}`);
       cls.startMatch = this.events.reset(node);
       return;
     }
