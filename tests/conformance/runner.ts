@@ -166,7 +166,7 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
         const r = await target.initctl(["status", ...args], "initctl");
         const m = /, process (\d+)/.exec(r.stdout);
         if (!m) throw new Error(`kill: no main process in ${JSON.stringify(r.stdout)}`);
-        Deno.kill(Number(m[1]), `SIG${step.signal}` as Deno.Signal);
+        sendSignal(Number(m[1]), step.signal);
         lines.push(`# kill -${step.signal} ${pids.name(m[1]!)}`);
         return;
       }
@@ -182,7 +182,7 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
       case "killPid": {
         const pid = Number(readText(`${target.tmp}/${step.path}`)?.trim());
         if (!pid) throw new Error(`killPid: no pid in ${step.path}`);
-        Deno.kill(pid, `SIG${step.signal}` as Deno.Signal);
+        sendSignal(pid, step.signal);
         lines.push(`# kill -${step.signal} (pid in ${step.path})`);
         return;
       }
@@ -262,6 +262,13 @@ function readText(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Send a signal by name (`TERM`) or number (`40`: real-time signals Deno has no name for). */
+function sendSignal(pid: number, signal: string): void {
+  if (!/^\d+$/.test(signal)) return Deno.kill(pid, `SIG${signal}` as Deno.Signal);
+  const r = new Deno.Command("kill", { args: [`-${signal}`, String(pid)] }).outputSync();
+  if (!r.success) throw new Error(`kill -${signal} ${pid}: ${new TextDecoder().decode(r.stderr)}`);
 }
 
 function alive(pid: number): boolean {

@@ -264,4 +264,19 @@ end script
     },
     steps: [quiet("start", "-n", "r"), file("ev"), file("runs"), initctl("status", "r")],
   },
+  {
+    name: "EXIT_SIGNAL names the signal, or its number when it has no name (real-time signals)",
+    jobs: {
+      ...Object.fromEntries(
+        ["40", "64", "PWR", "STKFLT", "SYS", "USR2"].map((_, i) => [`j${i}`, "exec sleep 1000\n"]),
+      ),
+      rec: recorder("stopped JOB=j*", "ev"),
+    },
+    steps: ["40", "64", "PWR", "STKFLT", "SYS", "USR2"].flatMap((signal, i) => [
+      initctl("start", `j${i}`),
+      kill(signal, `j${i}`),
+      awaitStatus(/waiting/, `j${i}`),
+      file("ev", new RegExp(`JOB=j${i} `)),
+    ]),
+  },
 ];
