@@ -10,48 +10,9 @@ import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { VERSION } from "../version.ts";
 import { checkArguments, parseInitctlArgs } from "./initctl_args.ts";
 import { defaultPaths } from "./paths.ts";
+import { commandHelp, DEFAULT_TIMEOUT_S, HELP } from "./initctl_help.ts";
 
-/** Seconds of silence after which initctl gives up on the daemon. */
-export const DEFAULT_TIMEOUT_S = 15;
-
-const HELP = `Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...
-
-Job commands:
-  start JOB [KEY=VALUE]...     start a job (-n, --no-wait: do not wait for it)
-  stop JOB [KEY=VALUE]...      stop a job (-n, --no-wait)
-  restart JOB [KEY=VALUE]...   restart a job (-n, --no-wait)
-  reload JOB [KEY=VALUE]...    send the job's reload signal to its main process
-  status JOB [KEY=VALUE]...    show a job's status (--json: as JSON; --json alone: every job)
-  list                         list every job and instance (--json: as JSON)
-
-Event commands:
-  emit EVENT [KEY=VALUE]...    emit an event and wait until it is handled (-n, --no-wait)
-
-Environment commands (inside a job they act on its own environment unless -g, --global):
-  get-env VARIABLE             print a variable of the job environment
-  set-env VARIABLE[=VALUE]     set a variable (-r, --retain: keep a value already set)
-  unset-env VARIABLE           remove a variable
-  list-env                     print every variable, sorted
-  reset-env                    back to the daemon's initial environment
-
-Other commands:
-  reload-configuration         re-read the job files
-  version                      show the daemon's version
-  log-priority [PRIORITY]      show or set the daemon's log priority
-  show-config [-e] [JOB]       show emits, start on and stop on of one job or every job
-  check-config [JOB]           list conditions no job or event can satisfy (-i LIST, -w)
-  usage JOB                    show a job's usage text
-  reexec                       restart the daemon in place, every job kept (telinit u)
-  help                         show this help
-
-Options (before the command; the command's own options come after it):
-  --socket PATH   the daemon's control socket (default: $UPKEEP_SOCKET, else the daemon's default)
-  --timeout SECS  give up when the daemon says nothing for SECS seconds (default ${DEFAULT_TIMEOUT_S};
-                  0: wait for ever; a daemon waiting for a job says so every 5 s)
-  -q, --quiet     no output on success
-  -v, --verbose   accepted, no effect
-  --help          show this help
-  --version       show initctl's version`;
+export { DEFAULT_TIMEOUT_S } from "./initctl_help.ts";
 
 /**
  * Run initctl. `argv` starts with the command; invoked as a shortcut (`program` is `start`, `stop`
@@ -71,7 +32,11 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   if (result.kind === "usage") return usage(result.message);
   if (result.kind === "print") {
     console.log(
-      result.what === "help" ? HELP : `${program} (upkeep ${VERSION}; upstart 1.13.2 compatible)`,
+      result.what === "version"
+        ? `${program} (upkeep ${VERSION}; upstart 1.13.2 compatible)`
+        : result.command
+        ? commandHelp(result.command, program)
+        : HELP,
     );
     return 0;
   }

@@ -15,7 +15,7 @@ import type { RequestOptions } from "../control/protocol.ts";
 /** Options that change the request sent to the daemon. */
 export type Options = { -readonly [K in keyof RequestOptions]: RequestOptions[K] };
 
-interface OptionSpec {
+export interface OptionSpec {
   readonly short?: string;
   readonly long: string;
   /** Takes a value (`--dest=NAME`, `--dest NAME`, `-iLIST`, `-i LIST`). */
@@ -36,8 +36,8 @@ export interface Parsed {
 
 export type ParseResult =
   | { readonly kind: "run"; readonly parsed: Parsed }
-  /** Print `text` on stdout and exit 0 (--help, --version, help). */
-  | { readonly kind: "print"; readonly what: "help" | "version" }
+  /** Print on stdout and exit 0 (--help, --version, help); `COMMAND --help` names the command. */
+  | { readonly kind: "print"; readonly what: "help" | "version"; readonly command?: string }
   /** Print `PROGRAM: message` and the `Try … --help` line on stderr, exit 1. */
   | { readonly kind: "usage"; readonly message: string };
 
@@ -173,7 +173,10 @@ function parseOptions(
     return null;
   };
   const handle = (spec: OptionSpec, i: number, typed: string): OptionsOutcome | null => {
-    if (spec.long === "help") return stop({ kind: "print", what: "help" });
+    if (spec.long === "help") {
+      const command = p.command === "" || p.command === "help" ? {} : { command: p.command };
+      return stop({ kind: "print", what: "help", ...command });
+    }
     if (spec.long === "version") return stop({ kind: "print", what: "version" });
     const v = spec.value ? nextValue(i) : "";
     if (v === null) return usage(`missing argument: ${typed}`);

@@ -4,7 +4,8 @@
  */
 
 import { VERSION } from "../../../lib/version.ts";
-import { awaitStatus, codeOnly, initctl, job, type Scenario, waitFile } from "../scenario.ts";
+import { commandHelp, HELP } from "../../../lib/cli/initctl_help.ts";
+import { as, awaitStatus, codeOnly, initctl, job, type Scenario, waitFile } from "../scenario.ts";
 
 export const DELIBERATE: Scenario[] = [
   {
@@ -213,6 +214,36 @@ $ initctl get-env A
 $ initctl get-env AB
 ! initctl: No such variable: AB
 [exit 1]`,
+    },
+  },
+  {
+    name: "deliberate: help in upkeep's words; D-Bus options accepted and ignored",
+    jobs: { a: "exec sleep 1000\n" },
+    steps: [
+      initctl("--help"),
+      initctl("help"),
+      initctl("start", "--help"),
+      as("status", "--help"),
+      initctl("--system", "status", "a"),
+      initctl("--session", "status", "a"),
+      initctl("--dest=com.ubuntu.Upstart", "list"),
+    ],
+    deliberate: {
+      reason: "upkeep documents its own commands and options; it has no D-Bus to choose",
+      upkeep: `$ initctl --help
+${HELP}
+$ initctl help
+${HELP}
+$ initctl start --help
+${commandHelp("start", "initctl")}
+$ status --help
+${commandHelp("status", "status")}
+$ initctl --system status a
+a stop/waiting
+$ initctl --session status a
+a stop/waiting
+$ initctl --dest=com.ubuntu.Upstart list
+a stop/waiting`,
     },
   },
 ];

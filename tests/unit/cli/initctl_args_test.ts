@@ -2,6 +2,7 @@
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { checkArguments, parseInitctlArgs } from "../../../lib/cli/initctl_args.ts";
+import { commandHelp } from "../../../lib/cli/initctl_help.ts";
 
 const argsOf = (argv: string[]) => {
   const r = parseInitctlArgs(argv, "initctl");
@@ -43,9 +44,12 @@ Deno.test("parseInitctlArgs() reports what libnih reports", () => {
   assertEquals(run(["check-config", "-i"]), usage("missing argument: -i"));
   assertEquals(run([]), usage("missing command"));
   assertEquals(run(["frob"]), usage("invalid command: frob"));
-  assertEquals(run(["start", "--help"]), { kind: "print", what: "help" });
+  assertEquals(run(["start", "--help"]), { kind: "print", what: "help", command: "start" });
+  assertEquals(run(["--help", "start"]), { kind: "print", what: "help" });
+  assertEquals(run(["--help"], "status"), { kind: "print", what: "help", command: "status" });
   assertEquals(run(["--version"]), { kind: "print", what: "version" });
   assertEquals(run(["help"]), { kind: "print", what: "help" });
+  assertEquals(run(["help", "--help"]), { kind: "print", what: "help" });
 });
 
 Deno.test("parseInitctlArgs() makes the program name the command for the shortcuts", () => {
@@ -79,4 +83,13 @@ Deno.test("checkArguments() needs a job name unless called from inside a job", (
     global: true,
   });
   assertEquals(check(["list-env"], {}), {});
+});
+
+Deno.test("commandHelp() opens with Upstart's usage line for the command", () => {
+  const first = (c: string, program = "initctl") => commandHelp(c, program).split("\n")[0];
+  assertEquals(first("start"), "Usage: initctl start [OPTION]... JOB [KEY=VALUE]...");
+  assertEquals(first("status", "status"), "Usage: status [OPTION]... JOB [KEY=VALUE]...");
+  assertEquals(first("list"), "Usage: initctl list [OPTION]...");
+  assertEquals(first("emit"), "Usage: initctl emit [OPTION]... EVENT [KEY=VALUE]...");
+  assertEquals(first("show-config"), "Usage: initctl show-config [OPTION]... [CONF]");
 });
