@@ -5,7 +5,17 @@
 
 import { VERSION } from "../../../lib/version.ts";
 import { commandHelp, HELP } from "../../../lib/cli/initctl_help.ts";
-import { as, awaitStatus, codeOnly, initctl, job, type Scenario, waitFile } from "../scenario.ts";
+import {
+  as,
+  awaitStatus,
+  codeOnly,
+  file,
+  initctl,
+  job,
+  recorder,
+  type Scenario,
+  waitFile,
+} from "../scenario.ts";
 
 export const DELIBERATE: Scenario[] = [
   {
@@ -244,6 +254,74 @@ $ initctl --session status a
 a stop/waiting
 $ initctl --dest=com.ubuntu.Upstart list
 a stop/waiting`,
+    },
+  },
+  {
+    name: "deliberate: a main process that never forks or stops as expect says fails after 10 s",
+    jobs: {
+      f: "expect fork\nexec sleep 1000\n",
+      s: "expect stop\nexec sleep 1000\n",
+      recf: recorder("stopped f", "evf"),
+      recs: recorder("stopped s", "evs"),
+    },
+    steps: [
+      codeOnly("start", "-n", "f"),
+      codeOnly("start", "-n", "s"),
+      { do: "await", args: ["status", "f"], match: /stop\/waiting/, timeoutMs: 15_000 },
+      { do: "await", args: ["status", "s"], match: /stop\/waiting/, timeoutMs: 15_000 },
+      file("evf"),
+      file("evs"),
+    ],
+    deliberate: {
+      reason:
+        "Upstart waits for ever in spawned; a daemon that does not fork as declared must not " +
+        "leave the job stuck",
+      upkeep: `$ initctl start -n f
+$ initctl start -n s
+$ initctl status f  # awaited
+f stop/waiting
+$ initctl status s  # awaited
+s stop/waiting
+= evf
+stopped JOB=f INSTANCE= RESULT=failed PROCESS=main EXIT_STATUS=unset EXIT_SIGNAL=unset
+= evs
+stopped JOB=s INSTANCE= RESULT=failed PROCESS=main EXIT_STATUS=unset EXIT_SIGNAL=unset`,
+    },
+  },
+  {
+    name: "deliberate: a respawning main that cannot be spawned, or ends before it forks, respawns",
+    jobs: {
+      a: "respawn\nexec /nonexistent/bin\n",
+      f: "respawn\nexpect fork\nexec sh -c 'exit 3'\n",
+      reca: recorder("stopped a", "eva"),
+      recf: recorder("stopped f", "evf"),
+    },
+    steps: [
+      initctl("start", "a"),
+      file("eva"),
+      initctl("start", "f"),
+      // Upstart never gets there (f stays start/running without a process): a shorter wait.
+      { do: "file", path: "evf", timeoutMs: 10_000 },
+      initctl("list"),
+    ],
+    deliberate: {
+      reason: "Upstart fails a spawn at once (PROCESS=main) and takes a main process that ends " +
+        "before its fork for a running job without a process; upkeep retries as for a crash",
+      upkeep: `$ initctl start a
+! initctl: Job failed to start
+[exit 1]
+= eva
+stopped JOB=a INSTANCE= RESULT=failed PROCESS=respawn EXIT_STATUS=unset EXIT_SIGNAL=unset
+$ initctl start f
+! initctl: Job failed to start
+[exit 1]
+= evf
+stopped JOB=f INSTANCE= RESULT=failed PROCESS=respawn EXIT_STATUS=unset EXIT_SIGNAL=unset
+$ initctl list
+a stop/waiting
+f stop/waiting
+reca stop/waiting
+recf stop/waiting`,
     },
   },
 ];
