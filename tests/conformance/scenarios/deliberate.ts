@@ -324,4 +324,37 @@ reca stop/waiting
 recf stop/waiting`,
     },
   },
+  ...(lowerOomRefused() ? [oomRefused()] : []),
 ];
+
+/**
+ * Where lowering oom_score_adj is refused even to root (containers without CAP_SYS_RESOURCE), a
+ * job with a negative `oom score` runs with the score it has; Upstart fails its spawn. Elsewhere
+ * both lower it, so the scenario is only registered where the difference shows.
+ */
+function oomRefused(): Scenario {
+  return {
+    name: "deliberate: an oom score the system refuses to set does not stop the job",
+    jobs: {
+      a: "oom score -500\ntask\nexec sh -c 'cat /proc/self/oom_score_adj > @TMP@/oom'\n",
+    },
+    // The task has written it when start returns; Upstart never runs it (a short wait).
+    steps: [initctl("start", "a"), { do: "file", path: "oom", timeoutMs: 3000 }],
+    deliberate: {
+      reason: "a container that refuses to lower oom scores must still run the stock job files",
+      upkeep: `$ initctl start a
+a stop/waiting
+= oom
+0`,
+    },
+  };
+}
+
+function lowerOomRefused(): boolean {
+  const r = new Deno.Command("/bin/sh", {
+    args: ["-c", "echo -1 > /proc/self/oom_score_adj && cat /proc/self/oom_score_adj"],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  return new TextDecoder().decode(r.stdout).trim() !== "-1";
+}
