@@ -195,8 +195,10 @@ function findClass(ctx: DaemonContext, name: string): JobClassEntry {
   return cls;
 }
 
+/** Every job class, with those whose file was removed while an instance still runs (as Upstart). */
 function allJobs(ctx: DaemonContext): JobClass[] {
-  return [...ctx.sup.classes.values()].filter((c) => !c.deleted).map((c) => c.job)
+  return [...ctx.sup.classes.values()].filter((c) => !c.deleted || c.instances.size > 0)
+    .map((c) => c.job)
     .sort((a, b) => a.name < b.name ? -1 : 1);
 }
 

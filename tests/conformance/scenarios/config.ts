@@ -148,4 +148,26 @@ end script
       { do: "file", path: "out", match: /\n.*\n/ },
     ],
   },
+  {
+    name: "a job whose file was removed while it runs stays in show-config and check-config",
+    jobs: {
+      a: 'start on foo\nstop on bar\nemits x\nusage "a usage"\nexec sleep 1000\n',
+      b: "start on started a\nexec sleep 1000\n",
+    },
+    steps: [
+      initctl("emit", "foo"),
+      job("a", null),
+      initctl("reload-configuration"),
+      initctl("show-config", "a"),
+      initctl("show-config"),
+      initctl("check-config"),
+      initctl("usage", "a"),
+      initctl("list"),
+      initctl("emit", "bar"),
+      initctl("list"),
+      initctl("show-config"),
+      initctl("check-config"),
+      initctl("stop", "b"),
+    ],
+  },
 ];
