@@ -333,13 +333,27 @@ function spawnFailure(err: number, program: string, cwd: string, out: Output): s
 export class SetupPipes {
   readonly #fds = new Map<number, number>();
   readonly #messages = new Map<number, string>();
+  /** Who waits for a helper's exec (its pipe's EOF), by pid. */
+  readonly #onExec = new Map<number, () => void>();
 
-  add(pid: number, fd: number): void {
+  /** Watch `pid`'s pipe `fd`; `onExec` hears when the helper exec'd (not when it failed). */
+  add(pid: number, fd: number, onExec?: () => void): void {
     this.#fds.set(pid, fd);
+    if (onExec) this.#onExec.set(pid, onExec);
   }
 
   get size(): number {
     return this.#fds.size;
+  }
+
+  /** True while some helper's exec is waited for. */
+  get execWaiting(): boolean {
+    return this.#onExec.size > 0;
+  }
+
+  /** Is the exec of `pid`'s helper waited for and not seen yet? */
+  awaitsExec(pid: number): boolean {
+    return this.#onExec.has(pid);
   }
 
   /** Close the pipes of helpers that have exec'd (or written their message). */
@@ -350,6 +364,7 @@ export class SetupPipes {
   /** The set-up failure of `pid` (null if it exec'd fine); forgets the pid. */
   take(pid: number): string | null {
     if (this.#fds.has(pid)) this.#poll(pid, true);
+    this.#onExec.delete(pid);
     const m = this.#messages.get(pid) ?? null;
     this.#messages.delete(pid);
     return m;
@@ -365,5 +380,10 @@ export class SetupPipes {
     if (n > 0) this.#messages.set(pid, new TextDecoder().decode(buf.subarray(0, n)).trim());
     c.close(fd);
     this.#fds.delete(pid);
+    const onExec = this.#onExec.get(pid);
+    this.#onExec.delete(pid);
+    // EOF without a message: the pipe closed on exec. (A helper that died before it could write
+    // also closes it; its exit, reaped next, then ends the main process as any exit does.)
+    if (n === 0 && onExec && !final) onExec();
   }
 }

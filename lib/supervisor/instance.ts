@@ -87,6 +87,12 @@ export interface InstanceState {
    * 1 until the main process has stopped itself.
    */
   readonly forksLeft: number;
+  /**
+   * The main process was spawned through upkeep's set-up helper, which has not exec'd the job's
+   * program yet: `spawned` waits for it (a set-up or exec failure is a spawn failure, as Upstart's
+   * own spawn reports it before the job moves on).
+   */
+  readonly execPending: boolean;
   /** True while waiting on our own blocking `starting`/`stopping` event. */
   readonly blocked: boolean;
   /** When the state last changed (ms, injected clock). */
@@ -116,7 +122,15 @@ export type Input =
    * straight to stopping (no pre-stop: it would talk to a hung daemon), kill, post-stop, starting.
    */
   | { readonly type: "respawn" }
-  | { readonly type: "spawned"; readonly kind: ProcessKind; readonly pid: number }
+  /** `execPending`: the main process is upkeep's set-up helper; `execed` follows when it exec'd. */
+  | {
+    readonly type: "spawned";
+    readonly kind: ProcessKind;
+    readonly pid: number;
+    readonly execPending?: boolean;
+  }
+  /** The set-up helper of the main process `pid` exec'd the job's program. */
+  | { readonly type: "execed"; readonly pid: number }
   | { readonly type: "spawnFailed"; readonly kind: ProcessKind; readonly error: string }
   /**
    * A process ended. `strays`: for the main process, the process group it leaves behind with live
@@ -201,6 +215,7 @@ export function newInstance(now: number): InstanceState {
     respawnWindow: { start: 0, count: 0 },
     respawns: 0,
     forksLeft: 0,
+    execPending: false,
     blocked: false,
     since: now,
     mainStartedAt: null,
@@ -321,10 +336,16 @@ class Machine {
         this.s.pids[input.kind] = input.pid;
         if (input.kind === "main") {
           this.s.mainStartedAt = this.now;
+          this.s.execPending = input.execPending === true;
           if (this.s.state !== "spawned") return;
-          if (this.s.forksLeft === 0) return this.advance();
+          if (this.s.forksLeft === 0) return this.s.execPending ? undefined : this.advance();
           this.emit({ type: "armTimer", timer: "expect", seconds: EXPECT_TIMEOUT });
         }
+        return;
+      case "execed":
+        if (!this.s.execPending || this.s.pids.main !== input.pid) return;
+        this.s.execPending = false;
+        if (this.s.state === "spawned" && this.s.forksLeft === 0) this.advance();
         return;
       case "spawnFailed":
         return this.spawnFailed(input.kind, input.error);
@@ -520,6 +541,13 @@ class Machine {
       message: `Failed to spawn ${this.label} ${PROCESS_NAMES[kind]} process: ${error}`,
     });
     delete this.s.pids[kind];
+    if (kind === "main") {
+      this.s.execPending = false;
+      if (this.s.forksLeft > 0) {
+        this.s.forksLeft = 0;
+        this.emit({ type: "cancelTimer", timer: "expect" });
+      }
+    }
     if (
       kind === "main" && this.job.respawn && this.s.goal !== "stop" && this.s.state === "spawned"
     ) {
@@ -607,6 +635,7 @@ class Machine {
       this.emit({ type: "cancelTimer", timer: "kill" });
       return this.advance();
     }
+    this.s.execPending = false;
     if (state === "spawned" && this.s.forksLeft > 0) {
       // It ended before forking (or stopping) as expected: an end like any other, as Upstart.
       this.s.forksLeft = 0;
@@ -657,6 +686,8 @@ class Machine {
       return;
     }
     this.s.pids.main = pid;
+    // A fork of the job's program: the set-up helper has exec'd it.
+    this.s.execPending = false;
     this.s.forksLeft = final ? 0 : Math.max(0, this.s.forksLeft - 1);
     if (this.s.forksLeft > 0) return;
     this.emit({ type: "cancelTimer", timer: "expect" });
@@ -673,6 +704,7 @@ class Machine {
     const pid = this.s.pids.main;
     if (this.s.state !== "spawned" || this.job.expect !== "stop" || pid === undefined) return;
     this.s.forksLeft = 0;
+    this.s.execPending = false;
     this.emit({ type: "cancelTimer", timer: "expect" });
     this.emit({ type: "signal", pid, signal: "CONT" });
     this.advance();

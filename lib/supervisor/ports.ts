@@ -38,6 +38,11 @@ export interface ProcessPort {
   ): boolean;
   /** Is `pid` a process adopted from an earlier daemon that is not our child? */
   isAdopted?(pid: number): boolean;
+  /**
+   * Is `pid`, just spawned, upkeep's set-up helper that has yet to exec the job's program? Then
+   * the request's `onExec` or `onSetupFailed` follows.
+   */
+  awaitingExec?(pid: number): boolean;
   /** Collect processes that ended (what SIGCHLD triggers); optional for fakes. */
   reap?(): void;
 }
@@ -60,6 +65,13 @@ export interface SpawnRequest {
   readonly onForked?: (pid: number, final: boolean) => void;
   /** expect stop (main only): the process stopped itself (SIGSTOP) and waits for SIGCONT. */
   readonly onStopped?: () => void;
+  /** The set-up helper `pid` exec'd the job's program (see ProcessPort.awaitingExec). */
+  readonly onExec?: (pid: number) => void;
+  /**
+   * The set-up helper `pid` could not set the process up or exec its program (`message`, the
+   * system's words) and has ended: a spawn failure, reported instead of `onExit`.
+   */
+  readonly onSetupFailed?: (pid: number, message: string) => void;
 }
 
 export interface TimerPort {

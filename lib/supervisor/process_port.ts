@@ -36,6 +36,8 @@ interface Reaped {
   readonly groups?: readonly number[];
   /** Not (yet) our child: a followed daemon whose parent may still reap it before we can. */
   readonly foreign?: boolean;
+  /** A set-up helper: told instead of `onExit` when it ends having failed (its message). */
+  readonly onSetupFailed?: (pid: number, message: string) => void;
 }
 
 /** The system's words in a Deno error: "No space left on device", not "… (os error 28): …". */
@@ -145,12 +147,15 @@ export class RealProcessPort implements ProcessPort {
       nofileSoft: this.settings.baseNofile?.soft ?? null,
     });
     if (errorFd !== null) {
-      this.#setupPipes.add(pid, errorFd);
+      // The main process waits in spawned until its helper exec'd (watched more often then).
+      const onExec = req.kind === "main" ? req.onExec : undefined;
+      this.#setupPipes.add(pid, errorFd, onExec && (() => onExec(pid)));
       this.#sweepPipesLater();
     }
     const entry: Reaped = {
       onExit: forks > 0 && !traced ? this.#followByTree(forks, req) : req.onExit,
       ...(req.kind === "main" ? { groups: [pid] } : {}),
+      ...(errorFd !== null && req.onSetupFailed ? { onSetupFailed: req.onSetupFailed } : {}),
     };
     if (req.kind === "main" && req.job.expect === "stop" && req.onStopped) {
       entry.onStopped = req.onStopped;
@@ -160,14 +165,22 @@ export class RealProcessPort implements ProcessPort {
     return pid;
   }
 
-  /** Close the error pipes of helpers that exec'd, a little later (one timer for all). */
+  /** A helper spawned for a main process that has not exec'd yet: see awaitingExec. */
+  awaitingExec(pid: number): boolean {
+    return this.#setupPipes.awaitsExec(pid);
+  }
+
+  /**
+   * Close the error pipes of helpers that exec'd, a little later (one timer for all): every 5 ms
+   * while a main process waits for its helper's exec, else every 100 ms.
+   */
   #sweepPipesLater(): void {
     if (this.#pipeTimer !== undefined) return;
     this.#pipeTimer = Number(setTimeout(() => {
       this.#pipeTimer = undefined;
       this.#setupPipes.sweep();
       if (this.#setupPipes.size) this.#sweepPipesLater();
-    }, 100));
+    }, this.#setupPipes.execWaiting ? 5 : 100));
     Deno.unrefTimer(this.#pipeTimer);
   }
 
@@ -393,6 +406,10 @@ export class RealProcessPort implements ProcessPort {
     if (!entry) return;
     this.#reaped.delete(pid);
     const failure = this.#setupPipes.take(pid);
+    if (failure && entry.onSetupFailed) {
+      // Set-up or exec failed: a spawn failure, as Upstart's spawn reports it (no exit status).
+      return entry.onSetupFailed(pid, failure.replace(/^upkeep: [^:]*: /, ""));
+    }
     if (failure) this.log(failure);
     entry.onExit(pid, status, entry.groups ? this.#liveGroup(entry.groups) : null);
   }

@@ -719,6 +719,12 @@ export class Supervisor {
         onExit: (p, status, strays) => this.#exited(inst, kind, p, status, strays),
         onForked: (p, final) => this.input(inst, { type: "forked", pid: p, final }),
         onStopped: () => this.input(inst, { type: "stopped" }),
+        onExec: (p) => this.input(inst, { type: "execed", pid: p }),
+        onSetupFailed: (p, message) =>
+          this.#run(() => {
+            if (inst.destroyed || inst.st.pids[kind] !== p) return;
+            this.#step(inst, { type: "spawnFailed", kind, error: message });
+          }),
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
@@ -734,7 +740,12 @@ export class Supervisor {
       "debug",
       inst.job.name,
     );
-    this.#queue.push({ kind: "input", instance: inst, input: { type: "spawned", kind, pid } });
+    const execPending = kind === "main" && (this.#o.processes.awaitingExec?.(pid) ?? false);
+    this.#queue.push({
+      kind: "input",
+      instance: inst,
+      input: { type: "spawned", kind, pid, execPending },
+    });
   }
 
   #exited(

@@ -198,4 +198,30 @@ end script
       initctl("status", "c"),
     ],
   },
+  {
+    name:
+      "set-up failures (chroot, chdir, exec) of a process with limits or ids are spawn failures",
+    jobs: {
+      f: "chroot /nonexistent-root\ntask\nexec true\n",
+      g: "chdir /nonexistent-dir\nnice 5\ntask\nexec true\n",
+      h: "pre-start exec true\npost-stop exec true\nchroot /nonexistent-root\nexec true\n",
+      i: "limit nofile 100 200\nexec /nonexistent\n",
+      u: "setuid nobody\nexec /nonexistent\n",
+      // One instance per job: events that come close together are each recorded.
+      rec: `instance $JOB\n${recorder("stopped JOB=[fghiu]", "ev")}`,
+    },
+    steps: [
+      initctl("start", "f"),
+      file("ev", /JOB=f/),
+      initctl("start", "g"),
+      file("ev", /JOB=g/),
+      initctl("start", "h"),
+      file("ev", /JOB=h/),
+      initctl("start", "i"),
+      file("ev", /JOB=i/),
+      initctl("start", "u"),
+      file("ev", /JOB=u/),
+      initctl("list"),
+    ],
+  },
 ];

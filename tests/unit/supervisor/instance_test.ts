@@ -24,7 +24,7 @@ function job(over: Partial<JobClass> = {}): JobClass {
 function drive(
   j: JobClass,
   inputs: Input[],
-  opts: { autoFinishEvents?: boolean; now?: number[] } = {},
+  opts: { autoFinishEvents?: boolean; now?: number[]; execPending?: boolean } = {},
 ): { st: InstanceState; effects: Effect[]; states: State[] } {
   let st = newInstance(0);
   const effects: Effect[] = [];
@@ -45,7 +45,10 @@ function drive(
         const m = /state changed from \S+ to (\S+)/.exec(e.message);
         if (m) states.push(m[1] as State);
       }
-      if (e.type === "spawn") replies.push({ type: "spawned", kind: e.kind, pid: nextPid++ });
+      if (e.type === "spawn") {
+        const execPending = opts.execPending === true && e.kind === "main";
+        replies.push({ type: "spawned", kind: e.kind, pid: nextPid++, execPending });
+      }
       if (e.type === "emit" && e.blocking && opts.autoFinishEvents !== false) {
         replies.push({ type: "eventFinished" });
       }
@@ -273,6 +276,55 @@ Deno.test("step() treats a main that exits before forking (expect fork) as an or
     { type: "exited", kind: "main", status: { code: 1, signal: null } },
   ]);
   assertEquals(respawning.st.respawns, 1);
+});
+
+Deno.test("step() waits in spawned until a set-up helper exec'd the main program", () => {
+  const r = drive(job(), [{ type: "goal", goal: "start" }], { execPending: true });
+  assertEquals([r.st.state, r.st.execPending, r.st.pids.main], ["spawned", true, 100]);
+  const other = step(job(), "", r.st, { type: "execed", pid: 999 }, 0).instance;
+  assertEquals(other.state, "spawned");
+  const execed = drive(job(), [{ type: "goal", goal: "start" }, { type: "execed", pid: 100 }], {
+    execPending: true,
+  });
+  assertEquals([execed.st.state, execed.st.execPending], ["running", false]);
+  // A stop while it waits takes effect once it exec'd, as a stop during Upstart's spawn.
+  const stopped = drive(job(), [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "execed", pid: 100 },
+  ], { execPending: true });
+  assertEquals([stopped.st.state, stopped.st.goal], ["killed", "stop"]);
+  // expect fork: the fork also says it exec'd.
+  const forked = drive(job({ expect: "fork" }), [
+    { type: "goal", goal: "start" },
+    { type: "forked", pid: 200, final: true },
+  ], { execPending: true });
+  assertEquals([forked.st.state, forked.st.pids.main, forked.st.execPending], [
+    "running",
+    200,
+    false,
+  ]);
+});
+
+Deno.test("step() fails the start when the set-up helper cannot exec the main program", () => {
+  const r = drive(job(), [
+    { type: "goal", goal: "start" },
+    { type: "spawnFailed", kind: "main", error: "cannot run /x: No such file or directory" },
+  ], { execPending: true });
+  assertEquals([r.st.state, r.st.goal, r.st.execPending], ["waiting", "stop", false]);
+  assertEquals(r.st.failure, {
+    process: "main",
+    exit: null,
+    error: "cannot run /x: No such file or directory",
+  });
+  assertEquals(r.effects.some((e) => e.type === "finished" && e.failed), true);
+  // expect fork: the wait for the fork ends with it.
+  const f = drive(job({ expect: "fork" }), [
+    { type: "goal", goal: "start" },
+    { type: "spawnFailed", kind: "main", error: "x" },
+  ], { execPending: true });
+  assertEquals(f.st.state, "waiting");
+  assertEquals(f.effects.some((e) => e.type === "cancelTimer" && e.timer === "expect"), true);
 });
 
 Deno.test("step() fails the start when the expected fork does not come in time", () => {
