@@ -62,6 +62,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     defaults = { confDirs: [], stateDir: "", logDir: "", socket: "" };
   }
   const confDirs = ((values["conf-dir"] as string[] | undefined) ?? defaults.confDirs).map(abs);
+  const emitsBootEvents = values["no-startup-event"] !== true && str("startup-event") === undefined;
   const stateDir = abs(str("state-dir") ?? defaults.stateDir);
   const logDir = abs(str("log-dir") ?? defaults.logDir);
   const socket = abs(
@@ -142,7 +143,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
     reloadConfiguration: () => void reload(),
     health: (inst: Parameters<typeof health.view>[0]) => health.view(inst),
     showConfig: showConfigText,
-    checkConfig: checkConfigText,
+    // The boot events are known when this daemon emits them (not when it starts as Upstart's
+    // init does, with --startup-event or --no-startup-event).
+    checkConfig: (...a: Parameters<typeof checkConfigText>) =>
+      checkConfigText(a[0], a[1], a[2], a[3] ?? null, emitsBootEvents),
     logPriority: "message",
     wallOffsetMs: Date.now() - performance.now(),
     reexec: (program: string | null) => {

@@ -17,8 +17,9 @@ export function checkConfigText(
   ignore: readonly string[],
   warn: boolean,
   only: string | null = null,
+  bootEvents = true,
 ): string {
-  const warnings = checkConditions(jobs, { ignored: ignore, warnAll: warn })
+  const warnings = checkConditions(jobs, { ignored: ignore, warnAll: warn, bootEvents })
     .filter((w) => only === null || w.job === only);
   const byJob = new Map<string, string[]>();
   for (const w of warnings) {

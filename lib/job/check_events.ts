@@ -1,7 +1,7 @@
 /**
  * The cross-job half of check-config, as `initctl check-config` does it: for every `start on` /
  * `stop on`, find events that no checked job `emits` (globs allowed) and that upkeep does not emit
- * itself, and job events (`started foo`) naming jobs that do not exist. An `or` is satisfied when
+ * itself (`NAME/failed` included, as Upstart), and job events (`started foo`) naming jobs that do not exist. An `or` is satisfied when
  * either side is (unless `warnAll`, initctl's `-w`); Upstart's quirks are kept: the first failing
  * operator node, root first and right operand before left, has all the unknown names under it
  * reported, right to left. Pure: no Deno APIs.
@@ -12,13 +12,25 @@ import type { EventExpr } from "../events/expr.ts";
 import { formatEventArg } from "../events/print.ts";
 import { fnmatch } from "../events/fnmatch.ts";
 
-/** Events upkeep itself emits (and Upstart's init-internal ones). `NAME/failed` too. */
-export const UPKEEP_EVENTS: readonly string[] = [
+/** Events init itself emits, as Upstart's initctl knows them (session-end: a session init's). */
+export const INIT_EVENTS: readonly string[] = [
   "startup",
   "starting",
   "started",
   "stopping",
   "stopped",
+  "debug",
+  "control-alt-delete",
+  "keyboard-request",
+  "power-status-changed",
+  "session-end",
+];
+
+/** Events of upkeep's extensions (health checks, respawn retry), emitted by the daemon. */
+export const EXTENSION_EVENTS: readonly string[] = ["unhealthy", "respawn-failed"];
+
+/** The boot events upkeep emits at start unless told otherwise (lib/supervisor/boot_events.ts). */
+export const BOOT_EVENTS: readonly string[] = [
   "virtual-filesystems",
   "local-filesystems",
   "remote-filesystems",
@@ -26,12 +38,13 @@ export const UPKEEP_EVENTS: readonly string[] = [
   "net-device-up",
   "static-network-up",
   "runlevel",
-  "unhealthy",
-  "respawn-failed",
-  "debug",
-  "control-alt-delete",
-  "keyboard-request",
-  "power-status-changed",
+];
+
+/** Every event upkeep itself may emit. */
+export const UPKEEP_EVENTS: readonly string[] = [
+  ...INIT_EVENTS,
+  ...EXTENSION_EVENTS,
+  ...BOOT_EVENTS,
 ];
 
 const JOB_EVENTS = new Set(["starting", "started", "stopping", "stopped"]);
@@ -53,6 +66,11 @@ export interface CheckOptions {
   readonly ignored?: readonly string[];
   /** Treat `or` like `and`: report every unknown name (initctl's `-w`). */
   readonly warnAll?: boolean;
+  /**
+   * The boot events count as known (the default): the daemon emitted them. A daemon started as
+   * Upstart's init is (`--startup-event`, `--no-startup-event`) knows Upstart's events only.
+   */
+  readonly bootEvents?: boolean;
 }
 
 interface Node {
@@ -69,9 +87,9 @@ export function checkConditions(
 ): ConditionWarning[] {
   const names = new Set(jobs.map((j) => j.name));
   const emitted = jobs.flatMap((j) => j.emits);
-  const known = new Set([...UPKEEP_EVENTS, ...(opts.ignored ?? [])]);
-  const eventOk = (e: string) =>
-    known.has(e) || e.endsWith("/failed") || emitted.some((p) => fnmatch(p, e));
+  const own = opts.bootEvents === false ? [...INIT_EVENTS, ...EXTENSION_EVENTS] : UPKEEP_EVENTS;
+  const known = new Set([...own, ...(opts.ignored ?? [])]);
+  const eventOk = (e: string) => known.has(e) || emitted.some((p) => fnmatch(p, e));
 
   const operand = (expr: Extract<EventExpr, { type: "event" }>): Node => {
     let job: string | null = null;

@@ -62,6 +62,17 @@ export const CONFIG: Scenario[] = [
     ],
   },
   {
+    name: "check-config knows init's own events, not EVENT/failed nor boot events",
+    jobs: {
+      a: "start on session-end or debug or control-alt-delete or keyboard-request or " +
+        "power-status-changed or startup\n",
+      b: "start on session-end and debug and control-alt-delete and keyboard-request and " +
+        "power-status-changed and startup and runlevel and filesystem and x/failed\n",
+      c: "emits y/*\nstart on y/failed or net-device-up IFACE=lo\n",
+    },
+    steps: [initctl("check-config"), initctl("check-config", "-w", "c")],
+  },
+  {
     name: "check-config with nothing to report exits 0",
     jobs: { a: "start on startup\nexec true\n", b: "start on started a\nexec true\n" },
     steps: [initctl("check-config"), initctl("check-config", "b")],

@@ -58,7 +58,18 @@ Deno.test("check-config warns about events nobody emits and jobs that do not exi
     "c: start on: unknown event frob",
   ]);
   deepEqual(warnings([job("c", "start on frob and startup\n")], { ignored: ["frob"] }), []);
-  deepEqual(warnings([job("c", "start on x/failed or started $J\n")]), []);
+  deepEqual(warnings([job("c", "start on startup or started $J\n")]), []);
+  // EVENT/failed is an event like any other, as in Upstart.
+  deepEqual(warnings([job("c", "start on x/failed\n")]), ["c: start on: unknown event x/failed"]);
+  deepEqual(warnings([job("e", "emits x/*\n"), job("c", "start on x/failed\n")]), []);
+  // The boot events are known only where the daemon emits them; session-end always (a session
+  // init's, as the reference Upstart).
+  const boot = [job("c", "start on runlevel [2345] or filesystem or session-end\n")];
+  deepEqual(warnings(boot, { warnAll: true }), []);
+  deepEqual(warnings(boot, { warnAll: true, bootEvents: false }), [
+    "c: start on: unknown event filesystem",
+    "c: start on: unknown event runlevel",
+  ]);
 });
 
 Deno.test("check-config cuts an event name at its first space: the rest is checked as a job", () => {
