@@ -171,7 +171,8 @@ function parseAt(c: Cursor, state: { paren: number }): EventExpr | LexError {
         let positional = true;
         for (const a of top.args) {
           if (a.includes("=")) positional = false;
-          else if (!positional) return new LexError(EVENT_MSG.expectedVariable, line);
+          // At the line the tokenizer reached past the value (a `\` continuation after it too).
+          else if (!positional) return new LexError(EVENT_MSG.expectedVariable, c.line);
         }
       }
     } while (hasToken(c));

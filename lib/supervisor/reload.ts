@@ -2,16 +2,20 @@
  * Loading and reloading the job files into the supervisor: only files that changed are read and
  * parsed again (a stat-keyed cache), a file that stops parsing keeps its job's last good
  * definition (a typo never stops a running job), and each file's diagnostics are logged once per
- * change, at most MAX_LOGGED_PER_FILE lines of them (a file with 100,000 bad lines costs five log
- * lines, once).
+ * change: the first one, as Upstart logs it, and a count of the others (a file with 100,000 bad
+ * lines costs two log lines, once).
  */
 
 import { type LoadCache, loadConfDirs } from "../job/load.ts";
 import { type Diagnostic, formatDiagnostic, type JobClass } from "../job/model.ts";
+import { PARSE_MSG } from "../job/stanzas.ts";
 import type { Supervisor } from "./supervisor.ts";
 
-/** Diagnostics logged per file; the rest are counted in one more line. */
-export const MAX_LOGGED_PER_FILE = 5;
+/**
+ * Diagnostics logged per file, as Upstart's init logs them (it stops at a file's first error); the
+ * rest are counted in one more line that points to `upkeep check-config`.
+ */
+export const MAX_LOGGED_PER_FILE = 1;
 
 export class ConfigReloader {
   readonly #cache: LoadCache = new Map();
@@ -53,13 +57,26 @@ export class ConfigReloader {
       const signature = list.map((d) => `${d.line}:${d.message}`).join("\n");
       logged.set(file, signature);
       if (this.#logged.get(file) === signature) continue;
-      for (const d of list.slice(0, MAX_LOGGED_PER_FILE)) this.log(formatDiagnostic(d));
+      for (const d of list.slice(0, MAX_LOGGED_PER_FILE)) this.log(daemonLine(d));
       if (list.length > MAX_LOGGED_PER_FILE) {
-        this.log(`${file}: ${list.length - MAX_LOGGED_PER_FILE} more problems not logged`);
+        this.log(
+          `${file}: ${list.length - MAX_LOGGED_PER_FILE} more problems not logged ` +
+            `(upkeep check-config ${file} lists them)`,
+        );
       }
     }
     this.#logged = logged;
   }
+}
+
+/**
+ * A diagnostic as the daemon logs it: `FILE:LINE: MESSAGE`, except for a bad signal, which
+ * Upstart's init reports without a line (`FILE: Error while loading configuration file: …`).
+ */
+export function daemonLine(d: Diagnostic): string {
+  return d.message === PARSE_MSG.illegalSignal
+    ? `${d.file}: Error while loading configuration file: ${d.message}`
+    : formatDiagnostic(d);
 }
 
 /** The job a conf or override file defines, by its path under one of the conf dirs. */

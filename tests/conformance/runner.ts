@@ -200,7 +200,7 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
         return;
       }
       case "parseErrors": {
-        // The first error of each file (Upstart stops at it; upkeep reports every one).
+        // The first error of each file (both log the first one; upkeep then counts the others).
         const re = new RegExp(`${escapeRe(target.conf)}/(\\S+):(\\d+): (.+)$`, "gm");
         const firsts = () => {
           const byFile = new Map<string, string>();

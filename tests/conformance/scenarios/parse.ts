@@ -272,7 +272,7 @@ const MORE_FILES: readonly string[] = [
   "start on a e=!f\n",
 ];
 
-/** Refused signal values: Upstart logs these without a line (docs/upstart-differences.md). */
+/** Refused signal values: Upstart (and upkeep) log these without a line. */
 const BAD_SIGNALS: readonly string[] = [
   "kill signal sigterm\n",
   "kill signal -1\n",
@@ -295,7 +295,12 @@ export const PARSE: Scenario[] = [
   },
   {
     name: "parse errors: refused signal names and numbers leave the job out",
-    jobs: Object.fromEntries(BAD_SIGNALS.map((text, i) => [`s${i}`, text])),
-    steps: [initctl("list")],
+    jobs: {
+      ...Object.fromEntries(BAD_SIGNALS.map((text, i) => [`s${i}`, text])),
+      // A bad signal first: the error after it is not the one reported.
+      later: "kill signal FOO\nfrobnicate\n",
+      before: "frobnicate\nkill signal FOO\n",
+    },
+    steps: [parseErrors(), initctl("list")],
   },
 ];

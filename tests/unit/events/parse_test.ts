@@ -86,6 +86,9 @@ const ERRORS: [string, string][] = [
   ["()", "1: Expected event"],
   ["(", "1: Expected event"],
   ["e K=V pos", "1: Expected variable name before value"],
+  // Reported where the tokenizer stopped past the value, as libnih: after a continuation.
+  ["e K=V pos \\\n or b", "2: Expected variable name before value"],
+  ["(e K=V\n pos)", "2: Expected variable name before value"],
   ["e 'unterminated", "1: Unterminated quoted string"],
   ["a\nor b", "2: Unexpected token"],
   ["(a\n\n or b)", "2: Expected token"],
