@@ -230,7 +230,7 @@ $ initctl get-env AB
     },
   },
   {
-    name: "deliberate: help in upkeep's words; D-Bus options accepted and ignored",
+    name: "deliberate: help in upkeep's words; D-Bus options accepted and ignored; no sessions",
     jobs: { a: "exec sleep 1000\n" },
     steps: [
       initctl("--help"),
@@ -240,9 +240,11 @@ $ initctl get-env AB
       initctl("--system", "status", "a"),
       initctl("--session", "status", "a"),
       initctl("--dest=com.ubuntu.Upstart", "list"),
+      initctl("list-sessions"),
     ],
     deliberate: {
-      reason: "upkeep documents its own commands and options; it has no D-Bus to choose",
+      reason: "upkeep documents its own commands and options; it has no D-Bus to choose, and no " +
+        "user sessions to list",
       upkeep: `$ initctl --help
 ${HELP}
 $ initctl help
@@ -256,7 +258,8 @@ a stop/waiting
 $ initctl --session status a
 a stop/waiting
 $ initctl --dest=com.ubuntu.Upstart list
-a stop/waiting`,
+a stop/waiting
+$ initctl list-sessions`,
     },
   },
   {
