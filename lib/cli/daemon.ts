@@ -23,6 +23,7 @@ import { DaemonRestart } from "./daemon_restart.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
+import { IdleGc } from "../process/idle_gc.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -124,7 +125,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
     Object.assign(supervisor.jobEnv, restart.jobEnv);
   }
   const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
-  supervisor.onInstanceChange = (inst) => health.update(inst);
+  const idleGc = new IdleGc();
+  supervisor.onInstanceChange = (inst) => {
+    health.update(inst);
+    idleGc.activity();
+  };
 
   // ---- configuration
   const config = new ConfigReloader(confDirs, daemonEnv, (m) => log.write(m));
@@ -168,7 +173,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   };
   const server = new ControlServer(
     socket,
-    (req, privileged) => handleRequest(ctx, req, privileged),
+    (req, privileged) => {
+      idleGc.activity();
+      return handleRequest(ctx, req, privileged);
+    },
   );
   server.listen();
 
