@@ -254,18 +254,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log.write("received SIGHUP: reloading configuration");
     reload();
   });
-  // A SIGCHLD only schedules a reap as its own task: a storm of exits then never keeps the event
-  // loop from the control socket and the timers (signals delivered back to back would otherwise
-  // run as one endless chain of callbacks).
-  let reapScheduled = false;
+  // A SIGCHLD reaps at once (waitpid: no zombie waits), but the exits are handled in a task of
+  // their own: a storm of exits then never keeps the event loop from the control socket and the
+  // timers (signals delivered back to back would otherwise run as one endless chain of work).
   Deno.addSignalListener("SIGCHLD", () => {
     port.childSignalled();
-    if (reapScheduled) return;
-    reapScheduled = true;
-    setTimeout(() => {
-      reapScheduled = false;
-      port.reap();
-    }, 0);
+    port.reap();
   });
   Deno.addSignalListener("SIGPIPE", () => {});
 

@@ -51,7 +51,7 @@ type QueueItem =
   | { readonly kind: "call"; readonly fn: () => void };
 
 /** Milliseconds of spawning per turn of the event loop before further spawns wait a turn. */
-const SPAWN_TURN_MS = 2;
+const SPAWN_TURN_MS = 1;
 
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
