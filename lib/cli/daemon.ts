@@ -36,7 +36,9 @@ Run the supervisor in the foreground.
   --runlevel N     runlevel announced at start (default 2)
   --startup-event NAME  emit only NAME at start instead of the boot events (as Upstart's init)
   --no-startup-event    emit no event at start (as Upstart's init)
-  --debug          log every state change`;
+  --debug, -v, --verbose
+                   also log goal and state changes and every process start, unlimited (by
+                   default: process exits and respawns, at most 20 lines per job in 10 s)`;
 
 export async function daemonMain(argv: string[]): Promise<number> {
   const nofile = originalNofile(); // first: what we were given, before anything else changes it
@@ -88,7 +90,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   closeInheritedFds();
   setChildSubreaper();
 
-  const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
+  const log = new DaemonLog(
+    `${logDir}/upkeep.log`,
+    values.debug === true || values.verbose === true,
+  );
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
   // taken over, never started twice.
   const restart = new DaemonRestart(stateDir, (m) => log.write(m));
