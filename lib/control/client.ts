@@ -59,7 +59,6 @@ export async function sendRequest(
   timeoutMs = 0,
 ): Promise<Reply> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let onTimeout = () => {};
   let timedOut = false;
   let conn: Deno.UnixConn | null = null;
   const arm = () => {
@@ -67,7 +66,6 @@ export async function sendRequest(
     clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
-      onTimeout();
       try {
         conn?.close();
       } catch { /* closed */ }
