@@ -23,6 +23,7 @@ import { DaemonRestart } from "./daemon_restart.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
+import { IdleGc } from "../process/idle_gc.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -35,7 +36,9 @@ Run the supervisor in the foreground.
   --runlevel N     runlevel announced at start (default 2)
   --startup-event NAME  emit only NAME at start instead of the boot events (as Upstart's init)
   --no-startup-event    emit no event at start (as Upstart's init)
-  --debug          log every state change`;
+  --debug, -v, --verbose
+                   also log goal and state changes and every process start, unlimited (by
+                   default: process exits and respawns, at most 20 lines per job in 10 s)`;
 
 export async function daemonMain(argv: string[]): Promise<number> {
   const nofile = originalNofile(); // first: what we were given, before anything else changes it
@@ -88,7 +91,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   closeInheritedFds();
   setChildSubreaper();
 
-  const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
+  const log = new DaemonLog(
+    `${logDir}/upkeep.log`,
+    values.debug === true || values.verbose === true,
+  );
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
   // taken over, never started twice.
   const restart = new DaemonRestart(stateDir, (m) => log.write(m));
@@ -125,7 +131,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
     Object.assign(supervisor.jobEnv, restart.jobEnv);
   }
   const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
-  supervisor.onInstanceChange = (inst) => health.update(inst);
+  const idleGc = new IdleGc();
+  supervisor.onInstanceChange = (inst) => {
+    health.update(inst);
+    idleGc.activity();
+  };
 
   // ---- configuration
   const config = new ConfigReloader(confDirs, daemonEnv, (m) => log.write(m));
@@ -172,7 +182,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   };
   const server = new ControlServer(
     socket,
-    (req, privileged) => handleRequest(ctx, req, privileged),
+    (req, privileged) => {
+      idleGc.activity();
+      return handleRequest(ctx, req, privileged);
+    },
   );
   server.listen();
 
@@ -250,18 +263,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log.write("received SIGHUP: reloading configuration");
     reload();
   });
-  // A SIGCHLD only schedules a reap as its own task: a storm of exits then never keeps the event
-  // loop from the control socket and the timers (signals delivered back to back would otherwise
-  // run as one endless chain of callbacks).
-  let reapScheduled = false;
+  // A SIGCHLD reaps at once (waitpid: no zombie waits), but the exits are handled in a task of
+  // their own: a storm of exits then never keeps the event loop from the control socket and the
+  // timers (signals delivered back to back would otherwise run as one endless chain of work).
   Deno.addSignalListener("SIGCHLD", () => {
     port.childSignalled();
-    if (reapScheduled) return;
-    reapScheduled = true;
-    setTimeout(() => {
-      reapScheduled = false;
-      port.reap();
-    }, 0);
+    port.reap();
   });
   Deno.addSignalListener("SIGPIPE", () => {});
 

@@ -51,7 +51,7 @@ type QueueItem =
   | { readonly kind: "call"; readonly fn: () => void };
 
 /** Milliseconds of spawning per turn of the event loop before further spawns wait a turn. */
-const SPAWN_TURN_MS = 2;
+const SPAWN_TURN_MS = 1;
 
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
@@ -515,7 +515,9 @@ export class Supervisor {
       if (before.pids !== instance.pids) {
         for (const kind of PROCESS_KINDS) {
           const pid = instance.pids[kind];
-          if (before.pids[kind] !== pid) rec.processChanged(inst, kind, pid ?? null);
+          if (before.pids[kind] !== pid) {
+            rec.processChanged(inst, kind, pid ?? null, before.pids[kind]);
+          }
         }
       }
     }
