@@ -410,13 +410,15 @@ export class RealProcessPort implements ProcessPort {
     if (!entry) return;
     this.#reaped.delete(pid);
     const failure = this.#setupPipes.take(pid);
-    if (failure && entry.onSetupFailed) {
+    const onSetupFailed = entry.onSetupFailed;
+    if (failure && onSetupFailed) {
       // Set-up or exec failed: a spawn failure, as Upstart's spawn reports it (no exit status).
-      return entry.onSetupFailed(pid, failure.replace(/^upkeep: [^:]*: /, ""));
+      this.#ends.push(() => onSetupFailed(pid, failure.replace(/^upkeep: [^:]*: /, "")));
+    } else {
+      if (failure) this.log(failure);
+      const strays = entry.groups ? this.#liveGroup(entry.groups) : null;
+      this.#ends.push(() => entry.onExit(pid, status, strays));
     }
-    if (failure) this.log(failure);
-    const strays = entry.groups ? this.#liveGroup(entry.groups) : null;
-    this.#ends.push(() => entry.onExit(pid, status, strays));
     if (this.#ends.length === 1) setTimeout(() => this.#deliver(), 0);
   }
 
