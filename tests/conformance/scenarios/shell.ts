@@ -50,4 +50,27 @@ post-stop exec echo "post-stop $0" >> @TMP@/hooks
       initctl("stop", "many"),
     ],
   },
+  {
+    name: "scripts of several lines with expect fork/daemon, also through the set-up helper",
+    jobs: {
+      f: 'expect fork\nscript\n  echo "$0" > @TMP@/f\n  sleep 1000 &\nend script\n',
+      d: 'expect daemon\nscript\n  echo "$0" > @TMP@/d\n  (sleep 999 &)\n  exit 0\nend script\n',
+      u: 'expect fork\nsetuid nobody\nscript\n  echo "$0 $USER" > @TMP@/u\n  sleep 998 &\nend script\n',
+    },
+    steps: [
+      initctl("start", "f"),
+      mainCmd("f"),
+      file("f"),
+      initctl("start", "d"),
+      mainCmd("d"),
+      file("d"),
+      initctl("start", "u"),
+      mainCmd("u"),
+      file("u"),
+      initctl("list"),
+      initctl("stop", "f"),
+      initctl("stop", "d"),
+      initctl("stop", "u"),
+    ],
+  },
 ];
