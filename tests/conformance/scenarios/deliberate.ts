@@ -330,6 +330,22 @@ reca stop/waiting
 recf stop/waiting`,
     },
   },
+  {
+    name: "deliberate: a followed daemon that is not our child is seen to end",
+    // $(...) forks: expect fork takes that subshell for the daemon, and it ends at once. Its parent
+    // is the script, not init: Upstart never hears of its end (status running, stop hangs).
+    jobs: { a: "expect fork\nscript\n  x=$(true)\n  exec sleep 1000\nend script\n" },
+    steps: [
+      codeOnly("start", "a"),
+      { do: "await", args: ["status", "a"], match: /stop\/waiting/, timeoutMs: 5000 },
+    ],
+    deliberate: {
+      reason: "a job whose daemon is gone must not show running (and stop must not hang)",
+      upkeep: `$ initctl start a
+$ initctl status a  # awaited
+a stop/waiting`,
+    },
+  },
   ...(lowerOomRefused() ? [oomRefused()] : []),
 ];
 
