@@ -161,9 +161,13 @@ export function findConfFiles(
           continue; // dangling link
         }
       }
-      if (isDir) walk(childAbs, childRel);
-      else if (isFile && e.name.endsWith(ext)) out.push(childRel);
-      else if (e.name.endsWith(ext)) {
+      // As Upstart: directories libnih ignores are not searched; a file is a job file when its
+      // name is more than the extension (`.conf` alone is not).
+      if (isDir) {
+        if (!ignoredDir(e.name)) walk(childAbs, childRel);
+      } else if (!e.name.endsWith(ext) || e.name.length === ext.length) continue;
+      else if (isFile) out.push(childRel);
+      else {
         diagnostics.push({
           file: childAbs,
           line: 0,
@@ -175,6 +179,24 @@ export function findConfFiles(
   };
   walk(dir.replace(/\/+$/, "") || "/", "");
   return out;
+}
+
+/**
+ * Directories Upstart does not search for job files (libnih's nih_file_ignore): hidden (`.*`),
+ * backups (`*~`, `*.bak`, `*.BAK`, `#*#`), editor swap files (`*.swp`, `*.swo`, `*.swn`, `.#*`),
+ * version control (`*,v`, `RCS`, `CVS`, `CVS.adm`, `SCCS`, `.bzr`, `.hg`, `.git`, `.svn` …) and
+ * packaging leftovers (`*.dpkg-*`, `*.rpmsave`, `*.rpmorig`, `*.rpmnew`, `*;` + 8 hex digits).
+ */
+export function ignoredDir(name: string): boolean {
+  if (name.startsWith(".")) return true;
+  if (/(~|\.bak|\.BAK|\.swp|\.swo|\.swn|,v)$/.test(name) || /^#.*#$/.test(name)) return true;
+  if (["RCS", "CVS", "CVS.adm", "SCCS", "BitKeeper", "{arch}", "_darcs"].includes(name)) {
+    return true;
+  }
+  const dot = name.lastIndexOf(".");
+  const ext = dot === -1 ? "" : name.slice(dot);
+  if (ext.startsWith(".dpkg-") || [".rpmsave", ".rpmorig", ".rpmnew"].includes(ext)) return true;
+  return /;[0-9a-fA-F]{8}$/.test(name);
 }
 
 /**
