@@ -23,6 +23,8 @@ import { stopLeftoverJobs } from "../install/leftover_jobs.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
+import { JobLogs } from "../log/job_logs.ts";
+import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -33,7 +35,15 @@ Run the supervisor in the foreground.
   --log-dir DIR    job logs and upkeep.log (default /var/log/upkeep)
   --socket PATH    control socket (default STATE_DIR/upkeep.sock)
   --runlevel N     runlevel announced at start (default 2)
-  --debug          log every state change`;
+  --debug          log every state change
+
+Job logs (console log; a job's 'log' stanzas win; see docs/logs.md):
+  --log-size SIZE        rotate a job's log past SIZE (K, M, G; default 100M; 0: never)
+  --log-keep N           rotated files kept (default 5)
+  --log-max-age DAYS     remove rotated files older than DAYS (or 12h, 90m; default: no limit)
+  --log-timestamps FMT   a time before every line: rfc3339 or tai64n (default off)
+  --log-markers          a line in the log when a process starts and how it ended
+  --log-compress         gzip rotated files`;
 
 export async function daemonMain(argv: string[]): Promise<number> {
   const nofile = originalNofile(); // first: what we were given, before anything else changes it
@@ -67,6 +77,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   );
   const runlevel = str("runlevel") ?? "2";
   if (!/^[0-9Ss]$/.test(runlevel)) return usageError("upkeep daemon", `bad runlevel '${runlevel}'`);
+  const logDefaults = logSettingsFromFlags(values as LogFlags);
+  if (typeof logDefaults === "string") return usageError("upkeep daemon", logDefaults);
 
   const dirsError = prepareDaemonDirs([
     stateDir,
@@ -86,6 +98,16 @@ export async function daemonMain(argv: string[]): Promise<number> {
   setChildSubreaper();
 
   const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
+  // Job output goes through pipes the daemon reads; those an earlier daemon left are read again
+  // first (what they hold is lost once their last holder ends: the leftovers stopped below).
+  const jobLogs = new JobLogs({
+    logDir,
+    pipeDir: `${stateDir}/logs`,
+    defaults: logDefaults,
+    log: (m, level, job) => log.write(m, level, job),
+  });
+  const recovered = jobLogs.recover();
+  if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
   // Job processes of a predecessor that died (kill -9) are stopped, so each job runs once.
   for (const l of await stopLeftoverJobs(socket)) {
     log.write(`stopped leftover process ${l.pid} of job ${l.job || "?"} from a previous upkeep`);
@@ -113,6 +135,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     timers,
     log: (m, level, job) => log.write(m, level, job),
     logDir,
+    ...(jobLogs.available ? { logs: jobLogs } : {}),
     jobEnv: initialJobEnv(daemonEnv),
     processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
     shimDir,
@@ -192,6 +215,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         log.write("shutdown: jobs still stopping after the deadline: killing what is left");
         supervisor.killEverything();
       }
+      await jobLogs.close(3000);
       server.close();
       for (const w of watchers) w.close();
       clearTimeout(reloadTimer);
@@ -223,6 +247,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   // ---- boot events
   for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
+  jobLogs.releaseUnclaimed();
 
   return await exited;
 }

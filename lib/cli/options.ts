@@ -20,6 +20,12 @@ export const DAEMON_OPTIONS = {
   socket: { type: "string" },
   runlevel: { type: "string" },
   debug: { type: "boolean" },
+  "log-size": { type: "string" },
+  "log-keep": { type: "string" },
+  "log-max-age": { type: "string" },
+  "log-timestamps": { type: "string" },
+  "log-markers": { type: "boolean" },
+  "log-compress": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 

@@ -8,6 +8,7 @@ import type { MatchNode } from "../events/match.ts";
 import type { ExitStatus, InstanceState, LogLevel, TimerName } from "./instance.ts";
 import type { QueuedEvent } from "./events.ts";
 import type { Env } from "./environment.ts";
+import type { LogView } from "./status.ts";
 
 /** What the supervisor needs from the process world. */
 export interface ProcessPort {
@@ -46,6 +47,8 @@ export interface SpawnRequest {
   readonly kind: ProcessKind;
   readonly env: Env;
   readonly logFile: string | null;
+  /** console log through the daemon: the FIFO the process writes to (null: `logFile` itself). */
+  readonly logPipe?: string | null;
   /**
    * A process of this spawn ended: the spawned one, or the daemon it forked (`onForked`).
    * `strays`: for a main process, its process group when live members are left in it, else null.
@@ -58,6 +61,22 @@ export interface SpawnRequest {
   readonly onForked?: (pid: number, final: boolean) => void;
   /** expect stop (main only): the process stopped itself (SIGSTOP) and waits for SIGCONT. */
   readonly onStopped?: () => void;
+}
+
+/**
+ * The job-output pipeline (lib/log/job_logs.ts): `console log` output goes through a pipe the
+ * daemon reads (rotation, timestamps, markers, a full disk survived).
+ */
+export interface LogPort {
+  /** The pipe the processes of this instance write to, or null (then they write `logFile`). */
+  attach(job: JobClass, instance: string): string | null;
+  /** A process started (`main process (123) started`). */
+  started(job: JobClass, instance: string, text: string): void;
+  /** A process ended (`main process (123) terminated with status 1`). */
+  ended(job: JobClass, instance: string, text: string): void;
+  /** The instance is gone. */
+  detach(job: JobClass, instance: string): void;
+  view(job: JobClass, instance: string): LogView | null;
 }
 
 export interface TimerPort {
@@ -78,6 +97,8 @@ export interface SupervisorOptions {
   readonly processEnv: Readonly<Env>;
   /** Directory of the initctl/start/stop… shims, put first on every job process's PATH. */
   readonly shimDir?: string;
+  /** Job output through the daemon (absent: jobs write their log files themselves). */
+  readonly logs?: LogPort;
   /** Told of every change worth keeping across a restart of the daemon (lib/supervisor/recorder.ts). */
   readonly recorder?: {
     instanceChanged(inst: Instance): void;

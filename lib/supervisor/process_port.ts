@@ -64,6 +64,8 @@ function checkBeforeSpawn(req: SpawnRequest): void {
       link = Deno.lstatSync(req.logFile).isSymlink;
     } catch { /* not there yet */ }
     if (link) throw new Error(`cannot open log ${req.logFile}: it is a symbolic link`);
+    // Through the daemon's pipe, a log that cannot be written does not stop the job (lib/log).
+    if (req.logPipe) return;
     try {
       Deno.openSync(req.logFile, { append: true, create: true, mode: 0o640 }).close();
     } catch (e) {
@@ -141,6 +143,7 @@ export class RealProcessPort implements ProcessPort {
       : planned.plan;
     const { pid, errorFd } = spawnProcess(plan, {
       nofileSoft: this.settings.baseNofile?.soft ?? null,
+      ...(req.logPipe ? { output: { pipe: req.logPipe } } : {}),
     });
     if (errorFd !== null) {
       this.#setupPipes.add(pid, errorFd);

@@ -9,6 +9,7 @@ import type { JobClass, ProcessKind } from "../job/model.ts";
 import { eventEnvironment, initialMatch, isSatisfied, satisfyingEvents } from "../events/match.ts";
 import { ExpandError, expandVars } from "../events/expand.ts";
 import {
+  describeExitStatus,
   describeFailure,
   type Effect,
   type ExitStatus,
@@ -191,6 +192,7 @@ export class Supervisor {
         : null,
       health: null,
       failure: this.failureOf(inst.cls, inst.name),
+      log: inst.job.console === "log" ? this.#o.logs?.view(inst.job, inst.name) ?? null : null,
     };
   }
 
@@ -325,6 +327,8 @@ export class Supervisor {
         }
         const inst = this.#newInstance(cls, rec.name);
         inst.job = rec.job;
+        // Its processes still write to their log pipe: read it again before anything else.
+        if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
         inst.st = shiftTimes(rec.st, -wallOffset);
         inst.env = rec.env;
         inst.pendingEnv = rec.pendingEnv;
@@ -610,6 +614,7 @@ export class Supervisor {
     const logFile = inst.job.console === "log"
       ? `${this.#o.logDir}/${logFileName(inst.job.name, inst.name)}`
       : null;
+    const logPipe = logFile !== null ? this.#o.logs?.attach(inst.job, inst.name) ?? null : null;
     let pid: number;
     try {
       pid = this.#o.processes.spawn({
@@ -618,6 +623,7 @@ export class Supervisor {
         kind,
         env,
         logFile,
+        logPipe,
         onExit: (p, status, strays) => this.#exited(inst, kind, p, status, strays),
         onForked: (p, final) => this.input(inst, { type: "forked", pid: p, final }),
         onStopped: () => this.input(inst, { type: "stopped" }),
@@ -630,6 +636,9 @@ export class Supervisor {
         input: { type: "spawnFailed", kind, error },
       });
       return;
+    }
+    if (logPipe !== null) {
+      this.#o.logs?.started(inst.job, inst.name, `${PROCESS_NAMES[kind]} process (${pid}) started`);
     }
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
@@ -646,6 +655,10 @@ export class Supervisor {
     status: ExitStatus,
     strays: number | null,
   ): void {
+    if (inst.job.console === "log") {
+      const text = `${PROCESS_NAMES[kind]} process (${pid}) ${describeExitStatus(status)}`;
+      this.#o.logs?.ended(inst.job, inst.name, text);
+    }
     this.#run(() => {
       if (inst.destroyed || inst.st.pids[kind] !== pid) return;
       this.#step(inst, { type: "exited", kind, status, strays });
@@ -769,6 +782,7 @@ export class Supervisor {
 
   #destroy(inst: Instance): void {
     inst.destroyed = true;
+    if (inst.job.console === "log") this.#o.logs?.detach(inst.job, inst.name);
     this.#o.recorder?.instanceChanged(inst);
     for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
     inst.timers = {};

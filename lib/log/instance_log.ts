@@ -1,0 +1,440 @@
+/**
+ * One instance's log: moves what its processes write into their FIFO to the log file, on every
+ * wake-up of the poller, until the pipe is empty. Two ways:
+ *
+ * - plain (no timestamps, no markers): splice(2) from the pipe into the file, in the kernel. A
+ *   byte is either still in the pipe or in the file, whatever kills the daemon; the file's size is
+ *   the offset, so a new daemon needs no record. Rotation happens at a line end: tee(2) shows the
+ *   head of the pipe without taking it, to find the last newline that still fits.
+ * - lines (timestamps or markers): through the spool (lib/log/spool.ts), then framed into lines
+ *   (lib/log/lines.ts) and written.
+ *
+ * When the file cannot be written (a full disk, a removed directory), the job runs on: what it
+ * writes waits in the pipe; past half of the pipe the oldest whole lines are dropped and counted,
+ * so the job's writes never wait on the disk; the write is tried again when it writes more (at
+ * most once a second) and on a back-off timer (1 s doubling to 10 s) that exists only while the
+ * log is failing. Once a write works, a line saying what was dropped comes first.
+ */
+
+import { LogFile } from "./log_file.ts";
+import { LogPipe } from "./log_pipe.ts";
+import { countLines, frameLines, lineBoundary, markerRecord } from "./lines.ts";
+import { linePrefix } from "./timestamps.ts";
+import { type LogSettings, needsLineMode } from "./settings.ts";
+import { resumePoint, Spool, SPOOL_RESET_BYTES } from "./spool.ts";
+import { compressRotated, expireRotated, rotateFiles } from "./rotate_files.ts";
+
+/** A partial line this long is written as a line of its own (timestamps, markers). */
+export const MAX_LINE = 64 * 1024;
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 10_000;
+const EMPTY = new Uint8Array(0);
+const enc = new TextEncoder();
+
+export interface LogFailure {
+  /** The whole sentence: `cannot write log /var/log/upkeep/web.log: No space left on device`. */
+  readonly message: string;
+  /** Since when (Unix ms). */
+  readonly since: number;
+  droppedLines: number;
+  droppedBytes: number;
+}
+
+export interface InstanceLogHooks {
+  /** The log became unwritable (said once per failure). */
+  failed(log: InstanceLog, failure: LogFailure): void;
+  /** It works again; `failure` says what was dropped meanwhile. */
+  recovered(log: InstanceLog, failure: LogFailure): void;
+  /** Detached and drained: forget it. */
+  closed(log: InstanceLog): void;
+  /** A fault of upkeep's own (never expected): for the daemon log. */
+  error(log: InstanceLog, message: string): void;
+}
+
+export interface InstancePaths {
+  readonly logDir: string;
+  /** File name in logDir: `web.log`, `worker-2.log`. */
+  readonly base: string;
+  readonly pipe: string;
+  readonly spool: string;
+}
+
+export class InstanceLog {
+  readonly file: LogFile;
+  readonly pipe: LogPipe;
+  settings: LogSettings;
+  failure: LogFailure | null = null;
+  #spool: Spool | null = null;
+  #spoolChecked = false;
+  #busy = false;
+  #again = false;
+  #closing = false;
+  #closed = false;
+  /** Plain logs: bytes moved so far, and where the output of a process that ended stops. */
+  #spliced = 0;
+  #endAt: number | null = null;
+  #markers: Uint8Array[] = [];
+  #retryTimer: number | undefined;
+  #retryDelay = RETRY_FIRST_MS;
+  #nextTry = 0;
+  #compressing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly paths: InstancePaths,
+    settings: LogSettings,
+    private readonly hooks: InstanceLogHooks,
+  ) {
+    this.settings = settings;
+    this.file = new LogFile(`${paths.logDir}/${paths.base}`);
+    this.pipe = LogPipe.open(paths.pipe);
+  }
+
+  /** Something was written, or there is something to do: drain (one drain at a time). */
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#busy) {
+      this.#again = true;
+      return;
+    }
+    this.#busy = true;
+    this.#pump().catch((e) => this.hooks.error(this, e instanceof Error ? e.message : String(e)))
+      .finally(() => {
+        this.#busy = false;
+      });
+  }
+
+  async #pump(): Promise<void> {
+    do {
+      this.#again = false;
+      await this.#drain();
+      if (this.#closed) return;
+    } while (this.#again);
+  }
+
+  /** A process of the instance started (markers). */
+  started(text: string): void {
+    if (this.settings.markers) this.#mark(text);
+  }
+
+  /**
+   * A process of the instance ended: its partial last line is completed; a marker if asked. In a
+   * line-mode log an (empty) marker in the pipe ends it exactly; a plain log knows where the
+   * process's output ends when no move is under way (it always is in the pipe now: the process is
+   * gone), else the line is left as it is.
+   */
+  ended(text: string): void {
+    if (needsLineMode(this.settings) || this.#spool) {
+      this.#mark(this.settings.markers ? text : "");
+    } else if (!this.#busy) {
+      this.#endAt = this.#spliced + this.pipe.bytes();
+    }
+    this.kick();
+  }
+
+  /** The instance is gone: drain what is left, then close and remove the pipe. */
+  detach(): void {
+    this.#closing = true;
+    this.kick();
+  }
+
+  /** Used again before it was closed (a new instance of the same name). */
+  reattach(settings: LogSettings): void {
+    this.#closing = false;
+    this.settings = settings;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  #mark(text: string): void {
+    const rec = markerRecord(text);
+    if (this.#markers.length || !this.pipe.write(rec)) this.#markers.push(rec);
+  }
+
+  /** Markers that found the pipe full, in order, once there is room. */
+  #flushMarkers(): void {
+    while (this.#markers.length && this.pipe.write(this.#markers[0]!)) this.#markers.shift();
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      this.#flushMarkers();
+      const n = this.pipe.bytes();
+      const spooled = this.#spool?.unwritten ?? 0;
+      if (n === 0 && spooled === 0) return await this.#idle();
+      if (this.failure && Date.now() < this.#nextTry) return this.#dropExcess();
+      if (!(await this.#ready())) return this.#dropExcess();
+      const ok = spooled > 0
+        ? await this.#writeSpooled()
+        : needsLineMode(this.settings)
+        ? await this.#lineBatch(n)
+        : await this.#spliceBatch(n);
+      if (ok === "wait") return await this.#idle(true);
+      if (!ok) return this.#dropExcess();
+    }
+  }
+
+  /** Nothing (or only a partial line) left: finish what waits for an empty pipe. */
+  async #idle(partialLeft = false): Promise<void> {
+    if (this.#endAt !== null && this.#spliced >= this.#endAt && this.file.isOpen && !this.failure) {
+      this.#endAt = null;
+      await this.file.completeLine();
+    }
+    if (this.#closing && !partialLeft && this.pipe.bytes() === 0 && !this.#markers.length) {
+      this.#finish();
+    }
+  }
+
+  /** The file open, still at its path, rotated when full, and a pending drop notice written. */
+  async #ready(): Promise<boolean> {
+    if (this.file.isOpen && (await this.file.check()) === "reopen") this.file.close();
+    if (!this.file.isOpen) {
+      const err = await this.file.open();
+      if (err) return this.#fail(err);
+      if (this.settings.maxAge !== null) {
+        await expireRotated(this.paths.logDir, this.paths.base, this.settings.maxAge, Date.now());
+      }
+    }
+    if (!this.#spoolChecked && !(await this.#openSpool())) return false;
+    const max = this.settings.maxBytes;
+    if (max > 0 && this.file.size >= max && !(await this.#rotate())) return false;
+    if (this.failure) {
+      const f = this.failure;
+      const notice = f.droppedBytes > 0
+        ? `upkeep: ${f.droppedLines} lines (${f.droppedBytes} bytes) of output were dropped while ` +
+          `the log could not be written (${f.message})\n`
+        : "";
+      const err = notice ? await this.file.writeAll(this.#stamped(enc.encode(notice))) : null;
+      if (err) return this.#fail(err);
+      this.#clearFailure();
+      this.hooks.recovered(this, f);
+    }
+    return true;
+  }
+
+  #stamped(line: Uint8Array): Uint8Array {
+    const fmt = this.settings.timestamps;
+    if (!fmt) return line;
+    const prefix = linePrefix(fmt, Date.now());
+    const out = new Uint8Array(prefix.length + line.length);
+    out.set(prefix);
+    out.set(line, prefix.length);
+    return out;
+  }
+
+  /**
+   * The spool of a line-mode log (or one left by an earlier daemon): opened, and where to go on
+   * from worked out against the log file. Plain logs without a spool file skip it.
+   */
+  async #openSpool(): Promise<boolean> {
+    const exists = await Deno.lstat(this.paths.spool).then(() => true, () => false);
+    if (!exists && !needsLineMode(this.settings)) {
+      this.#spoolChecked = true;
+      return true;
+    }
+    const opened = await Spool.open(this.paths.spool);
+    if (!opened) return this.#fail(`cannot open the spool ${this.paths.spool}`);
+    const { spool, record } = opened;
+    const resume = resumePoint(record, spool.size, { ino: this.file.ino, size: this.file.size });
+    if (resume.truncateLogTo !== null && !(await this.file.truncate(resume.truncateLogTo))) {
+      spool.close(false);
+      return this.#fail(`cannot undo a cut-short write of ${this.file.path}`);
+    }
+    spool.done = resume.from;
+    if (!(await spool.reset(this.file.ino, this.file.size)) && spool.unwritten === 0) {
+      spool.close(false);
+      return this.#fail(`cannot write the spool record ${this.paths.spool}.rec`);
+    }
+    this.#spool = spool;
+    this.#spoolChecked = true;
+    return true;
+  }
+
+  async #rotate(): Promise<boolean> {
+    await this.#compressing;
+    const { logDir, base } = this.paths;
+    try {
+      await rotateFiles(logDir, base, this.settings.keep);
+    } catch (e) {
+      return this.#fail(e instanceof Error ? e.message : String(e));
+    }
+    this.file.close();
+    const err = await this.file.open();
+    if (err) return this.#fail(err);
+    if (this.#spool && !(await this.#spool.reset(this.file.ino, 0))) {
+      return this.#fail(`cannot write the spool record ${this.paths.spool}.rec`);
+    }
+    if (this.settings.compress && this.settings.keep > 0) {
+      this.#compressing = compressRotated(logDir, base);
+    }
+    if (this.settings.maxAge !== null) {
+      const age = this.settings.maxAge;
+      this.#compressing = this.#compressing.then(() =>
+        expireRotated(logDir, base, age, Date.now()).then(() => {})
+      );
+    }
+    return true;
+  }
+
+  /** Plain log: splice what the pipe holds, up to a line end when the file is about to fill. */
+  async #spliceBatch(n: number): Promise<boolean> {
+    if (this.#endAt !== null) {
+      if (this.#spliced >= this.#endAt) {
+        this.#endAt = null;
+        await this.file.completeLine();
+      } else {
+        n = Math.min(n, this.#endAt - this.#spliced);
+      }
+    }
+    const max = this.settings.maxBytes;
+    const room = max > 0 ? max - this.file.size : Infinity;
+    let take = n, rotateAfter = false;
+    if (n > room) {
+      take = lineBoundary(this.pipe.peek(room), room);
+      if (take === 0) {
+        if (this.file.size > 0) return await this.#rotate();
+        take = room; // one line longer than a whole file: cut
+      }
+      rotateAfter = true;
+    }
+    const r = await this.file.spliceFrom(this.pipe.fd, take);
+    if (typeof r === "string") return this.#fail(r);
+    this.#spliced += r;
+    if (rotateAfter && r === take) return await this.#rotate();
+    return true;
+  }
+
+  /** Line mode: frame whole lines at the head of the pipe, spool them, write them. */
+  async #lineBatch(n: number): Promise<boolean | "wait"> {
+    const spool = this.#spool;
+    if (!spool) return this.#fail(`cannot open the spool ${this.paths.spool}`);
+    const head = this.pipe.peek(n);
+    const framed = this.#frame(head, false);
+    if (framed.used === 0) {
+      if (framed.full) return await this.#rotate();
+      return "wait";
+    }
+    const moved = await spool.fill(this.pipe.fd, framed.used);
+    if (moved !== framed.used) {
+      // The spool took less than framed (its disk is full): write what it holds, framed again.
+      return moved < 0 ? this.#fail(`cannot write the spool ${this.paths.spool}`) : true;
+    }
+    return await this.#commit(framed.out, framed.used, framed.full);
+  }
+
+  /** Line mode: what the spool holds unwritten (after a failure, or left by an earlier daemon). */
+  async #writeSpooled(): Promise<boolean> {
+    const spool = this.#spool!;
+    const bytes = await spool.unwrittenBytes();
+    const framed = this.#frame(bytes, true);
+    if (framed.used === 0) return framed.full ? await this.#rotate() : true;
+    return await this.#commit(framed.out, framed.used, framed.full);
+  }
+
+  #frame(input: Uint8Array, final: boolean) {
+    const fmt = this.settings.timestamps;
+    const max = this.settings.maxBytes;
+    return frameLines(input, {
+      prefix: fmt ? linePrefix(fmt, Date.now()) : EMPTY,
+      maxOut: max > 0 ? max - this.file.size : Infinity,
+      maxLine: Math.min(MAX_LINE, this.pipe.capacity / 2),
+      cutFirst: this.file.size === 0,
+      final,
+    });
+  }
+
+  /** Record, then write `out` (the lines of `used` spool bytes); undo a write cut short. */
+  async #commit(out: Uint8Array, used: number, full: boolean): Promise<boolean> {
+    const spool = this.#spool!;
+    const from = this.file.size;
+    const ok = await spool.record({
+      done: spool.done,
+      ino: this.file.ino,
+      logSize: from,
+      pending: { done: spool.done + used, logSize: from + out.length },
+    });
+    if (!ok) return this.#fail(`cannot write the spool record ${this.paths.spool}.rec`);
+    const err = await this.file.writeAll(out);
+    if (err) {
+      if (this.file.size !== from) await this.file.truncate(from);
+      return this.#fail(err);
+    }
+    spool.done += used;
+    if (spool.unwritten === 0 && spool.size >= SPOOL_RESET_BYTES) {
+      await spool.reset(this.file.ino, this.file.size);
+    }
+    if (full) return await this.#rotate();
+    return true;
+  }
+
+  #fail(message: string): false {
+    const now = Date.now();
+    if (!this.failure) {
+      this.failure = { message, since: now, droppedLines: 0, droppedBytes: 0 };
+      this.#retryDelay = RETRY_FIRST_MS;
+      this.hooks.failed(this, this.failure);
+    } else {
+      this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
+    }
+    this.#nextTry = now + this.#retryDelay;
+    if (this.#retryTimer === undefined) {
+      this.#retryTimer = Number(setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#nextTry = 0;
+        if (this.failure) this.kick();
+      }, this.#retryDelay));
+    }
+    return false;
+  }
+
+  #clearFailure(): void {
+    this.failure = null;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  /**
+   * While the log cannot be written: keep at most half the pipe, dropping the oldest whole lines,
+   * so the job's writes never wait for the disk.
+   */
+  #dropExcess(): void {
+    const f = this.failure;
+    if (!f) return;
+    const hold = this.pipe.capacity / 2;
+    const n = this.pipe.bytes();
+    if (n <= hold) return;
+    const target = n - hold / 2;
+    const k = lineBoundary(this.pipe.peek(target), target) || target;
+    const dropped = this.pipe.take(k);
+    f.droppedBytes += dropped.length;
+    f.droppedLines += countLines(dropped);
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearFailure();
+    const spool = this.#spool;
+    spool?.close(spool.unwritten === 0);
+    this.pipe.close(true);
+    this.file.close();
+    this.hooks.closed(this);
+  }
+
+  /** Stop now (daemon exit): the pipe stays (a new daemon reads what is left in it). */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearFailure();
+    this.#spool?.close(false);
+    this.pipe.close(false);
+    this.file.close();
+  }
+
+  /** Whether everything has been written (for a shutdown that waits for the logs). */
+  get drained(): boolean {
+    return this.#closed ||
+      (this.pipe.bytes() === 0 && (this.#spool?.unwritten ?? 0) === 0 && !this.#busy);
+  }
+}
