@@ -21,6 +21,7 @@ Commands:
   check-config    check job files for errors (files or directories)
   show-config     print jobs' start on / stop on / emits, as initctl show-config
   run             run a job file or command once, for cron (timeouts, locks, retries, logs)
+  logs JOB        print a job's log (rotated files too); -f follows it
   export          turn job files and cron runs into systemd, Kubernetes or Nomad definitions
   install         install upkeep as a boot service on this host's init
   uninstall       remove what install added
@@ -125,6 +126,10 @@ export async function dispatch(args: string[]): Promise<number> {
     case "watchdog": {
       const { watchdogMain } = await import("./watchdog.ts");
       return watchdogMain(rest);
+    }
+    case "logs": {
+      const { logsMain } = await import("./logs.ts");
+      return logsMain(rest);
     }
     case "doctor": {
       const { doctorMain } = await import("./doctor.ts");

@@ -18,7 +18,7 @@
 
 import { LogFile } from "./log_file.ts";
 import { LogPipe } from "./log_pipe.ts";
-import { countLines, frameLines, lineBoundary, markerRecord } from "./lines.ts";
+import { countLines, type FrameBuffer, frameLines, lineBoundary, markerRecord } from "./lines.ts";
 import { linePrefix } from "./timestamps.ts";
 import { type LogSettings, needsLineMode } from "./settings.ts";
 import { resumePoint, Spool, SPOOL_RESET_BYTES } from "./spool.ts";
@@ -78,6 +78,7 @@ export class InstanceLog {
   #retryDelay = RETRY_FIRST_MS;
   #nextTry = 0;
   #compressing: Promise<void> = Promise.resolve();
+  readonly #work: FrameBuffer = { buf: new Uint8Array(0) };
 
   constructor(
     readonly paths: InstancePaths,
@@ -341,7 +342,7 @@ export class InstanceLog {
       maxLine: Math.min(MAX_LINE, this.pipe.capacity / 2),
       cutFirst: this.file.size === 0,
       final,
-    });
+    }, this.#work);
   }
 
   /** Record, then write `out` (the lines of `used` spool bytes); undo a write cut short. */

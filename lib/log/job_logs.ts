@@ -17,6 +17,7 @@ import { lib } from "./libc.ts";
 import { Poller } from "./poller.ts";
 import { InstanceLog, type InstanceLogHooks, type LogFailure } from "./instance_log.ts";
 import { type LogSettings, resolveLogSettings } from "./settings.ts";
+import { PipeHolder } from "./pipe_holder.ts";
 
 export interface JobLogsOptions {
   readonly logDir: string;
@@ -38,6 +39,7 @@ export class JobLogs {
   readonly #stale = new Set<string>();
   readonly #hooks: InstanceLogHooks;
   #pipeDirError: string | null = null;
+  #holder: PipeHolder | null = null;
 
   constructor(options: JobLogsOptions) {
     this.#o = options;
@@ -58,6 +60,7 @@ export class JobLogs {
       closed: (l: InstanceLog) => {
         if (this.#logs.get(l.paths.base) === l) this.#logs.delete(l.paths.base);
         if (this.#logs.size === 0) this.#idle?.();
+        else this.#holder?.refresh();
       },
       error: (l: InstanceLog, m: string) =>
         this.#o.log(`internal error in log ${l.file.path}: ${m}`),
@@ -69,6 +72,13 @@ export class JobLogs {
       Deno.chmodSync(options.pipeDir, 0o700);
     } catch (e) {
       this.#pipeDirError = `cannot use ${options.pipeDir}: ${e instanceof Error ? e.message : e}`;
+    }
+    if (this.available) {
+      this.#holder = new PipeHolder(
+        options.pipeDir,
+        () => [...this.#logs.values()].map((l) => l.pipe.path),
+        (m) => this.#o.log(m),
+      );
     }
   }
 
@@ -114,6 +124,7 @@ export class JobLogs {
     }
     poller.add(l.pipe.fd, () => l.kick());
     this.#logs.set(base, l);
+    this.#holder?.refresh();
     l.kick(); // what an earlier daemon left in the pipe
     return l;
   }
@@ -209,6 +220,8 @@ export class JobLogs {
       clearTimeout(timer);
       this.#idle = null;
     }
+    // Pipes not drained stay held (holder) for the next daemon; otherwise no holder is needed.
+    if (this.#logs.size === 0) this.#holder?.stop();
     for (const l of this.#logs.values()) l.abandon();
     this.#logs.clear();
     this.#poller?.close();

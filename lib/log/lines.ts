@@ -50,13 +50,30 @@ function isTag(input: Uint8Array, at: number): boolean {
   return true;
 }
 
-/** Lines of `input` with their prefix, as far as whole records and `maxOut` allow. */
-export function frameLines(input: Uint8Array, opts: FrameOptions): Framed {
+/** A buffer kept between calls of frameLines (per log), grown when a batch needs more. */
+export interface FrameBuffer {
+  buf: Uint8Array;
+}
+
+/**
+ * Lines of `input` with their prefix, as far as whole records and `maxOut` allow. The output is
+ * a view into `work.buf` (valid until the next call with it): the input is copied to the end of
+ * that buffer and the lines are moved to its front with copyWithin (no allocation per line).
+ */
+export function frameLines(
+  input: Uint8Array,
+  opts: FrameOptions,
+  work: FrameBuffer = { buf: new Uint8Array(0) },
+): Framed {
   const P = opts.prefix.length;
   const len = input.length;
-  let newlines = 0;
-  for (let i = input.indexOf(NEWLINE); i !== -1; i = input.indexOf(NEWLINE, i + 1)) newlines++;
-  let out = new Uint8Array(len + (newlines + 4) * (P + 1));
+  let margin = Math.max(64 * (P + 1), len >> 1);
+  if (work.buf.length < len + margin + P) work.buf = new Uint8Array(len + margin + P);
+  let buf = work.buf;
+  let pre = buf.length - P; // the prefix, kept at the very end
+  let base = pre - len; // the input, just before it
+  buf.set(opts.prefix, pre);
+  buf.set(input, base);
   let o = 0, pos = 0, lines = 0, full = false;
   let zero = input.indexOf(0);
   const tagIn = (from: number, to: number): number => {
@@ -69,7 +86,7 @@ export function frameLines(input: Uint8Array, opts: FrameOptions): Framed {
   while (pos < len) {
     const nl = input.indexOf(NEWLINE, pos);
     const recordEnd = nl === -1 ? len : nl + 1;
-    const tag = tagIn(pos, recordEnd);
+    const tag = zero === -1 ? -1 : tagIn(pos, recordEnd);
     let start = pos, end: number, addNewline = false;
     if (tag === pos) {
       if (nl === -1 && !opts.final) break; // a marker record still being written
@@ -77,8 +94,8 @@ export function frameLines(input: Uint8Array, opts: FrameOptions): Framed {
         start = pos + 1;
         end = len;
         addNewline = true;
-      } else if (nl === pos + MARKER_TAG.length) { // the empty marker: ends a partial line, writes nothing
-        pos = nl + 1;
+      } else if (nl === pos + MARKER_TAG.length) {
+        pos = nl + 1; // the empty marker: ends a partial line, writes nothing
         continue;
       } else {
         start = pos + 1; // drop the NUL: `upkeep: …\n`
@@ -109,19 +126,25 @@ export function frameLines(input: Uint8Array, opts: FrameOptions): Framed {
       addNewline = true;
       size = opts.maxOut;
     }
-    if (o + size > out.length) {
-      const bigger = new Uint8Array(Math.max(out.length * 2, o + size));
-      bigger.set(out.subarray(0, o));
-      out = bigger;
+    // The output must not run into input not read yet: grow the buffer (rare: short lines).
+    if (o + size > base + end) {
+      margin = Math.max(margin * 2, o + size - base - start + len);
+      const bigger = new Uint8Array(len + margin + P);
+      bigger.set(buf.subarray(0, o));
+      pre = bigger.length - P;
+      base = pre - len;
+      bigger.set(opts.prefix, pre);
+      bigger.set(input, base);
+      buf = work.buf = bigger;
     }
-    if (P) out.set(opts.prefix, o);
-    out.set(input.subarray(start, end), o + P);
+    buf.copyWithin(o + P, base + start, base + end); // the line first: the prefix may cover it
+    if (P) buf.copyWithin(o, pre, pre + P);
     o += size;
-    if (addNewline) out[o - 1] = NEWLINE;
+    if (addNewline) buf[o - 1] = NEWLINE;
     lines++;
     pos = end;
   }
-  return { used: pos, out: out.subarray(0, o), lines, full };
+  return { used: pos, out: buf.subarray(0, o), lines, full };
 }
 
 /**

@@ -80,7 +80,10 @@ export class LogPipe {
     return pipeBytes(this.fd, this.#count);
   }
 
-  /** A copy of up to `n` bytes at the head of the pipe, left in it (tee, then read). */
+  /**
+   * Up to `n` bytes at the head of the pipe, left in it (tee, then read): a view of a shared
+   * buffer, valid until the next peek.
+   */
   peek(n: number): Uint8Array {
     const s = scratchPipe();
     const want = Math.min(n, s.buf.length);
@@ -92,7 +95,7 @@ export class LogPipe {
       if (r <= 0) break;
       off += r;
     }
-    return s.buf.slice(0, off);
+    return s.buf.subarray(0, off);
   }
 
   /** Take `n` bytes off the head of the pipe, unwritten (a full disk); returns them. */

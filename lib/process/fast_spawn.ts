@@ -151,6 +151,8 @@ export interface SpawnOptions {
   readonly output?: Output;
   /** RLIMIT_NOFILE soft limit the child starts with (null: the daemon's current one). */
   readonly nofileSoft?: number | null;
+  /** FIFOs the child holds open (O_RDWR|O_NONBLOCK) on fds 3, 4, …: the log pipe holder. */
+  readonly holdFifos?: readonly string[];
 }
 
 export interface Spawned {
@@ -214,6 +216,11 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       c.posix_spawn_file_actions_addopen(actions, 1, file, flags, LOG_FILE_MODE);
       c.posix_spawn_file_actions_adddup2(actions, 1, 2);
     }
+    (opts.holdFifos ?? []).forEach((path, i) => {
+      const fifo = cstr(path);
+      keep.push(fifo);
+      c.posix_spawn_file_actions_addopen(actions, 3 + i, fifo, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+    });
     if (plan.helper) {
       if (c.pipe2(pipe, O_CLOEXEC | O_NONBLOCK) !== 0) {
         throw new Error(`Failed to spawn '${program}': cannot make a pipe: ${errnoText(errno(c))}`);

@@ -615,6 +615,10 @@ export class Supervisor {
       ? `${this.#o.logDir}/${logFileName(inst.job.name, inst.name)}`
       : null;
     const logPipe = logFile !== null ? this.#o.logs?.attach(inst.job, inst.name) ?? null : null;
+    // Into the pipe before the process exists, so before anything it writes.
+    if (logPipe !== null) {
+      this.#o.logs?.started(inst.job, inst.name, `${PROCESS_NAMES[kind]} process starting`);
+    }
     let pid: number;
     try {
       pid = this.#o.processes.spawn({
@@ -630,15 +634,19 @@ export class Supervisor {
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
+      if (logPipe !== null) {
+        this.#o.logs?.ended(
+          inst.job,
+          inst.name,
+          `${PROCESS_NAMES[kind]} process not started: ${error}`,
+        );
+      }
       this.#queue.push({
         kind: "input",
         instance: inst,
         input: { type: "spawnFailed", kind, error },
       });
       return;
-    }
-    if (logPipe !== null) {
-      this.#o.logs?.started(inst.job, inst.name, `${PROCESS_NAMES[kind]} process (${pid}) started`);
     }
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
