@@ -3,8 +3,8 @@
 import { deepEqual, equal } from "node:assert/strict";
 import {
   countLines,
-  type FrameOptions,
   frameLines,
+  type FrameOptions,
   lineBoundary,
   markerRecord,
 } from "../../../lib/log/lines.ts";
