@@ -378,7 +378,7 @@ export class InstanceLog {
     } else {
       this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
     }
-    this.#nextTry = now + this.#retryDelay;
+    this.#nextTry = now + RETRY_FIRST_MS; // on new output: once a second at most
     if (this.#retryTimer === undefined) {
       this.#retryTimer = Number(setTimeout(() => {
         this.#retryTimer = undefined;
