@@ -261,7 +261,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const d = await TestDaemon.create({
-      talk: "exec sh -c 'l=$(printf %0900d 0); i=0; while :; do echo \"$i $l\"; " +
+      talk: 'exec sh -c \'l=$(printf %0900d 0); i=0; while :; do echo "$i $l"; ' +
         "echo $i > $UPKEEP_LOG_DIR/../progress; i=$((i+1)); " +
         "[ $((i % 50)) = 0 ] && sleep 0.05; done'\n",
     });
@@ -284,21 +284,31 @@ Deno.test({
       const p0 = progress();
       await waitFor(() => progress() > p0 + 1500, "the job writing on", 30_000);
       const json = JSON.parse((await d.initctl("status", "talk", "--json")).stdout)[0];
-      assertMatch(json.logError.message, /^cannot write log \S+talk\.log: No space left on device$/);
+      assertMatch(
+        json.logError.message,
+        /^cannot write log \S+talk\.log: No space left on device$/,
+      );
       assert(json.logError.droppedLines > 0, "lines dropped");
       assertEquals(json.pid, pid);
       const doctor = await runDoctor(d);
-      assertMatch(doctor, /PROBLEM job talk: its output cannot be logged: cannot write log .*No space left on device/);
+      assertMatch(
+        doctor,
+        /PROBLEM job talk: its output cannot be logged: cannot write log .*No space left on device/,
+      );
       // Space comes back: the daemon reopens the file by itself and says what was dropped.
       Deno.removeSync(`${d.logs}/talk.log`);
       await d.waitStatus("talk", /^talk start\/running, process \d+$/);
-      const text = await waitFor(() => {
-        const t = d.readLog("talk.log");
-        return /^upkeep: \d+ lines \(\d+ bytes\) of output were dropped while the log could not be written \(cannot write log .*: No space left on device\)\n\d+ 0+\n/
-            .test(t)
-          ? t
-          : null;
-      }, "the drop notice, then lines again", 30_000);
+      const text = await waitFor(
+        () => {
+          const t = d.readLog("talk.log");
+          return /^upkeep: \d+ lines \(\d+ bytes\) of output were dropped while the log could not be written \(cannot write log .*: No space left on device\)\n\d+ 0+\n/
+              .test(t)
+            ? t
+            : null;
+        },
+        "the drop notice, then lines again",
+        30_000,
+      );
       assert(text.split("\n").length > 2);
       assertMatch(d.output, /cannot write log \S+talk\.log: No space left on device/);
       assertEquals(await d.mainPid("talk"), pid);
