@@ -6,7 +6,7 @@ import { lastLines, listLogFiles, printSelection, tailLines } from "../../../lib
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "upkeep-read-logs-" });
   try {
     await fn(dir);
@@ -34,7 +34,7 @@ async function collect(
 }
 
 Deno.test("listLogFiles() gives the rotated files oldest first, the current one last", async () => {
-  await withDir(async (dir) => {
+  await withDir((dir) => {
     for (
       const n of ["web.log", "web.log.1", "web.log.2.gz", "web.log.10", "web-x.log", "web.logx"]
     ) {
