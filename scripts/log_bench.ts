@@ -187,8 +187,15 @@ async function run(scenario: string, writer: string) {
     : null;
   Deno.writeTextFileSync(
     `${dir}/conf/logjob.conf`,
-    ["start on startup", "respawn", "respawn limit unlimited", "console log", ...stanzas,
-      `exec ${writer} ${TOTAL} ${LINE} ${dir}/logstamp`, ""].join("\n"),
+    [
+      "start on startup",
+      "respawn",
+      "respawn limit unlimited",
+      "console log",
+      ...stanzas,
+      `exec ${writer} ${TOTAL} ${LINE} ${dir}/logstamp`,
+      "",
+    ].join("\n"),
     { mode: 0o644 },
   );
   const expected = TOTAL + LINES * prefixLen;
