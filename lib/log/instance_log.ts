@@ -45,7 +45,12 @@ export interface InstanceLogHooks {
   failed(log: InstanceLog, failure: LogFailure): void;
   /** It works again; `failure` says what was dropped meanwhile. */
   recovered(log: InstanceLog, failure: LogFailure): void;
-  /** Detached and drained: forget it. */
+  /**
+   * Detached and drained: true to close it now, false to keep reading it a while (a process that
+   * left the job may still write to it; see JobLogs).
+   */
+  drained(log: InstanceLog): boolean;
+  /** Closed: forget it. */
   closed(log: InstanceLog): void;
   /** A fault of upkeep's own (never expected): for the daemon log. */
   error(log: InstanceLog, message: string): void;
@@ -70,6 +75,9 @@ export class InstanceLog {
   #again = false;
   #closing = false;
   #closed = false;
+  /** finish() was asked while a drain was under way: done when it ends (never close fds in use). */
+  #finishLater = false;
+  #abandonLater = false;
   /** Plain logs: bytes moved so far, and where the output of a process that ended stops. */
   #spliced = 0;
   #endAt: number | null = null;
@@ -101,6 +109,8 @@ export class InstanceLog {
     this.#pump().catch((e) => this.hooks.error(this, e instanceof Error ? e.message : String(e)))
       .finally(() => {
         this.#busy = false;
+        if (this.#abandonLater) this.abandon();
+        else if (this.#finishLater) this.finish();
       });
   }
 
@@ -108,7 +118,7 @@ export class InstanceLog {
     do {
       this.#again = false;
       await this.#drain();
-      if (this.#closed) return;
+      if (this.#closed || this.#finishLater) return;
     } while (this.#again);
   }
 
@@ -160,6 +170,7 @@ export class InstanceLog {
 
   async #drain(): Promise<void> {
     for (;;) {
+      if (this.#closed || this.#finishLater) return;
       this.#flushMarkers();
       const n = this.pipe.bytes();
       const spooled = this.#spool?.unwritten ?? 0;
@@ -183,7 +194,8 @@ export class InstanceLog {
       await this.file.completeLine();
     }
     if (this.#closing && !partialLeft && this.pipe.bytes() === 0 && !this.#markers.length) {
-      this.#finish();
+      if (this.hooks.drained(this)) this.#finishNow();
+      else this.file.close(); // reopened if anything comes
     }
   }
 
@@ -412,20 +424,34 @@ export class InstanceLog {
     f.droppedLines += countLines(dropped);
   }
 
-  #finish(): void {
+  /** Close the pipe (removing it) and the file: for a detached, drained log. */
+  finish(): void {
+    if (this.#busy) {
+      this.#finishLater = true;
+      return;
+    }
+    this.#finishNow();
+  }
+
+  #finishNow(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearFailure();
+    this.hooks.closed(this); // before its fds are closed (the poller lets go of the pipe)
     const spool = this.#spool;
     spool?.close(spool.unwritten === 0);
     this.pipe.close(true);
     this.file.close();
-    this.hooks.closed(this);
   }
 
   /** Stop now (daemon exit): the pipe stays (a new daemon reads what is left in it). */
   abandon(): void {
     if (this.#closed) return;
+    if (this.#busy) {
+      this.#finishLater = true; // closed, not removed, once the write under way returns
+      this.#abandonLater = true;
+      return;
+    }
     this.#closed = true;
     this.#clearFailure();
     this.#spool?.close(false);

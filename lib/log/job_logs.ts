@@ -30,6 +30,12 @@ export interface JobLogsOptions {
 }
 
 const FIFO_SUFFIX = ".fifo";
+/**
+ * Pipes of instances that are gone, kept open and read (oldest closed first past this many): a
+ * process that left its job (setsid) keeps the job's output, and would wait forever once the pipe
+ * is full if nobody read it any more.
+ */
+const LINGER_MAX = 32;
 
 export class JobLogs {
   readonly #o: JobLogsOptions;
@@ -40,6 +46,9 @@ export class JobLogs {
   readonly #hooks: InstanceLogHooks;
   #pipeDirError: string | null = null;
   #holder: PipeHolder | null = null;
+  /** Detached logs still read, oldest first. */
+  #lingering: InstanceLog[] = [];
+  #closingAll = false;
 
   constructor(options: JobLogsOptions) {
     this.#o = options;
@@ -57,10 +66,19 @@ export class JobLogs {
               ? `: ${f.droppedLines} lines (${f.droppedBytes} bytes) were dropped`
               : ""),
         ),
+      drained: (l: InstanceLog) => {
+        this.#lingering = this.#lingering.filter((x) => x !== l);
+        if (this.#closingAll) return true;
+        this.#lingering.push(l);
+        while (this.#lingering.length > LINGER_MAX) this.#lingering.shift()!.finish();
+        return false;
+      },
       closed: (l: InstanceLog) => {
+        this.#poller?.remove(l.pipe.fd);
+        this.#lingering = this.#lingering.filter((x) => x !== l);
         if (this.#logs.get(l.paths.base) === l) this.#logs.delete(l.paths.base);
-        if (this.#logs.size === 0) this.#idle?.();
-        else this.#holder?.refresh();
+        if (!this.#closingAll) this.#holder?.refresh();
+        else if (this.#logs.size === 0) this.#idle?.();
       },
       error: (l: InstanceLog, m: string) =>
         this.#o.log(`internal error in log ${l.file.path}: ${m}`),
@@ -140,6 +158,7 @@ export class JobLogs {
     this.#stale.delete(base);
     const found = this.#logs.get(base);
     if (found) {
+      this.#lingering = this.#lingering.filter((x) => x !== found);
       found.reattach(settings);
       return found.pipe.path;
     }
@@ -210,6 +229,9 @@ export class JobLogs {
    * written by then stays in its pipe for the next daemon.
    */
   async close(ms: number): Promise<void> {
+    this.#closingAll = true;
+    for (const l of this.#lingering) l.finish();
+    this.#lingering = [];
     for (const l of this.#logs.values()) l.detach();
     if (this.#logs.size) {
       let timer: number | undefined;

@@ -343,3 +343,13 @@ async function runDoctor(d: TestDaemon): Promise<string> {
   }).output();
   return new TextDecoder().decode(out.stdout);
 }
+
+daemonTest(
+  "output of a process that left its job (setsid) is still logged after the job stopped",
+  { leave: "task\nexec sh -c 'setsid sh -c \"sleep 0.5; echo late\" & echo early'\n" },
+  async (d) => {
+    const r = await d.initctl("start", "leave");
+    assertEquals(r.stdout.trim(), "leave stop/waiting");
+    await d.waitLog("leave.log", /^early\nlate\n$/);
+  },
+);
