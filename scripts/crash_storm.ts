@@ -10,6 +10,7 @@
  */
 
 import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
+import { sendRequest } from "../lib/control/client.ts";
 
 const args = Deno.args;
 const opt = (name: string, dflt: number) => {
@@ -54,34 +55,15 @@ const daemon = new Deno.Command(Deno.execPath(), {
   stderr: "null",
 }).spawn();
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-/** One `status steady` round trip over the raw socket, ms (Infinity when it fails or times out). */
+/** One `status steady` round trip over the socket, in this process (no initctl start-up). */
 async function statusOnce(timeoutMs = 10_000): Promise<number> {
   const t0 = performance.now();
-  let conn: Deno.UnixConn | null = null;
-  const timer = setTimeout(() => conn?.close(), timeoutMs);
   try {
-    conn = await Deno.connect({ transport: "unix", path: socket });
     const req = { v: PROTOCOL_VERSION, cmd: "status", args: ["steady"], options: {} };
-    await conn.write(enc.encode(JSON.stringify(req) + "\n"));
-    const buf = new Uint8Array(65536);
-    let text = "";
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += dec.decode(buf.subarray(0, n));
-      if (text.includes("\n")) break;
-    }
-    if (!text.includes("steady")) return Infinity;
-    return performance.now() - t0;
+    const r = await sendRequest(socket, req, timeoutMs);
+    return r.ok && r.out.includes("steady") ? performance.now() - t0 : Infinity;
   } catch {
     return Infinity;
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch { /* closed */ }
   }
 }
 
@@ -166,22 +148,13 @@ for (let s = 1; s <= SECONDS; s++) {
 stop = true;
 await asker;
 const respawns = (Deno.readTextFileSync(`${dir}/log/upkeep.log`).match(/respawning/g) ?? []).length;
-/** Respawns done so far, summed over every job (`list --json` over the raw socket). */
+/** Respawns done so far, summed over every job (`list --json`). */
 async function totalRespawns(): Promise<number> {
   try {
-    const conn = await Deno.connect({ transport: "unix", path: socket });
     const req = { v: PROTOCOL_VERSION, cmd: "list", args: [], options: { json: true } };
-    await conn.write(enc.encode(JSON.stringify(req) + "\n"));
-    let text = "";
-    const buf = new Uint8Array(1 << 16);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += dec.decode(buf.subarray(0, n));
-    }
-    conn.close();
-    const reply = JSON.parse(text.slice(0, text.indexOf("\n")));
-    return (JSON.parse(reply.out) as { respawns: number }[]).reduce((a, j) => a + j.respawns, 0);
+    const r = await sendRequest(socket, req, 10_000);
+    if (!r.ok) return NaN;
+    return (JSON.parse(r.out) as { respawns: number }[]).reduce((a, j) => a + j.respawns, 0);
   } catch {
     return NaN;
   }

@@ -19,7 +19,7 @@ import { helperCommand, writeShims } from "./shims.ts";
 import { originalNofile } from "../process/limits.ts";
 import { prepareDaemonDirs } from "./daemon_dirs.ts";
 import { DaemonLog } from "../log/daemon_log.ts";
-import { stopLeftoverJobs } from "../install/leftover_jobs.ts";
+import { DaemonRestart } from "./daemon_restart.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
@@ -98,8 +98,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
   setChildSubreaper();
 
   const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
-  // Job output goes through pipes the daemon reads; those an earlier daemon left are read again
-  // first (what they hold is lost once their last holder ends: the leftovers stopped below).
+  // Job output goes through pipes the daemon reads; those an earlier daemon left (this one before
+  // a re-exec, or one that died) are read again first: adopted jobs write on into them, and what
+  // they hold from jobs that ended meanwhile is written out.
   const jobLogs = new JobLogs({
     logDir,
     pipeDir: `${stateDir}/logs`,
@@ -108,10 +109,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   const recovered = jobLogs.recover();
   if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
-  // Job processes of a predecessor that died (kill -9) are stopped, so each job runs once.
-  for (const l of await stopLeftoverJobs(socket)) {
-    log.write(`stopped leftover process ${l.pid} of job ${l.job || "?"} from a previous upkeep`);
-  }
+  // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
+  // taken over, never started twice.
+  const restart = new DaemonRestart(stateDir, (m) => log.write(m));
   const daemonEnv = Deno.env.toObject();
   let users: UserDb = loadUserDb();
   const daemonUmask = Deno.umask();
@@ -130,7 +130,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log.write(`jobs start with open files limit ${nofile.soft} (from ${nofile.source})`, "debug");
   }
   const shimDir = writeShims(`${stateDir}/bin`);
-  const supervisor = new Supervisor({
+  const supervisor: Supervisor = new Supervisor({
     processes: port,
     timers,
     log: (m, level, job) => log.write(m, level, job),
@@ -139,8 +139,13 @@ export async function daemonMain(argv: string[]): Promise<number> {
     jobEnv: initialJobEnv(daemonEnv),
     processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
     shimDir,
+    recorder: restart.makeRecorder((): Supervisor => supervisor, () => health),
   });
-  const health = new HealthSupervision(supervisor, (m) => log.write(m));
+  if (restart.jobEnv) {
+    for (const k of Object.keys(supervisor.jobEnv)) delete supervisor.jobEnv[k];
+    Object.assign(supervisor.jobEnv, restart.jobEnv);
+  }
+  const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
   supervisor.onInstanceChange = (inst) => health.update(inst);
 
   // ---- configuration
@@ -151,6 +156,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   };
   const count = reload();
   log.write(`upkeep ${Deno.pid} started: ${count} jobs from ${confDirs.join(", ")}`);
+  restart.restore(supervisor, health);
 
   // ---- control socket
   const ctx = {
@@ -161,6 +167,26 @@ export async function daemonMain(argv: string[]): Promise<number> {
     checkConfig: checkConfigText,
     logPriority: "message",
     wallOffsetMs: Date.now() - performance.now(),
+    reexec: (program: string | null) => {
+      const busy = port.busy ?? supervisor.busy;
+      if (busy) return { error: busy };
+      if (program !== null && !isExecutable(program)) {
+        return { error: `${program} is not an executable file` };
+      }
+      return { go: () => reexec(program) };
+    },
+  };
+  const reexec = (program: string | null) => {
+    log.write(`re-exec${program ? ` into ${program}` : ""}: handing every job over`);
+    const error = restart.reexec(supervisor, program, argv, () => {
+      server.close();
+      stopWatching();
+      log.flush();
+    }, () => {
+      server.listen();
+      startWatching();
+    });
+    log.write(`re-exec failed, carrying on as before: ${error}`);
   };
   const server = new ControlServer(
     socket,
@@ -170,26 +196,38 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   // ---- watch the conf dirs
   let reloadTimer: number | undefined;
-  const watchers: Deno.FsWatcher[] = [];
-  for (const dir of confDirs) {
-    try {
-      const w = Deno.watchFs(dir, { recursive: true });
-      watchers.push(w);
-      (async () => {
-        try {
-          for await (const _ of w) {
-            clearTimeout(reloadTimer);
-            reloadTimer = Number(setTimeout(() => {
-              log.write("configuration changed: reloading");
-              reload();
-            }, 50));
-          }
-        } catch { /* watcher closed */ }
-      })();
-    } catch (e) {
-      log.write(`cannot watch ${dir}: ${e instanceof Error ? e.message : e}`);
+  let watchers: Deno.FsWatcher[] = [];
+  const startWatching = () => {
+    for (const dir of confDirs) {
+      try {
+        const w = Deno.watchFs(dir, { recursive: true });
+        watchers.push(w);
+        (async () => {
+          try {
+            for await (const _ of w) {
+              clearTimeout(reloadTimer);
+              reloadTimer = Number(setTimeout(() => {
+                log.write("configuration changed: reloading");
+                reload();
+              }, 50));
+            }
+          } catch { /* watcher closed */ }
+        })();
+      } catch (e) {
+        log.write(`cannot watch ${dir}: ${e instanceof Error ? e.message : e}`);
+      }
     }
-  }
+  };
+  const stopWatching = () => {
+    for (const w of watchers) {
+      try {
+        w.close();
+      } catch { /* closed */ }
+    }
+    watchers = [];
+    clearTimeout(reloadTimer);
+  };
+  startWatching();
 
   // ---- signals
   let shuttingDown: Promise<void> | null = null;
@@ -217,8 +255,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
       }
       await jobLogs.close(3000);
       server.close();
-      for (const w of watchers) w.close();
-      clearTimeout(reloadTimer);
+      stopWatching();
+      if (!timedOut) restart.forget();
       log.write(`upkeep ${Deno.pid} stopped`);
       log.close();
       lock.release();
@@ -236,6 +274,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   // run as one endless chain of callbacks).
   let reapScheduled = false;
   Deno.addSignalListener("SIGCHLD", () => {
+    port.childSignalled();
     if (reapScheduled) return;
     reapScheduled = true;
     setTimeout(() => {
@@ -245,9 +284,21 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   Deno.addSignalListener("SIGPIPE", () => {});
 
-  // ---- boot events
-  for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
+  // ---- boot events (a re-exec or a restart after a crash is not a boot)
+  if (restart.mode === "fresh") {
+    for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
+  }
+  // Pipes no restored or started instance took up: written out, then closed.
   jobLogs.releaseUnclaimed();
 
   return await exited;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    return st.isFile && ((st.mode ?? 0) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
 }

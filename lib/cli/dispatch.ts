@@ -27,6 +27,7 @@ Commands:
   uninstall       remove what install added
   doctor          tell whether the daemon, its boot service and its jobs are healthy
   watchdog        start the daemon unless its socket answers (cron runs this)
+  upgrade NEW     hand the running daemon over to a new upkeep binary, every job kept
 
 Options:
   -h, --help      show this help
@@ -122,6 +123,10 @@ export async function dispatch(args: string[]): Promise<number> {
     case "uninstall": {
       const { installMain } = await import("./install.ts");
       return installMain(command, rest);
+    }
+    case "upgrade": {
+      const { upgradeMain } = await import("./upgrade.ts");
+      return upgradeMain(rest);
     }
     case "watchdog": {
       const { watchdogMain } = await import("./watchdog.ts");

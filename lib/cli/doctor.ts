@@ -272,11 +272,21 @@ export async function doctorMain(argv: string[]): Promise<number> {
       const bad = jobChecks(jobs);
       const up = jobs.filter((j) => j.goal === "start").length;
       checks.push(...bad);
+      const adopted = jobs.filter((j) => j.adopted).length;
+      const kept = adopted
+        ? `; ${adopted} kept from an earlier upkeep (their exit status is not seen, only their end)`
+        : "";
       if (bad.length === 0) {
         checks.push({
           name: "jobs",
           status: "ok",
-          detail: `${jobs.length} known, ${up} with goal start, none failing`,
+          detail: `${jobs.length} known, ${up} with goal start, none failing${kept}`,
+        });
+      } else if (adopted) {
+        checks.push({
+          name: "jobs",
+          status: "ok",
+          detail: `${adopted} kept from an earlier upkeep`,
         });
       }
     }

@@ -4,7 +4,7 @@
  * so that a status command starts fast; the daemon formats every line.
  */
 
-import { ConnectError, sendRequest, TimeoutError } from "../control/client.ts";
+import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
 import { PROTOCOL_VERSION, type RequestOptions } from "../control/protocol.ts";
 import { defaultPaths } from "./paths.ts";
 
@@ -28,6 +28,7 @@ Commands:
   log-priority [LEVEL]         get or set the daemon's log priority
   list-env, get-env VAR, set-env VAR[=VALUE] (-r), unset-env VAR, reset-env   job environment
   version                      show the daemon's version
+  reexec                       restart the daemon in place, every job kept (telinit u)
 
 Options:
   --socket PATH   the daemon's control socket (default: $UPKEEP_SOCKET, else the daemon's default)
@@ -52,6 +53,7 @@ const KNOWN = new Set([
   "unset-env",
   "reset-env",
   "version",
+  "reexec",
 ]);
 
 export async function initctlMain(argv: string[], program: string): Promise<number> {
@@ -171,6 +173,9 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
     const reply = await sendRequest(socket, request, timeoutS * 1000);
     if (!reply.ok) return fail(reply.error, reply.code || 1);
     if (reply.out && !quiet) console.log(reply.out);
+    if (cmd === "reexec" && !(await daemonAnswers(socket, 30_000))) {
+      return fail(`upkeep did not answer again on ${socket} within 30 s after re-exec`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof ConnectError) return fail(`Unable to connect to upkeep: ${e.message}`);

@@ -9,6 +9,7 @@
 import {
   decodeReplyHeader,
   encodeRequest,
+  PROTOCOL_VERSION,
   ProtocolError,
   readOnlySocketPath,
   type Reply,
@@ -122,4 +123,27 @@ function connectReason(socketPath: string, e: unknown): string {
     : e instanceof Deno.errors.PermissionDenied
     ? `${socketPath}: Permission denied`
     : `${socketPath}: ${e instanceof Error ? e.message : e}`;
+}
+
+/**
+ * Wait until the daemon on `socket` answers (`ping`) again, as after `initctl reexec`: true once
+ * it does, false after `timeoutMs`.
+ */
+export async function daemonAnswers(socket: string, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  // Let the daemon close its sockets for the exec first: a ping right away may reach the old one.
+  await new Promise((r) => setTimeout(r, 100));
+  while (performance.now() < deadline) {
+    try {
+      const r = await sendRequest(socket, {
+        v: PROTOCOL_VERSION,
+        cmd: "ping",
+        args: [],
+        options: {},
+      }, 2000);
+      if (r.ok) return true;
+    } catch { /* not back yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }

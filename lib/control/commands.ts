@@ -20,7 +20,14 @@ import {
 } from "../supervisor/status.ts";
 import type { Instance, JobClassEntry, Supervisor } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
-import { errorReply, okReply, READ_ONLY_COMMANDS, type Reply, type Request } from "./protocol.ts";
+import {
+  errorReply,
+  okReply,
+  PROTOCOL_VERSION,
+  READ_ONLY_COMMANDS,
+  type Reply,
+  type Request,
+} from "./protocol.ts";
 
 export interface DaemonContext {
   readonly sup: Supervisor;
@@ -34,6 +41,11 @@ export interface DaemonContext {
   logPriority: string;
   /** Offset from the monotonic clock to wall-clock milliseconds. */
   readonly wallOffsetMs: number;
+  /**
+   * Hand the daemon over to `program` (null: the same program) in place. Returns why it cannot
+   * now, or the step to run once the reply is out.
+   */
+  reexec?(program: string | null): { error: string } | { go: () => void };
 }
 
 const LOG_PRIORITIES = ["debug", "info", "message", "warn", "error", "fatal"];
@@ -106,6 +118,11 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     case "reload-configuration":
       ctx.reloadConfiguration();
       return okReply("");
+    case "reexec": {
+      const r = ctx.reexec?.(req.args[0] ?? null) ?? { error: "re-exec is not available" };
+      if ("error" in r) throw new CommandError(r.error);
+      return { v: PROTOCOL_VERSION, ok: true, out: "", after: r.go };
+    }
     case "show-config":
     case "check-config": {
       const jobs = selectJobs(ctx, req.args);

@@ -45,7 +45,13 @@ export interface RequestOptions {
 }
 
 export type Reply =
-  | { readonly v: number; readonly ok: true; readonly out: string }
+  | {
+    readonly v: number;
+    readonly ok: true;
+    readonly out: string;
+    /** Daemon side only, never sent: run once the reply has been written (re-exec). */
+    readonly after?: () => void;
+  }
   | { readonly v: number; readonly ok: false; readonly error: string; readonly code: number };
 
 /** The header line of a reply (the output follows it for a success). */

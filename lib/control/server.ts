@@ -99,6 +99,8 @@ export class ControlServer {
 
   /** Bind both sockets with their final modes (replacing stale files) and start accepting. */
   listen(): void {
+    this.#closed = false;
+    this.#sockets.length = 0;
     for (
       const [path, mode, privileged] of [
         [this.socketPath, 0o600, true],
@@ -186,6 +188,7 @@ export class ControlServer {
     } catch { /* the client went away, or its deadline passed */ }
     clearTimeout(writeTimer);
     closeConn();
+    if (reply.ok) reply.after?.();
   }
 
   /** Run the handler; while it waits, tell the client every keepAliveMs that we are alive. */

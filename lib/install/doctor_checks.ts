@@ -23,6 +23,8 @@ export interface JobStatus {
   /** The daemon's record of the last failure (upkeep), and when it tries again. */
   readonly lastFailure?: { message: string; at: string } | null;
   readonly nextTry?: string | null;
+  /** Taken over from an earlier daemon (not a child of this one). */
+  readonly adopted?: boolean;
   /** Its log cannot be written (upkeep's log pipeline): why, since when, what was dropped. */
   readonly logError?: {
     message: string;

@@ -10,7 +10,6 @@ export * from "./boot_command.ts";
 export * from "./build_info.ts";
 export * from "./detect.ts";
 export * from "./doctor_checks.ts";
-export * from "./leftover_jobs.ts";
 export * from "./manifest.ts";
 export * from "./paths.ts";
 export * from "./plan.ts";

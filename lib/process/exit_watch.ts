@@ -59,6 +59,10 @@ export class ExitWatcher {
     return this.#watched.size;
   }
 
+  has(pid: number): boolean {
+    return this.#watched.has(pid);
+  }
+
   /**
    * Tell `onExit` (once) when process `pid` ends; `start` is its start time, so that a reused
    * pid is not taken for it. False when it has already ended (then `onExit` is not called).

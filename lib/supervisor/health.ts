@@ -92,6 +92,23 @@ export class HealthSupervision {
     this.#watched.clear();
   }
 
+  /** What to keep of an instance's health across a restart of the daemon. */
+  exportState(inst: Instance): { view: HealthView | null; unhealthy: number | null } | null {
+    const view = this.#last.get(inst) ?? null;
+    const unhealthy = this.#unhealthy.get(inst) ?? null;
+    return view === null && unhealthy === null ? null : { view, unhealthy };
+  }
+
+  /** Bring back what exportState kept (after the instance was restored and is watched again). */
+  importState(
+    inst: Instance,
+    state: { view: HealthView | null; unhealthy: number | null } | null,
+  ): void {
+    if (!state) return;
+    if (state.view) this.#last.set(inst, state.view);
+    if (state.unhealthy !== null) this.#checkOn(inst, state.unhealthy);
+  }
+
   #report(r: HealthReport): void {
     const inst = this.#watched.get(r.key);
     if (!inst) return;

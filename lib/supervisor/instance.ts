@@ -261,7 +261,7 @@ export function isNormalExit(job: JobClass, status: ExitStatus): boolean {
 
 /** `terminated with status N` / `killed by TERM signal`, as Upstart logs process ends. */
 export function describeExitStatus(status: ExitStatus): string {
-  if (isUnknownExit(status)) return "ended while no upkeep watched it (exit status unknown)";
+  if (isUnknownExit(status)) return "ended (exit status unknown: not a child of this upkeep)";
   return status.signal !== null
     ? `killed by ${status.signal} signal`
     : `terminated with status ${status.code ?? 0}`;

@@ -37,6 +37,8 @@ export interface ProcessPort {
     main: boolean,
     onExit: (pid: number, status: ExitStatus, strays: number | null) => void,
   ): boolean;
+  /** Is `pid` a process adopted from an earlier daemon that is not our child? */
+  isAdopted?(pid: number): boolean;
   /** Collect processes that ended (what SIGCHLD triggers); optional for fakes. */
   reap?(): void;
 }
@@ -102,6 +104,7 @@ export interface SupervisorOptions {
   /** Told of every change worth keeping across a restart of the daemon (lib/supervisor/recorder.ts). */
   readonly recorder?: {
     instanceChanged(inst: Instance): void;
+    processChanged(inst: Instance, kind: ProcessKind, pid: number | null): void;
     classChanged(cls: JobClassEntry, name: string): void;
   };
 }

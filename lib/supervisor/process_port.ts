@@ -34,6 +34,8 @@ interface Reaped {
   onStopped?: () => void;
   /** A main process: the groups its leftovers may be in (checked when it ends). */
   readonly groups?: readonly number[];
+  /** Not (yet) our child: a followed daemon whose parent may still reap it before we can. */
+  readonly foreign?: boolean;
 }
 
 /** The system's words in a Deno error: "No space left on device", not "… (os error 28): …". */
@@ -175,7 +177,13 @@ export class RealProcessPort implements ProcessPort {
   #follow(pid: number, forks: number, req: SpawnRequest): void {
     this.#follower!.follow(pid, forks, {
       forked: (child, final) => {
-        if (final) this.#reaped.set(child, { onExit: req.onExit, groups: this.#groupsOf(child) });
+        if (final) {
+          this.#reaped.set(child, {
+            onExit: req.onExit,
+            groups: this.#groupsOf(child),
+            foreign: true,
+          });
+        }
         req.onForked?.(child, final);
       },
       untraced: (error) => {
@@ -203,6 +211,7 @@ export class RealProcessPort implements ProcessPort {
         const found = this.#findOrphan(req.job.name, req.instance);
         if (found !== null) {
           this.#reaped.set(found, { onExit: req.onExit, groups: this.#groupsOf(found) });
+          this.#signalled = true;
           req.onForked?.(found, forks === 1 || readProcStat(found)?.session !== found);
           this.reap();
         }
@@ -217,11 +226,16 @@ export class RealProcessPort implements ProcessPort {
     return pgrp !== undefined && pgrp !== pid ? [pid, pgrp] : [pid];
   }
 
-  /** The first of `groups` that still has a process in it (a zombie counts), or null. */
+  /**
+   * The first of `groups` that still has a live process in it, or null. A zombie does not count
+   * (it waits for its parent, which may not be us). The signal-0 probe is one system call; only a
+   * group that has any member at all costs a /proc scan.
+   */
   #liveGroup(groups: readonly number[]): number | null {
     for (const g of groups) {
       if (g <= 1 || g === this.#ownGroup) continue;
-      if (this.#trace ? this.#trace.kill(-g, 0) : processGroupMembers(g).length > 0) return g;
+      if (this.#trace && !this.#trace.kill(-g, 0)) continue;
+      if (processGroupMembers(g).length > 0) return g;
     }
     return null;
   }
@@ -269,8 +283,8 @@ export class RealProcessPort implements ProcessPort {
     for (const st of allProcStats()) {
       if (!this.#emptying.has(st.pgrp)) continue;
       if (st.state === "Z") {
+        // Dead already: ours to reap, or its parent's; either way not a live member.
         if (st.ppid === Deno.pid && !this.#deno.has(st.pid)) waitpidNoHang(st.pid);
-        else live.add(st.pgrp); // reaped by its own parent soon
       } else {
         live.add(st.pgrp);
       }
@@ -289,6 +303,7 @@ export class RealProcessPort implements ProcessPort {
     if (st.ppid === Deno.pid) {
       // Still our child (a re-exec): waitpid gives its status, even if it ended meanwhile.
       this.#reaped.set(pid, { onExit, ...(groups ? { groups } : {}) });
+      this.#signalled = true;
       queueMicrotask(() => this.reap());
       return true;
     }
@@ -300,9 +315,15 @@ export class RealProcessPort implements ProcessPort {
     );
   }
 
-  /** Adopted processes watched by pidfd (not our children). */
-  get adopted(): number {
-    return this.#exits.size;
+  /** Why the state cannot be handed to a new program right now, or null. */
+  get busy(): string | null {
+    return this.#follower && this.#follower.size > 0
+      ? "busy following the forks of a starting job (expect fork/daemon): try again in a moment"
+      : null;
+  }
+
+  isAdopted(pid: number): boolean {
+    return this.#exits.has(pid);
   }
 
   signal(pid: number, signal: string): void {
@@ -320,6 +341,13 @@ export class RealProcessPort implements ProcessPort {
     Deno.unrefTimer(id);
   }
 
+  #signalled = true;
+
+  /** A SIGCHLD arrived: the next reap() looks at every process (without one it has nothing to do). */
+  childSignalled(): void {
+    this.#signalled = true;
+  }
+
   /** On SIGCHLD: act on traced stops, collect our processes that ended; sweep orphans later. */
   reap(): void {
     this.#checkEmptying();
@@ -327,6 +355,8 @@ export class RealProcessPort implements ProcessPort {
     if (follower && follower.size > 0) {
       for (const { pid, status } of follower.poll()) this.#ended(pid, status);
     }
+    if (!this.#signalled) return;
+    this.#signalled = false;
     for (const [pid, entry] of [...this.#reaped]) {
       if (follower?.has(pid)) continue;
       if (entry.onStopped && this.#trace) {
@@ -342,14 +372,20 @@ export class RealProcessPort implements ProcessPort {
       }
       const status = waitpidNoHang(pid);
       if (status) this.#ended(pid, status);
-      else if (!readProcStat(pid)) this.#ended(pid, { code: null, signal: null });
+      else if (entry.foreign && !readProcStat(pid)) {
+        // A followed daemon whose parent reaped it before it could become ours.
+        this.#ended(pid, { code: null, signal: null });
+      }
     }
     // Listing our children may mean a full /proc scan (kernels without task/*/children), so the
     // orphan sweep runs at most once per 1.2 s, off the respawn path.
     if (this.#sweep === undefined) {
       this.#sweep = Number(setTimeout(() => {
         this.#sweep = undefined;
-        if (this.#sweepOrphans()) this.reap();
+        if (this.#sweepOrphans()) {
+          this.#signalled = true;
+          this.reap();
+        }
       }, 1200));
       Deno.unrefTimer(this.#sweep);
     }

@@ -2,12 +2,13 @@
  * Keeps the on-disk records (StateStore) in step with the supervisor, so that a daemon started
  * after this one (a re-exec, or after a crash or kill -9) finds every job as it was. The
  * supervisor says what changed; the records of everything that changed are built and written
- * once per turn, and at most every FLUSH_INTERVAL_MS while things change fast (a crash loop), so
- * recording costs next to nothing when idle and stays bounded in a storm.
+ * at the end of the turn in which it changed. While changes keep coming back to back (a crash
+ * storm), writes are spaced out, up to MAX_FLUSH_INTERVAL_MS apart, so recording stays a small
+ * part of the daemon's work; after a quiet moment the next change is written at once again.
  */
 
 import type { Instance, JobClassEntry } from "./ports.ts";
-import type { StateStore } from "./state_store.ts";
+import { instanceKey, type ProcessChange, type StateStore } from "./state_store.ts";
 import {
   type ClassRecord,
   type InstanceRecord,
@@ -19,12 +20,14 @@ import type { ProcessKind } from "../job/model.ts";
 import type { HealthView } from "./status.ts";
 import type { Env } from "./environment.ts";
 
-/** Minimum time between two writes of the records while things keep changing. */
-export const FLUSH_INTERVAL_MS = 50;
+/** Longest time a change waits to be written while changes come back to back. */
+export const MAX_FLUSH_INTERVAL_MS = 100;
+/** Two writes closer than this count as back to back (the spacing then doubles). */
+const BUSY_MS = 20;
 
 /** What the recorder needs from the world (tests pass fakes). */
 export interface RecorderDeps {
-  readonly store: Pick<StateStore, "putInstance" | "putClass" | "putDaemon">;
+  readonly store: Pick<StateStore, "record">;
   /** Monotonic clock ms (the supervisor's). */
   readonly now: () => number;
   /** Wall-clock ms minus monotonic ms, now. */
@@ -43,7 +46,13 @@ export class Recorder {
   /** Start times of the pids we record, read once per pid. */
   readonly #starts = new Map<number, number | null>();
   #scheduled = false;
+  #procsScheduled = false;
+  #procs: ProcessChange[] = [];
   #lastFlush = -Infinity;
+  /** The spacing of writes now: 0 when quiet, growing while changes come back to back. */
+  #interval = 0;
+  /** The JSON of each job definition recorded (definitions are immutable values). */
+  readonly #jobJson = new WeakMap<object, string>();
   #lastEnv = "";
 
   constructor(private readonly deps: RecorderDeps) {}
@@ -52,6 +61,28 @@ export class Recorder {
   instanceChanged(inst: Instance): void {
     this.#instances.add(inst);
     this.#schedule();
+  }
+
+  /**
+   * A process of an instance started (`pid`) or ended (null): journalled at the end of this
+   * turn, never held back, so that no process goes unrecorded while full records wait.
+   */
+  processChanged(inst: Instance, kind: ProcessKind, pid: number | null): void {
+    this.#procs.push({
+      key: instanceKey(inst.job.name, inst.name),
+      kind,
+      pid,
+      start: pid === null ? null : this.#start(pid),
+    });
+    if (this.#procsScheduled) return;
+    this.#procsScheduled = true;
+    queueMicrotask(() => {
+      this.#procsScheduled = false;
+      if (this.#procs.length === 0) return;
+      const processes = this.#procs;
+      this.#procs = [];
+      this.deps.store.record({ processes });
+    });
   }
 
   /** A job class's `start on` match, pending retries or failures changed (or it was dropped). */
@@ -63,46 +94,55 @@ export class Recorder {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    const wait = this.#lastFlush + FLUSH_INTERVAL_MS - this.deps.now();
+    const since = this.deps.now() - this.#lastFlush;
+    if (since >= MAX_FLUSH_INTERVAL_MS * 2) this.#interval = 0;
+    else if (since < BUSY_MS) {
+      this.#interval = Math.min(MAX_FLUSH_INTERVAL_MS, this.#interval * 2 || 5);
+    }
+    const wait = this.#interval - since;
     if (wait <= 0) queueMicrotask(() => this.flush());
     else setTimeout(() => this.flush(), wait);
   }
 
-  /** Write every record that changed now (`sync`: fsync them, before a re-exec). */
+  /** Write every record that changed now (`sync`: a fsynced snapshot, before a re-exec). */
   flush(sync = false): void {
     this.#scheduled = false;
+    const processes = this.#procs;
+    this.#procs = [];
     this.#lastFlush = this.deps.now();
     const offset = this.deps.wallOffset();
-    const { store } = this.deps;
+    const instances: [string, string | null][] = [];
     for (const inst of this.#instances) {
+      const key = instanceKey(inst.job.name, inst.name);
       if (inst.destroyed) {
         for (const pid of Object.values(inst.st.pids)) this.#starts.delete(pid);
-        store.putInstance(inst.job.name, inst.name, null);
+        instances.push([key, null]);
       } else {
-        store.putInstance(inst.job.name, inst.name, this.#instanceRecord(inst, offset), sync);
+        instances.push([key, this.#instanceJson(inst, offset)]);
       }
     }
     this.#instances.clear();
+    const classes: [string, string | null][] = [];
     for (const [cls, name] of this.#classes) {
-      store.putClass(name, this.#classRecord(cls, name, offset), sync);
+      const rec = this.#classRecord(cls, name, offset);
+      classes.push([name, rec === null ? null : JSON.stringify(rec)]);
     }
     this.#classes.clear();
+    let daemon: string | undefined;
     const env = JSON.stringify(this.deps.jobEnv());
     if (env !== this.#lastEnv || sync) {
       this.#lastEnv = env;
       const d = this.deps.daemon();
-      store.putDaemon(
-        {
-          v: SNAPSHOT_VERSION,
-          pid: d.pid,
-          start: d.start,
-          bootId: d.bootId,
-          jobEnv: this.deps.jobEnv(),
-          at: Date.now(),
-        },
-        sync,
-      );
+      daemon = JSON.stringify({
+        v: SNAPSHOT_VERSION,
+        pid: d.pid,
+        start: d.start,
+        bootId: d.bootId,
+        jobEnv: this.deps.jobEnv(),
+        at: Date.now(),
+      });
     }
+    this.deps.store.record({ instances, classes, daemon, processes }, sync);
   }
 
   /** Record everything now, the daemon record included (a first start, or before a re-exec). */
@@ -115,6 +155,17 @@ export class Recorder {
   #start(pid: number): number | null {
     if (!this.#starts.has(pid)) this.#starts.set(pid, this.deps.processStart(pid));
     return this.#starts.get(pid) ?? null;
+  }
+
+  /** The record as JSON, the job definition's JSON reused from the last time. */
+  #instanceJson(inst: Instance, offset: number): string {
+    const { job, ...rest } = this.#instanceRecord(inst, offset);
+    let jobJson = this.#jobJson.get(job);
+    if (jobJson === undefined) {
+      jobJson = JSON.stringify(job);
+      this.#jobJson.set(job, jobJson);
+    }
+    return `{"job":${jobJson},${JSON.stringify(rest).slice(1)}`;
   }
 
   #instanceRecord(inst: Instance, offset: number): InstanceRecord {

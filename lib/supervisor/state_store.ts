@@ -1,8 +1,14 @@
 /**
- * The supervisor's records on disk, under STATE_DIR/state/: `daemon.json`, one file per instance
- * in `instances/` and per job class in `classes/`. Each is written to a temporary file and
- * renamed over the old one, so a crash at any instant leaves either the old or the new record,
- * never half of one; a final snapshot before a re-exec is also fsynced.
+ * The supervisor's records on disk, under STATE_DIR/state/: a snapshot (`snapshot.json`) and a
+ * journal of changes since it (`journal`, one JSON line per changed record, numbered). A batch
+ * of changes costs one append; when the journal has grown past twice the snapshot (at least
+ * 256 KiB) the whole state is written as a new snapshot (to a temporary file, renamed over the
+ * old one) and the journal starts again. Process starts and ends are journalled on their own
+ * (a short line each, written at the end of the turn they happen in, never held back), so a
+ * record held back in a storm never hides a process. A crash at any instant leaves a readable state: the
+ * rename is atomic, a torn last journal line is ignored, and journal lines older than the
+ * snapshot (a crash between the rename and the truncation) are skipped by their number. A
+ * snapshot before a re-exec is fsynced.
  *
  * When to write is the Recorder's business (lib/supervisor/recorder.ts); this is the file I/O.
  */
@@ -14,131 +20,253 @@ import {
   isClassRecord,
   isDaemonRecord,
   isInstanceRecord,
+  SNAPSHOT_VERSION,
 } from "./snapshot.ts";
 
-/** A stable file name for a job (and instance) name: URI-encoded, hashed when too long. */
-export function recordFileName(job: string, instance?: string): string {
-  const raw = instance === undefined ? job : `${job}\u0000${instance}`;
-  let name = encodeURIComponent(raw).replaceAll(".", "%2E");
-  if (name.length > 180) name = `${name.slice(0, 100)}~${fnv1a(raw)}`;
-  return `${name}.json`;
-}
-
-function fnv1a(s: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of new TextEncoder().encode(s)) {
-    h ^= BigInt(b);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h.toString(16);
+/** The key of an instance's record. */
+export function instanceKey(job: string, instance: string): string {
+  return `${job}\u0000${instance}`;
 }
 
 export interface LoadedState {
   readonly daemon: DaemonRecord | null;
   readonly instances: InstanceRecord[];
   readonly classes: ClassRecord[];
-  /** Files that could not be read or understood (left alone, named in the log). */
+  /** What could not be read or understood (left out, named in the log). */
   readonly unreadable: string[];
+  /** Processes journalled for instances that have no record yet. */
+  readonly lone: LoneProcess[];
 }
+
+/** A process of an instance that started (pid) or ended (pid null). */
+export interface ProcessChange {
+  readonly key: string;
+  readonly kind: string;
+  readonly pid: number | null;
+  readonly start: number | null;
+}
+
+/** A batch of changes: records as JSON text, null for a record that is gone. */
+export interface Changes {
+  readonly instances?: Iterable<readonly [string, string | null]>;
+  readonly classes?: Iterable<readonly [string, string | null]>;
+  readonly daemon?: string;
+  readonly processes?: Iterable<ProcessChange>;
+}
+
+/** A process recorded for an instance whose own record was not written yet. */
+export interface LoneProcess {
+  readonly job: string;
+  readonly instance: string;
+  readonly kind: string;
+  readonly pid: number;
+  readonly start: number | null;
+}
+
+interface ProcessLine {
+  readonly k: string;
+  readonly kind: string;
+  readonly pid: number | null;
+  readonly start: number | null;
+}
+
+const MIN_COMPACT_BYTES = 256 * 1024;
+const enc = new TextEncoder();
 
 export class StateStore {
   readonly dir: string;
+  readonly #instances = new Map<string, string>();
+  readonly #classes = new Map<string, string>();
+  #daemon: string | null = null;
+  #seq = 0;
+  #journal: Deno.FsFile | null = null;
+  #journalBytes = 0;
+  #snapshotBytes = 0;
   #failed: string | null = null;
 
   constructor(stateDir: string, private readonly log: (message: string) => void) {
     this.dir = `${stateDir}/state`;
-    for (const sub of ["", "/instances", "/classes"]) {
-      try {
-        Deno.mkdirSync(`${this.dir}${sub}`, { recursive: true, mode: 0o700 });
-      } catch (e) {
-        this.#fail(`cannot create ${this.dir}${sub}`, e);
-      }
+    try {
+      Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      this.#fail(`cannot create ${this.dir}`, e);
     }
   }
 
-  /** Everything the last daemon left, checked; nothing is removed. */
+  /** Everything the last daemon left, checked; it also becomes this store's state. */
   load(): LoadedState {
     const unreadable: string[] = [];
-    const read = (path: string): unknown => {
+    let snapSeq = 0;
+    try {
+      const snap = JSON.parse(Deno.readTextFileSync(`${this.dir}/snapshot.json`));
+      if (snap?.v === SNAPSHOT_VERSION) {
+        snapSeq = Number(snap.seq) || 0;
+        if (snap.daemon) this.#daemon = JSON.stringify(snap.daemon);
+        for (const [k, r] of Object.entries(snap.instances ?? {})) {
+          this.#instances.set(k, JSON.stringify(r));
+        }
+        for (const [k, r] of Object.entries(snap.classes ?? {})) {
+          this.#classes.set(k, JSON.stringify(r));
+        }
+        for (const [k, procs] of Object.entries(snap.lone ?? {})) {
+          this.#lone.set(k, procs as Record<string, { pid: number; start: number | null }>);
+        }
+      } else unreadable.push(`${this.dir}/snapshot.json`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) unreadable.push(`${this.dir}/snapshot.json`);
+    }
+    this.#seq = snapSeq;
+    let journal = "";
+    try {
+      journal = Deno.readTextFileSync(`${this.dir}/journal`);
+    } catch { /* none */ }
+    for (const line of journal.split("\n")) {
+      if (!line) continue;
+      let e: { seq: number; t: string; k: string; r: unknown };
       try {
-        return JSON.parse(Deno.readTextFileSync(path));
+        e = JSON.parse(line);
       } catch {
-        unreadable.push(path);
+        continue; // a torn last line
+      }
+      if (!(e.seq > snapSeq)) continue;
+      this.#seq = Math.max(this.#seq, e.seq);
+      if (e.t === "p") {
+        this.#applyProcess(e as unknown as ProcessLine);
+        continue;
+      }
+      const text = e.r === null || e.r === undefined ? null : JSON.stringify(e.r);
+      if (e.t === "d") this.#daemon = text;
+      else {
+        const map = e.t === "i" ? this.#instances : this.#classes;
+        if (text === null) map.delete(e.k);
+        else map.set(e.k, text);
+      }
+    }
+    const parse = (text: string): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
         return null;
       }
     };
-    const list = (sub: string): string[] => {
-      try {
-        return [...Deno.readDirSync(`${this.dir}/${sub}`)]
-          .filter((e) => e.isFile && e.name.endsWith(".json"))
-          .map((e) => `${this.dir}/${sub}/${e.name}`);
-      } catch {
-        return [];
-      }
-    };
-    let daemon: DaemonRecord | null = null;
-    try {
-      Deno.statSync(`${this.dir}/daemon.json`);
-      const d = read(`${this.dir}/daemon.json`);
-      if (isDaemonRecord(d)) daemon = d;
-      else if (d !== null) unreadable.push(`${this.dir}/daemon.json`);
-    } catch { /* a first start */ }
+    const daemon = this.#daemon === null ? null : parse(this.#daemon);
     const instances: InstanceRecord[] = [];
-    for (const path of list("instances")) {
-      const r = read(path);
+    for (const [k, text] of this.#instances) {
+      const r = parse(text);
       if (isInstanceRecord(r)) instances.push(r);
-      else if (r !== null) unreadable.push(path);
+      else unreadable.push(`instance ${k.replace("\u0000", " ")}`);
     }
     const classes: ClassRecord[] = [];
-    for (const path of list("classes")) {
-      const r = read(path);
+    for (const [k, text] of this.#classes) {
+      const r = parse(text);
       if (isClassRecord(r)) classes.push(r);
-      else if (r !== null) unreadable.push(path);
+      else unreadable.push(`job ${k}`);
     }
-    return { daemon, instances, classes, unreadable };
-  }
-
-  /** Write (or, with null, remove) an instance's record now; `sync` fsyncs it. */
-  putInstance(job: string, name: string, record: InstanceRecord | null, sync = false): void {
-    this.#put(`instances/${recordFileName(job, name)}`, record, sync);
-  }
-
-  /** Write (or remove) a job class's record now. */
-  putClass(job: string, record: ClassRecord | null, sync = false): void {
-    this.#put(`classes/${recordFileName(job)}`, record, sync);
-  }
-
-  putDaemon(record: DaemonRecord, sync = false): void {
-    this.#put("daemon.json", record, sync);
-  }
-
-  /** Forget every record (a daemon that starts afresh). */
-  clear(): void {
-    for (const sub of ["instances", "classes"]) {
-      try {
-        for (const e of Deno.readDirSync(`${this.dir}/${sub}`)) {
-          Deno.removeSync(`${this.dir}/${sub}/${e.name}`);
-        }
-      } catch { /* nothing there */ }
-    }
-  }
-
-  #put(rel: string, record: unknown, sync: boolean): void {
-    const path = `${this.dir}/${rel}`;
-    try {
-      if (record === null) {
-        Deno.removeSync(path);
-        return;
+    const lone: LoneProcess[] = [];
+    for (const [k, procs] of this.#lone) {
+      const [job, instance] = k.split("\u0000") as [string, string];
+      for (const [kind, p] of Object.entries(procs)) {
+        lone.push({ job, instance: instance ?? "", kind, pid: p.pid, start: p.start });
       }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) this.#fail(`cannot remove ${path}`, e);
+    }
+    return {
+      daemon: isDaemonRecord(daemon) ? daemon : null,
+      instances,
+      classes,
+      unreadable,
+      lone,
+    };
+  }
+
+  /** Processes of instances without a record yet, by key (from the journal). */
+  readonly #lone = new Map<string, Record<string, { pid: number; start: number | null }>>();
+
+  /** A journalled process start or end, applied to the instance's record. */
+  #applyProcess(e: ProcessLine): void {
+    const text = this.#instances.get(e.k);
+    if (text !== undefined) {
+      try {
+        const rec = JSON.parse(text);
+        if (e.pid === null) delete rec.procs[e.kind];
+        else rec.procs[e.kind] = { pid: e.pid, start: e.start };
+        this.#instances.set(e.k, JSON.stringify(rec));
+      } catch { /* an unreadable record stays as it is */ }
       return;
     }
+    const procs = this.#lone.get(e.k) ?? {};
+    if (e.pid === null) delete procs[e.kind];
+    else procs[e.kind] = { pid: e.pid, start: e.start };
+    this.#lone.set(e.k, procs);
+  }
+
+  /** Apply and append a batch of changes (one write); `sync`: write a snapshot and fsync it. */
+  record(changes: Changes, sync = false): void {
+    let lines = "";
+    const add = (t: string, k: string, text: string | null) => {
+      lines += `{"seq":${++this.#seq},"t":"${t}","k":${JSON.stringify(k)},"r":${text ?? "null"}}\n`;
+    };
+    for (const [k, text] of changes.instances ?? []) {
+      this.#lone.delete(k);
+      if (text === null ? !this.#instances.delete(k) : this.#instances.get(k) === text) continue;
+      if (text !== null) this.#instances.set(k, text);
+      add("i", k, text);
+    }
+    for (const [k, text] of changes.classes ?? []) {
+      if (text === null ? !this.#classes.delete(k) : this.#classes.get(k) === text) continue;
+      if (text !== null) this.#classes.set(k, text);
+      add("c", k, text);
+    }
+    for (const p of changes.processes ?? []) {
+      lines += `{"seq":${++this.#seq},"t":"p","k":${JSON.stringify(p.key)},"kind":"${p.kind}",` +
+        `"pid":${p.pid},"start":${p.start}}\n`;
+      // Kept in the state too, so that a snapshot written before the record has it.
+      this.#applyProcess({ k: p.key, kind: p.kind, pid: p.pid, start: p.start });
+    }
+    if (changes.daemon !== undefined && changes.daemon !== this.#daemon) {
+      this.#daemon = changes.daemon;
+      add("d", "", changes.daemon);
+    }
+    if (
+      sync ||
+      this.#journalBytes + lines.length > Math.max(MIN_COMPACT_BYTES, 2 * this.#snapshotBytes)
+    ) {
+      this.#snapshot(sync);
+    } else if (lines) {
+      this.#append(lines);
+    }
+  }
+
+  #append(lines: string): void {
+    try {
+      this.#journal ??= Deno.openSync(`${this.dir}/journal`, {
+        append: true,
+        create: true,
+        mode: 0o600,
+      });
+      const bytes = enc.encode(lines);
+      let off = 0;
+      while (off < bytes.length) off += this.#journal.writeSync(bytes.subarray(off));
+      this.#journalBytes += bytes.length;
+      this.#failed = null;
+    } catch (e) {
+      this.#closeJournal();
+      this.#fail(`cannot write ${this.dir}/journal`, e);
+    }
+  }
+
+  /** The whole state as a new snapshot; the journal starts again. */
+  #snapshot(sync: boolean): void {
+    const obj = (m: Map<string, string>) =>
+      `{${[...m].map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`;
+    const lone = JSON.stringify(Object.fromEntries(this.#lone));
+    const text = `{"v":${SNAPSHOT_VERSION},"seq":${this.#seq},"daemon":${this.#daemon ?? "null"},` +
+      `"instances":${obj(this.#instances)},"classes":${obj(this.#classes)},"lone":${lone}}`;
+    const path = `${this.dir}/snapshot.json`;
     const tmp = `${path}.tmp`;
     try {
       const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
       try {
-        const bytes = new TextEncoder().encode(JSON.stringify(record));
+        const bytes = enc.encode(text);
         let off = 0;
         while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
         if (sync) f.syncSync();
@@ -146,10 +274,31 @@ export class StateStore {
         f.close();
       }
       Deno.renameSync(tmp, path);
+      this.#snapshotBytes = text.length;
+      // Lines numbered up to the snapshot's seq are skipped on load even if this is not reached.
+      this.#closeJournal();
+      Deno.writeFileSync(`${this.dir}/journal`, new Uint8Array(0), { mode: 0o600 });
+      this.#journalBytes = 0;
       this.#failed = null;
     } catch (e) {
       this.#fail(`cannot write ${path}`, e);
     }
+  }
+
+  #closeJournal(): void {
+    try {
+      this.#journal?.close();
+    } catch { /* closed */ }
+    this.#journal = null;
+  }
+
+  /** Forget every record (a fresh start); `all`: the daemon record too. */
+  clear(all = false): void {
+    this.#instances.clear();
+    this.#classes.clear();
+    this.#lone.clear();
+    if (all) this.#daemon = null;
+    this.#snapshot(false);
   }
 
   /** Say a failing state dir once (until a write works again). */

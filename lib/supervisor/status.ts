@@ -24,6 +24,8 @@ export interface InstanceView {
   readonly failure?: FailureView | null;
   /** The log pipeline's view of the instance's log (console log), or null. */
   readonly log?: LogView | null;
+  /** The main process was taken over from an earlier daemon and is not our child. */
+  readonly adopted?: boolean;
 }
 
 /** A `console log` instance's log as the daemon writes it (lib/log). */
@@ -155,5 +157,6 @@ export function statusJson(view: InstanceView, wallOffsetMs: number): Record<str
     logError: logErrorJson(view.log),
     health: view.health,
     ...failureJson(view.failure, wallOffsetMs),
+    adopted: view.adopted === true,
   };
 }

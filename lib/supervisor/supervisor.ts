@@ -21,7 +21,8 @@ import {
   step,
   type TimerName,
 } from "./instance.ts";
-import { PROCESS_NAMES } from "../job/model.ts";
+import { PROCESS_NAMES, PROCESS_ORDER as PROCESS_KINDS } from "../job/model.ts";
+import type { LoneProcess } from "./state_store.ts";
 import {
   type ClassRecord,
   type InstanceRecord,
@@ -32,7 +33,7 @@ import { EventQueue, type QueuedEvent, unblock } from "./events.ts";
 import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./environment.ts";
 import type { InstanceView } from "./status.ts";
 import { describeExit, respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
-import { eventOperands } from "../events/print.ts";
+import { eventNames, eventOperands } from "../events/print.ts";
 
 export type {
   Blocked,
@@ -90,17 +91,20 @@ export class Supervisor {
       for (const [name, job] of jobs) {
         const cls = this.classes.get(name);
         if (!cls) {
-          this.classes.set(name, {
+          const entry: JobClassEntry = {
             job,
             instances: new Map(),
             startMatch: job.startOn && !job.manual ? initialMatch(job.startOn) : null,
             deleted: false,
             retries: new Map(),
             failures: new Map(),
-          });
+          };
+          this.classes.set(name, entry);
+          this.#index(entry, job);
         } else if (cls.deleted || !sameJob(cls.job, job)) {
           this.#classChanged(cls);
           this.events.release(cls.startMatch);
+          this.#index(cls, job);
           cls.job = job;
           cls.deleted = false;
           cls.startMatch = job.startOn && !job.manual ? initialMatch(job.startOn) : null;
@@ -193,7 +197,16 @@ export class Supervisor {
       health: null,
       failure: this.failureOf(inst.cls, inst.name),
       log: inst.job.console === "log" ? this.#o.logs?.view(inst.job, inst.name) ?? null : null,
+      adopted: inst.st.pids.main !== undefined &&
+        (this.#o.processes.isAdopted?.(inst.st.pids.main) ?? false),
     };
+  }
+
+  /** Why the state cannot be handed to a new program right now (spawns held back), or null. */
+  get busy(): string | null {
+    return this.#heldSpawns.length > 0
+      ? `busy: ${this.#heldSpawns.length} processes waiting to be spawned: try again in a moment`
+      : null;
   }
 
   /** True when no instance is left (used when the daemon shuts down). */
@@ -221,6 +234,31 @@ export class Supervisor {
   }
 
   #shutdown: { onIdle: () => void } | null = null;
+
+  /** The classes to offer each event name to (start on of the class, stop on of its instances). */
+  readonly #byEvent = new Map<string, Set<JobClassEntry>>();
+  /** The order classes were made in (events are offered in that order). */
+  readonly #order = new WeakMap<JobClassEntry, number>();
+  #nextOrder = 0;
+
+  /** Note the event names of `job`'s start on and stop on as relevant to `cls`. */
+  #index(cls: JobClassEntry, job: JobClass): void {
+    if (!this.#order.has(cls)) this.#order.set(cls, this.#nextOrder++);
+    for (const expr of [job.startOn, job.stopOn]) {
+      if (!expr) continue;
+      for (const name of eventNames(expr)) {
+        let set = this.#byEvent.get(name);
+        if (!set) this.#byEvent.set(name, set = new Set());
+        set.add(cls);
+      }
+    }
+  }
+
+  #unindex(cls: JobClassEntry): void {
+    for (const [name, set] of this.#byEvent) {
+      if (set.delete(cls) && set.size === 0) this.#byEvent.delete(name);
+    }
+  }
 
   /** Last resort of a shutdown that ran out of time: SIGKILL every process of every instance. */
   killEverything(): void {
@@ -291,8 +329,13 @@ export class Supervisor {
    * status (a job with `respawn` respawns). Returns what was adopted and what had ended.
    */
   restore(
-    records: { instances: readonly InstanceRecord[]; classes: readonly ClassRecord[] },
+    records: {
+      instances: readonly InstanceRecord[];
+      classes: readonly ClassRecord[];
+      lone?: readonly LoneProcess[];
+    },
     wallOffset: number,
+    onRestored: (inst: Instance, record: InstanceRecord) => void = () => {},
   ): { adopted: number; ended: number } {
     let adopted = 0, ended = 0;
     this.#run(() => {
@@ -327,6 +370,7 @@ export class Supervisor {
         }
         const inst = this.#newInstance(cls, rec.name);
         inst.job = rec.job;
+        this.#index(cls, rec.job);
         // Its processes still write to their log pipe: read it again before anything else.
         if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
         inst.st = shiftTimes(rec.st, -wallOffset);
@@ -366,6 +410,32 @@ export class Supervisor {
             input: { type: "exited", kind, status: { code: null, signal: null } },
           });
         }
+        this.onInstanceChange?.(inst);
+        onRestored(inst, rec);
+      }
+      // Main processes journalled for instances whose record was not written yet (a daemon
+      // killed just after a spawn): running instances of today's definition.
+      for (const p of records.lone ?? []) {
+        const cls = this.classes.get(p.job);
+        if (p.kind !== "main" || !cls || cls.instances.has(p.instance)) continue;
+        const inst = this.#newInstance(cls, p.instance);
+        inst.st = { ...inst.st, goal: "start", state: "running", pids: { main: p.pid } };
+        const ok = this.#o.processes.adopt(
+          p.pid,
+          p.start,
+          true,
+          (pid, status, strays) => this.#exited(inst, "main", pid, status, strays),
+        );
+        if (ok) adopted++;
+        else {
+          ended++;
+          this.#queue.push({
+            kind: "input",
+            instance: inst,
+            input: { type: "exited", kind: "main", status: { code: null, signal: null } },
+          });
+        }
+        this.#o.recorder?.instanceChanged(inst);
         this.onInstanceChange?.(inst);
       }
     });
@@ -424,7 +494,16 @@ export class Supervisor {
     const { instance, effects } = step(inst.job, inst.name, inst.st, input, this.#o.timers.now());
     inst.st = instance;
     this.#noteFailure(inst, before, input);
-    this.#o.recorder?.instanceChanged(inst);
+    const rec = this.#o.recorder;
+    if (rec) {
+      rec.instanceChanged(inst);
+      if (before.pids !== instance.pids) {
+        for (const kind of PROCESS_KINDS) {
+          const pid = instance.pids[kind];
+          if (before.pids[kind] !== pid) rec.processChanged(inst, kind, pid ?? null);
+        }
+      }
+    }
     // A respawn was decided in this step (the goal passes through `respawn` within one step).
     if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
     for (const effect of effects) {
@@ -809,6 +888,7 @@ export class Supervisor {
   #dropClass(name: string, cls: JobClassEntry): void {
     this.#cancelRetries(cls);
     this.classes.delete(name);
+    this.#unindex(cls);
     this.#o.recorder?.classChanged(cls, name);
   }
 
@@ -820,7 +900,12 @@ export class Supervisor {
   // ---------------------------------------------------------------- events
 
   #handleEvent(event: QueuedEvent): void {
-    for (const cls of [...this.classes.values()]) {
+    // Only the classes whose `start on` or instances' `stop on` name this event (an operand
+    // matches an event of its own name only), in the order the classes were made.
+    const relevant = [...this.#byEvent.get(event.name) ?? []]
+      .filter((c) => this.classes.get(c.job.name) === c)
+      .sort((a, b) => (this.#order.get(a) ?? 0) - (this.#order.get(b) ?? 0));
+    for (const cls of relevant) {
       for (const inst of [...cls.instances.values()]) this.#offerStop(inst, event);
       this.#offerStart(cls, event);
     }

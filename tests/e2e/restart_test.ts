@@ -1,0 +1,209 @@
+/**
+ * End-to-end: upkeep restarts without touching its jobs. After `kill -9` of the daemon the next
+ * daemon adopts every job process still running (by the pid and start time it recorded, never by
+ * an environment marker), respawns what ended while no daemon ran, and notices adopted processes
+ * that end later. `initctl reexec` and `upkeep upgrade` hand the daemon over in place (same pid),
+ * every job kept, its exit statuses still ours.
+ */
+
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  notDeepStrictEqual as assertNotEquals,
+  ok as assert,
+} from "node:assert/strict";
+import { daemonTest, lines, logged, type TestDaemon } from "./daemon_helpers.ts";
+import { pidAlive, REPO_ROOT, runUpkeep, tempDir, waitFor } from "./helpers.ts";
+
+/** kill -9 of the daemon, then a new daemon on the same dirs. */
+async function crashAndRestart(d: TestDaemon): Promise<void> {
+  const p = d.process!;
+  p.kill("SIGKILL");
+  await p.status;
+  await d.start();
+}
+
+/** Main pid of every job, by name (`list`). */
+async function mainPids(d: TestDaemon): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await d.initctl("list")).stdout.split("\n")) {
+    const m = /^(\S+) start\/running, process (\d+)/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** Live processes whose command line is exactly `command` (words joined by spaces). */
+function running(command: string): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0").slice(0, -1);
+      if (cmd.join(" ") === command && pidAlive(Number(e.name))) out.push(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+const JOBS: Record<string, string> = {};
+for (let i = 0; i < 5; i++) JOBS[`svc${i}`] = `start on startup\nrespawn\nexec sleep 300${i}\n`;
+JOBS["bare"] = "start on startup\nrespawn\nexec env -i /bin/sleep 3099\n";
+
+daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplicate", JOBS, async (
+  d,
+) => {
+  const before = await waitFor(async () => {
+    const m = await mainPids(d);
+    return m.size === 6 ? m : null;
+  }, "six jobs running");
+  await crashAndRestart(d);
+  assertEquals(await mainPids(d), before);
+  for (let i = 0; i < 5; i++) assertEquals(running(`sleep 300${i}`).length, 1);
+  assertEquals(running("/bin/sleep 3099").length, 1, "the job without any marker runs once");
+  await logged(d, /restart: 6 instances restored, 6 processes kept, 0 had ended/);
+  const json = JSON.parse((await d.initctl("status", "--json", "svc1")).stdout)[0];
+  assertEquals(json.adopted, true);
+  // An adopted process that ends is noticed (no SIGCHLD reaches us for it) and respawned.
+  Deno.kill(before.get("svc0")!, "SIGKILL");
+  const again = await waitFor(async () => {
+    const pid = (await mainPids(d)).get("svc0");
+    return pid !== undefined && pid !== before.get("svc0") ? pid : null;
+  }, "svc0 respawned");
+  assert(pidAlive(again));
+  assertEquals(running("sleep 3000").length, 1);
+});
+
+daemonTest("a job killed while no daemon ran is respawned once the daemon is back", {
+  svc: "start on startup\nrespawn\nexec sleep 3101\n",
+  once: "start on startup\nexec sleep 3102\n",
+}, async (d) => {
+  const svc = await d.waitRunning("svc");
+  const once = await d.waitRunning("once");
+  const p = d.process!;
+  p.kill("SIGKILL");
+  await p.status;
+  Deno.kill(svc, "SIGKILL");
+  Deno.kill(once, "SIGKILL");
+  await waitFor(() => !pidAlive(svc) && !pidAlive(once), "both ended");
+  await d.start();
+  const fresh = await d.waitRunning("svc");
+  assertNotEquals(fresh, svc);
+  // Without respawn it stays stopped (its exit status is unknown: no verdict); no boot events
+  // were emitted again, so `start on startup` did not start it either.
+  await d.waitStatus("once", /^once stop\/waiting$/);
+  assertMatch(d.output, /svc main process \(\d+\) ended \(exit status unknown/);
+});
+
+daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (
+  dir,
+) => ({
+  // Each run waits for a `go` file, then crashes: the test decides when.
+  flappy: `respawn\nrespawn limit 3 60\nexec sh -c 'echo x >>${dir}/runs; ` +
+    `while [ ! -e ${dir}/go ]; do sleep 0.02; done; rm -f ${dir}/go; exit 1'\n`,
+  retry: `respawn\nrespawn limit 1 60\nrespawn retry 3\n` +
+    `exec sh -c 'echo x >>${dir}/retries; exit 1'\n`,
+}), async (d) => {
+  const runs = () => lines(`${d.dir}/runs`).length;
+  const crash = async () => {
+    const n = runs();
+    Deno.writeTextFileSync(`${d.dir}/go`, "");
+    await waitFor(
+      () => runs() > n || /flappy respawning too fast/.test(d.output),
+      "a crash and its respawn",
+    );
+  };
+  await d.initctl("start", "flappy");
+  await waitFor(() => runs() === 1, "first run");
+  await crash();
+  await crash(); // 3 runs: 2 respawns counted in the window
+  await d.initctl("start", "retry");
+  await waitFor(() => /retry will be started again in 3s/.test(d.output), "retry pending");
+  const retryRuns = lines(`${d.dir}/retries`).length;
+  await crashAndRestart(d);
+  await crash(); // the 3rd respawn: still within the limit
+  assertEquals(runs(), 4);
+  await crash(); // the 4th: over the limit of 3 in 60 s, counted across both daemons
+  await logged(d, /flappy respawning too fast, stopped/);
+  assertEquals(runs(), 4);
+  // The retry is still due after the restart: it runs again without anyone starting it.
+  await waitFor(() => lines(`${d.dir}/retries`).length > retryRuns, "retry ran after restart");
+});
+
+daemonTest("initctl reexec: the same daemon pid, every job kept, exits still ours", {
+  svc: "start on startup\nrespawn\nexec sleep 3201\n",
+  other: "start on startup\nexec sleep 3202\n",
+}, async (d) => {
+  const svc = await d.waitRunning("svc");
+  const other = await d.waitRunning("other");
+  const daemonPid = d.process!.pid;
+  const r = await d.initctl("reexec");
+  assertEquals(r.code, 0, r.stderr);
+  await logged(d, /re-exec: 2 instances restored, 2 processes kept, 0 had ended/);
+  assertEquals(await d.mainPid("svc"), svc);
+  assertEquals(await d.mainPid("other"), other);
+  assert(pidAlive(daemonPid));
+  // Still the parent: the real exit status comes back.
+  Deno.kill(svc, "SIGKILL");
+  await logged(d, new RegExp(`svc main process \\(${svc}\\) killed by KILL signal`));
+  await d.waitRunning("svc");
+  assertEquals(running("sleep 3202").length, 1);
+});
+
+daemonTest("upkeep upgrade: into a program that reports another version, every job kept", {
+  svc: "start on startup\nrespawn\nexec sleep 3301\n",
+}, async (d) => {
+  const svc = await d.waitRunning("svc");
+  const next = await tempDir("upkeep-next-");
+  try {
+    // A copy of this upkeep that calls itself 9.9.9-test, behind a launcher script.
+    for (const f of ["main.ts", "deno.json", "deno.lock"]) {
+      try {
+        Deno.copyFileSync(`${REPO_ROOT}/${f}`, `${next.path}/${f}`);
+      } catch { /* no lock file */ }
+    }
+    await new Deno.Command("cp", { args: ["-r", `${REPO_ROOT}/lib`, next.path] }).output();
+    const v = `${next.path}/lib/version.ts`;
+    Deno.writeTextFileSync(
+      v,
+      Deno.readTextFileSync(v).replace(/VERSION = "[^"]*"/, 'VERSION = "9.9.9-test"'),
+    );
+    const launcher = `${next.path}/upkeep-next`;
+    Deno.writeTextFileSync(
+      launcher,
+      `#!/bin/sh\nexec ${Deno.execPath()} run -A --quiet ${next.path}/main.ts "$@"\n`,
+    );
+    Deno.chmodSync(launcher, 0o755);
+    Deno.chmodSync(next.path, 0o755);
+    const r = await runUpkeep(["upgrade", "--socket", d.socket, launcher]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stdout, /upkeep upgraded: .*0\.1\.0.* -> .*9\.9\.9-test/);
+    assertMatch((await d.initctl("version")).stdout, /9\.9\.9-test/);
+    assertEquals(await d.mainPid("svc"), svc);
+    const bad = await runUpkeep(["upgrade", "--socket", d.socket, "/bin/false"]);
+    assertEquals(bad.code, 1);
+    assertEquals(await d.mainPid("svc"), svc);
+  } finally {
+    await next.cleanup();
+  }
+});
+
+daemonTest("a process that only carries the socket marker is left alone at start-up", {
+  svc: "start on startup\nexec sleep 3401\n",
+}, async (d) => {
+  const planted = new Deno.Command("sleep", {
+    args: ["3402"],
+    env: { UPKEEP_SOCKET: d.socket, UPSTART_JOB: "svc" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await crashAndRestart(d);
+    await d.waitRunning("svc");
+    assert(pidAlive(planted.pid), "the planted process survived the daemon's start-up");
+  } finally {
+    planted.kill("SIGKILL");
+    await planted.status;
+  }
+});
