@@ -18,7 +18,15 @@
 
 import { LogFile } from "./log_file.ts";
 import { LogPipe } from "./log_pipe.ts";
-import { countLines, type FrameBuffer, frameLines, lineBoundary, markerRecord } from "./lines.ts";
+import {
+  countLines,
+  type FrameBuffer,
+  frameLines,
+  indexOfMarker,
+  lineBoundary,
+  MARKER_TAG,
+  markerRecord,
+} from "./lines.ts";
 import { linePrefix } from "./timestamps.ts";
 import { type LogSettings, needsLineMode } from "./settings.ts";
 import { resumePoint, Spool, SPOOL_RESET_BYTES } from "./spool.ts";
@@ -29,7 +37,9 @@ export const MAX_LINE = 64 * 1024;
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 10_000;
 const EMPTY = new Uint8Array(0);
+const NEWLINE = new Uint8Array([10]);
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 export interface LogFailure {
   /** The whole sentence: `cannot write log /var/log/upkeep/web.log: No space left on device`. */
@@ -78,10 +88,10 @@ export class InstanceLog {
   /** finish() was asked while a drain was under way: done when it ends (never close fds in use). */
   #finishLater = false;
   #abandonLater = false;
-  /** Plain logs: bytes moved so far, and where the output of a process that ended stops. */
-  #spliced = 0;
-  #endAt: number | null = null;
+  /** Marker records waiting for room in the pipe, in order. */
   #markers: Uint8Array[] = [];
+  /** Marker records put into the pipe and not yet taken out (plain logs look for them). */
+  #markersInPipe = 0;
   #retryTimer: number | undefined;
   #retryDelay = RETRY_FIRST_MS;
   #nextTry = 0;
@@ -128,17 +138,12 @@ export class InstanceLog {
   }
 
   /**
-   * A process of the instance ended: its partial last line is completed; a marker if asked. In a
-   * line-mode log an (empty) marker in the pipe ends it exactly; a plain log knows where the
-   * process's output ends when no move is under way (it always is in the pipe now: the process is
-   * gone), else the line is left as it is.
+   * A process of the instance ended: a marker record goes into the pipe after everything it wrote
+   * (it is gone) and before anything a next process writes (not spawned yet): there its partial
+   * last line is completed, and its marker written if asked (empty otherwise).
    */
   ended(text: string): void {
-    if (needsLineMode(this.settings) || this.#spool) {
-      this.#mark(this.settings.markers ? text : "");
-    } else if (!this.#busy) {
-      this.#endAt = this.#spliced + this.pipe.bytes();
-    }
+    this.#mark(this.settings.markers ? text : "");
     this.kick();
   }
 
@@ -161,11 +166,15 @@ export class InstanceLog {
   #mark(text: string): void {
     const rec = markerRecord(text);
     if (this.#markers.length || !this.pipe.write(rec)) this.#markers.push(rec);
+    else this.#markersInPipe++;
   }
 
   /** Markers that found the pipe full, in order, once there is room. */
   #flushMarkers(): void {
-    while (this.#markers.length && this.pipe.write(this.#markers[0]!)) this.#markers.shift();
+    while (this.#markers.length && this.pipe.write(this.#markers[0]!)) {
+      this.#markers.shift();
+      this.#markersInPipe++;
+    }
   }
 
   async #drain(): Promise<void> {
@@ -189,10 +198,6 @@ export class InstanceLog {
 
   /** Nothing (or only a partial line) left: finish what waits for an empty pipe. */
   async #idle(partialLeft = false): Promise<void> {
-    if (this.#endAt !== null && this.#spliced >= this.#endAt && this.file.isOpen && !this.failure) {
-      this.#endAt = null;
-      await this.file.completeLine();
-    }
     if (this.#closing && !partialLeft && this.pipe.bytes() === 0 && !this.#markers.length) {
       if (this.hooks.drained(this)) this.#finishNow();
       else this.file.close(); // reopened if anything comes
@@ -290,15 +295,20 @@ export class InstanceLog {
     return true;
   }
 
-  /** Plain log: splice what the pipe holds, up to a line end when the file is about to fill. */
+  /**
+   * Plain log: splice what the pipe holds, up to a line end when the file is about to fill, and
+   * up to the next marker record while there are some in the pipe (they are taken out here).
+   */
   async #spliceBatch(n: number): Promise<boolean> {
-    if (this.#endAt !== null) {
-      if (this.#spliced >= this.#endAt) {
-        this.#endAt = null;
-        await this.file.completeLine();
-      } else {
-        n = Math.min(n, this.#endAt - this.#spliced);
-      }
+    if (this.#markersInPipe > 0) {
+      // The whole pipe, now (markers are only put in by this thread: none can come meanwhile).
+      const all = this.pipe.bytes();
+      const head = this.pipe.peek(all);
+      const at = indexOfMarker(head);
+      if (at === 0) return await this.#takeMarker(head);
+      if (at > 0) n = at;
+      // None in the whole pipe: taken out another way (line mode, dropped while failing).
+      else if (head.length === all) this.#markersInPipe = 0;
     }
     const max = this.settings.maxBytes;
     const room = max > 0 ? max - this.file.size : Infinity;
@@ -313,8 +323,28 @@ export class InstanceLog {
     }
     const r = await this.file.spliceFrom(this.pipe.fd, take);
     if (typeof r === "string") return this.#fail(r);
-    this.#spliced += r;
     if (rotateAfter && r === take) return await this.#rotate();
+    return true;
+  }
+
+  /**
+   * Plain log: the marker record at the head of the pipe: the line before it completed, its text
+   * (if any) written as a line of its own.
+   */
+  async #takeMarker(head: Uint8Array): Promise<boolean> {
+    const end = head.indexOf(10);
+    if (end < 0) return true; // cannot be: a marker is written whole
+    const text = head.slice(MARKER_TAG.length, end);
+    this.pipe.take(end + 1);
+    this.#markersInPipe--;
+    if (!(await this.file.endsWithNewline())) {
+      const err = await this.file.writeAll(NEWLINE);
+      if (err) return this.#fail(err);
+    }
+    if (text.length > 1) {
+      const err = await this.file.writeAll(enc.encode(`upkeep:${dec.decode(text)}\n`));
+      if (err) return this.#fail(err);
+    }
     return true;
   }
 

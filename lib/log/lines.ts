@@ -158,6 +158,14 @@ export function lineBoundary(bytes: Uint8Array, room: number): number {
   return nl === -1 ? 0 : nl + 1;
 }
 
+/** Where the first marker record starts in `bytes`, or -1. */
+export function indexOfMarker(bytes: Uint8Array): number {
+  for (let z = bytes.indexOf(0); z !== -1; z = bytes.indexOf(0, z + 1)) {
+    if (isTag(bytes, z)) return z;
+  }
+  return -1;
+}
+
 /** Newlines in `bytes` (lines dropped, for the notice written once the log works again). */
 export function countLines(bytes: Uint8Array): number {
   let n = 0;

@@ -204,7 +204,19 @@ daemonTest(
     Deno.removeSync(`${d.logs}/talk.log`);
     await waitFor(() => /line \d+\n/.test(d.readLog("talk.log")), "a new talk.log");
     // copytruncate: copy, then truncate in place; the daemon writes from the new end, no hole.
+    // (The job is held still meanwhile: a truncate that falls between the daemon's size check and
+    // its write, microseconds, would leave a hole, as with any writer without O_APPEND.)
+    const pid = await d.waitRunning("talk");
+    Deno.kill(-pid, "SIGSTOP");
+    let last = "";
+    await waitFor(() => {
+      const now = d.readLog("talk.log");
+      const still = now === last && now.endsWith("\n");
+      last = now;
+      return still;
+    }, "the log still", 10_000, 100);
     Deno.truncateSync(`${d.logs}/talk.log`, 0);
+    Deno.kill(-pid, "SIGCONT");
     await waitFor(() => d.readLog("talk.log").split("\n").length > 3, "writing after truncate");
     const text = d.readLog("talk.log");
     assert(!text.includes("\0"), "no hole of NUL bytes");
