@@ -209,12 +209,17 @@ daemonTest(
     const pid = await d.waitRunning("talk");
     Deno.kill(-pid, "SIGSTOP");
     let last = "";
-    await waitFor(() => {
-      const now = d.readLog("talk.log");
-      const still = now === last && now.endsWith("\n");
-      last = now;
-      return still;
-    }, "the log still", 10_000, 100);
+    await waitFor(
+      () => {
+        const now = d.readLog("talk.log");
+        const still = now === last && now.endsWith("\n");
+        last = now;
+        return still;
+      },
+      "the log still",
+      10_000,
+      100,
+    );
     Deno.truncateSync(`${d.logs}/talk.log`, 0);
     Deno.kill(-pid, "SIGCONT");
     await waitFor(() => d.readLog("talk.log").split("\n").length > 3, "writing after truncate");
