@@ -183,7 +183,7 @@ export class InstanceLog {
       this.#flushMarkers();
       const n = this.pipe.bytes();
       const spooled = this.#spool?.unwritten ?? 0;
-      if (n === 0 && spooled === 0) return await this.#idle();
+      if (n === 0 && spooled === 0) return this.#idle();
       if (this.failure && Date.now() < this.#nextTry) return this.#dropExcess();
       if (!(await this.#ready())) return this.#dropExcess();
       const ok = spooled > 0
@@ -191,13 +191,13 @@ export class InstanceLog {
         : needsLineMode(this.settings)
         ? await this.#lineBatch(n)
         : await this.#spliceBatch(n);
-      if (ok === "wait") return await this.#idle(true);
+      if (ok === "wait") return this.#idle(true);
       if (!ok) return this.#dropExcess();
     }
   }
 
   /** Nothing (or only a partial line) left: finish what waits for an empty pipe. */
-  async #idle(partialLeft = false): Promise<void> {
+  #idle(partialLeft = false): void {
     if (this.#closing && !partialLeft && this.pipe.bytes() === 0 && !this.#markers.length) {
       if (this.hooks.drained(this)) this.#finishNow();
       else this.file.close(); // reopened if anything comes
