@@ -12,6 +12,9 @@
  *   kill9       log rotate 10M 20; the daemon is killed (SIGKILL) at ~30 MB and a new one started
  *               on the same state dir: every line the writer wrote is there exactly once
  *
+ * While the log is written, `initctl status logjob` is asked over the socket every 20 ms: its
+ * latency (p50, p99, max) shows whether the daemon's loop stays responsive.
+ *
  * Usage: deno run -A scripts/log_bench.ts [--upkeep DIR] [--mb N] [--runs N] [SCENARIO...]
  * (--upkeep: another checkout to measure, e.g. /work/main for today's direct-to-file logs).
  */
@@ -33,6 +36,43 @@ const TOTAL = MB * 1_000_000;
 const LINE = 100;
 const LINES = TOTAL / LINE;
 const LIMIT = 10 * 1024 * 1024;
+
+import { sendRequest } from "../lib/control/client.ts";
+import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
+
+/** Ask `status logjob` every 20 ms until `stop()`; the latencies in ms. */
+function probeStatus(socket: string): { stop: () => Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      try {
+        await sendRequest(socket, {
+          v: PROTOCOL_VERSION,
+          cmd: "status",
+          args: ["logjob"],
+          options: {},
+        }, 10_000);
+        times.push(performance.now() - t);
+      } catch { /* not up yet, or restarting */ }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return times;
+    },
+  };
+}
+
+function pct(xs: number[], p: number): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! * 10) / 10;
+}
 
 const libc = Deno.dlopen("libc.so.6", {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
@@ -208,6 +248,7 @@ async function run(scenario: string, writer: string) {
   }
   let killed = false, completeNs: bigint | null = null, note = "";
   const cpuBefore = cpuMs(d.pid);
+  const probe = probeStatus(`${dir}/upkeep.sock`);
   for (;;) {
     const size = logFiles(dir).reduce((a, f) => a + f.size, 0);
     if (size >= expected) {
@@ -234,6 +275,7 @@ async function run(scenario: string, writer: string) {
     await new Promise((r) => setTimeout(r, 10));
   }
   const cpu = cpuMs(d.pid) - cpuBefore;
+  const latencies = await probe.stop();
   const rss = rssMb(d.pid);
   await new Promise((r) => setTimeout(r, 300)); // anything extra (duplicates) lands
   const result = verify(dir, prefix);
@@ -247,6 +289,12 @@ async function run(scenario: string, writer: string) {
     mb_per_s: ms === null ? null : Math.round(MB / (ms / 1000)),
     daemon_cpu_ms: scenario === "kill9" ? null : cpu,
     daemon_peak_rss_mb: Math.round(rss * 10) / 10,
+    status_ms: {
+      n: latencies.length,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+      max: pct(latencies, 100),
+    },
     ...result,
     note,
   };

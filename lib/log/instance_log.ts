@@ -206,6 +206,7 @@ export class InstanceLog {
 
   /** The file open, still at its path, rotated when full, and a pending drop notice written. */
   async #ready(): Promise<boolean> {
+    // The path is checked before every write: removed, moved away, truncated (copytruncate).
     if (this.file.isOpen && (await this.file.check()) === "reopen") this.file.close();
     if (!this.file.isOpen) {
       const err = await this.file.open();

@@ -30,6 +30,12 @@ function words(e: unknown): string {
  */
 export async function rotateFiles(dir: string, base: string, keep: number): Promise<void> {
   const names = await namesOf(dir, base);
+  for (const name of names) {
+    // A compression cut short (the daemon stopped meanwhile): its plain file is still there.
+    if (/^\.\d+\.gz\.tmp$/.test(name.slice(base.length))) {
+      await Deno.remove(`${dir}/${name}`).catch(() => {});
+    }
+  }
   for (const step of planRotation(base, names, keep)) {
     if ("remove" in step) {
       try {
