@@ -183,11 +183,14 @@ export class InstanceLog {
       this.#flushMarkers();
       const n = this.pipe.bytes();
       const spooled = this.#spool?.unwritten ?? 0;
-      if (n === 0 && spooled === 0) return this.#idle();
+      // (A spool left by an earlier daemon is looked at first, even with nothing in the pipe.)
+      if (n === 0 && spooled === 0 && this.#spoolChecked) return this.#idle();
       if (this.failure && Date.now() < this.#nextTry) return this.#dropExcess();
       if (!(await this.#ready())) return this.#dropExcess();
-      const ok = spooled > 0
+      const ok = (this.#spool?.unwritten ?? 0) > 0 // (#ready may have just found it)
         ? await this.#writeSpooled()
+        : n === 0
+        ? "wait"
         : needsLineMode(this.settings)
         ? await this.#lineBatch(n)
         : await this.#spliceBatch(n);
