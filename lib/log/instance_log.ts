@@ -190,7 +190,7 @@ export class InstanceLog {
       const ok = (this.#spool?.unwritten ?? 0) > 0 // (#ready may have just found it)
         ? await this.#writeSpooled()
         : n === 0
-        ? "wait"
+        ? true // nothing new: round again, to idle
         : needsLineMode(this.settings)
         ? await this.#lineBatch(n)
         : await this.#spliceBatch(n);

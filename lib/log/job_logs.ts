@@ -220,7 +220,11 @@ export class JobLogs {
 
   /** Drain and close the recovered pipes no instance took up. */
   releaseUnclaimed(): void {
-    for (const base of this.#stale) this.#logs.get(base)?.detach();
+    for (const base of this.#stale) {
+      const l = this.#logs.get(base);
+      l?.ended(""); // what its processes left is all there: a partial last line is completed
+      l?.detach();
+    }
     this.#stale.clear();
   }
 

@@ -68,16 +68,18 @@ function fifoWith(path: string, bytes: Uint8Array): Deno.FsFile {
 }
 
 Deno.test({
-  name: "a pipe left by an earlier daemon is written out, then closed and removed",
+  name: "a pipe left by an earlier daemon is written out; closed and removed at the end",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
     world(LOG_DEFAULTS, () => {}, async (w) => {
-      const held = fifoWith(`${w.dir}/pipes/old.log.fifo`, enc.encode("one\ntwo\n"));
+      const held = fifoWith(`${w.dir}/pipes/old.log.fifo`, enc.encode("one\ntwo"));
       try {
         assertEquals(w.logs.recover(), 1);
         w.logs.releaseUnclaimed();
         await waitFor(() => w.read("old.log") === "one\ntwo\n", "the pipe written out");
+        await w.logs.close(2000);
+        assertEquals([...Deno.readDirSync(`${w.dir}/pipes`)].map((e) => e.name), []);
       } finally {
         held.close();
       }
