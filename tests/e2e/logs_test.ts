@@ -121,6 +121,25 @@ for (const mode of ["plain", "timestamps"] as const) {
 }
 
 daemonTest(
+  "initctl reexec in the middle of heavy output loses and repeats no line",
+  (dir) => {
+    Deno.mkdirSync(`${dir}/counts`);
+    return {
+      writer: "start on startup\nlog rotate 256K 200\nlog timestamps\n" +
+        `exec ${DENO} run -A ${WRITER} ${dir}/counts 120000\n`,
+    };
+  },
+  async (d) => {
+    await waitFor(() => totalSize(d, "writer.log") > 400_000, "400 KB of output");
+    const r = await d.initctl("reexec");
+    assertEquals(r.code, 0, r.stderr);
+    await waitFor(() => [...counts(`${d.dir}/counts`).values()][0] === 120000, "all written");
+    await waitFor(() => /0000119999/.test(d.readLog("writer.log")), "all logged", 30_000);
+    assertEquals(checkNumbered(logText(d, "writer.log"), counts(`${d.dir}/counts`)), []);
+  },
+);
+
+daemonTest(
   "rotation at line ends: every file under the limit, old ones dropped past the count, gzip'ed",
   (dir) => {
     Deno.mkdirSync(`${dir}/counts`);
