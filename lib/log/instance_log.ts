@@ -201,6 +201,8 @@ export class InstanceLog {
 
   /** Nothing (or only a partial line) left: finish what waits for an empty pipe. */
   #idle(partialLeft = false): void {
+    // A busy log's framing buffer grows to a few MiB: given back once its output pauses.
+    if (this.#work.buf.length > 64 * 1024) this.#work.buf = new Uint8Array(0);
     if (this.#closing && !partialLeft && this.pipe.bytes() === 0 && !this.#markers.length) {
       if (this.hooks.drained(this)) this.#finishNow();
       else this.file.close(); // reopened if anything comes
