@@ -121,6 +121,7 @@ export class InstanceLog {
         this.#busy = false;
         if (this.#abandonLater) this.abandon();
         else if (this.#finishLater) this.finish();
+        else if (this.#again) this.kick(); // woken after the drain's last look: look again
       });
   }
 
@@ -156,6 +157,7 @@ export class InstanceLog {
   /** Used again before it was closed (a new instance of the same name). */
   reattach(settings: LogSettings): void {
     this.#closing = false;
+    this.#finishLater = this.#abandonLater; // a close asked while it was busy is off
     this.settings = settings;
   }
 

@@ -31,6 +31,7 @@ export class PipeHolder {
   #current: Held[] = [];
   #previous: Held[] = [];
   #scheduled = false;
+  #stopped = false;
   readonly #file: string;
 
   constructor(
@@ -51,11 +52,11 @@ export class PipeHolder {
 
   /** The set of pipes changed: start a new holder soon (one per turn of the event loop). */
   refresh(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#stopped) return;
     this.#scheduled = true;
     setTimeout(() => {
       this.#scheduled = false;
-      this.#respawn();
+      if (!this.#stopped) this.#respawn();
     }, 0);
   }
 
@@ -110,6 +111,7 @@ export class PipeHolder {
 
   /** Daemon exit with every pipe drained: no holder is needed any more. */
   stop(): void {
+    this.#stopped = true;
     for (const h of [...this.#current, ...this.#previous]) this.#kill(h);
     this.#current = [];
     this.#previous = [];
