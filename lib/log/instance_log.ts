@@ -317,6 +317,8 @@ export class InstanceLog {
       if (at > 0) n = at;
       // None in the whole pipe: taken out another way (line mode, dropped while failing).
       else if (head.length === all) this.#markersInPipe = 0;
+      // Seen in part only (a small scratch pipe): stop short of a marker the view may cut.
+      else n = Math.max(1, head.length - MARKER_TAG.length);
     }
     const max = this.settings.maxBytes;
     const room = max > 0 ? max - this.file.size : Infinity;

@@ -27,6 +27,29 @@ import {
 /** The size log pipes are given (the kernel's default maximum for unprivileged users too). */
 export const PIPE_SIZE = 1024 * 1024;
 
+/**
+ * Bytes of pipes this daemon may still raise to PIPE_SIZE. Without CAP_SYS_RESOURCE the kernel
+ * counts every pipe of the user against pipe-user-pages-soft (16384 pages by default), and once
+ * past it gives every new pipe of that user, any program's, only two pages: so the log pipes take
+ * at most a quarter of it, and keep the kernel's default size (64 KiB) past that.
+ */
+let raiseBudget: number | null = null;
+
+function mayRaise(): boolean {
+  if (raiseBudget === null) {
+    raiseBudget = Infinity;
+    try {
+      const caps = /CapEff:\s*([0-9a-f]+)/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+      const sysResource = caps !== undefined && (BigInt(`0x${caps}`) >> 24n) & 1n;
+      const soft = Number(Deno.readTextFileSync("/proc/sys/fs/pipe-user-pages-soft").trim());
+      if (!sysResource && soft > 0) raiseBudget = (soft / 4) * 4096;
+    } catch { /* no /proc: try, the kernel refuses what it must */ }
+  }
+  if (raiseBudget < PIPE_SIZE) return false;
+  raiseBudget -= PIPE_SIZE;
+  return true;
+}
+
 /** A second pipe for `peek`: tee(2) copies the head of a log pipe into it without taking it. */
 let scratch: { r: number; w: number; buf: Uint8Array<ArrayBuffer> } | null = null;
 
@@ -70,7 +93,7 @@ export class LogPipe {
     }
     const fd = c().open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
     if (fd < 0) throw new Error(`cannot open the log pipe ${path}: ${errorText(errno())}`);
-    c().fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE); // may be refused (pipe-user-pages-soft): 64 KiB then
+    if (mayRaise()) c().fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE); // may be refused: 64 KiB then
     const capacity = Math.max(c().fcntl(fd, F_GETPIPE_SZ, 0), 4096);
     return new LogPipe(path, fd, capacity);
   }
