@@ -389,3 +389,37 @@ daemonTest(
     await d.waitLog("leave.log", /^early\nlate\n$/);
   },
 );
+
+Deno.test({
+  name: "the daemon's --log-* flags are every job's defaults; a job's log stanzas win",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const d = await TestDaemon.create({
+      flagged: "task\nexec echo from-flags\n",
+      own: "task\nlog timestamps off\nlog markers off\nexec echo own-settings\n",
+    });
+    try {
+      await d.start(["--log-timestamps", "tai64n", "--log-markers", "--log-size", "1M"]);
+      await d.initctl("start", "flagged");
+      await d.initctl("start", "own");
+      const text = await d.waitLog("flagged.log", /terminated with status 0\n$/);
+      const lines = text.trim().split("\n").map((l) => {
+        assertMatch(l, /^@4[0-9a-f]{23} /);
+        return l.slice(26);
+      });
+      assertEquals(lines[0], "upkeep: main process starting");
+      assertEquals(lines[1], "from-flags");
+      await d.waitLog("own.log", /^own-settings\n$/);
+      const bad = await new Deno.Command(upkeepArgv()[0]!, {
+        args: [...upkeepArgv().slice(1), "daemon", "--log-size", "huge"],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assertEquals(bad.code, 2);
+      assertMatch(new TextDecoder().decode(bad.stderr), /bad --log-size 'huge'/);
+    } finally {
+      await d.close();
+    }
+  },
+});
