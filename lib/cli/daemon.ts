@@ -23,6 +23,7 @@ import { DaemonRestart } from "./daemon_restart.ts";
 import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
+import { IdleGc } from "../process/idle_gc.ts";
 import { JobLogs } from "../log/job_logs.ts";
 import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 
@@ -35,6 +36,8 @@ Run the supervisor in the foreground.
   --log-dir DIR    job logs and upkeep.log (default /var/log/upkeep)
   --socket PATH    control socket (default STATE_DIR/upkeep.sock)
   --runlevel N     runlevel announced at start (default 2)
+  --startup-event NAME  emit only NAME at start instead of the boot events (as Upstart's init)
+  --no-startup-event    emit no event at start (as Upstart's init)
   --debug          log every state change
 
 Job logs (console log; a job's 'log' stanzas win; see docs/logs.md):
@@ -146,7 +149,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
     Object.assign(supervisor.jobEnv, restart.jobEnv);
   }
   const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
-  supervisor.onInstanceChange = (inst) => health.update(inst);
+  const idleGc = new IdleGc();
+  supervisor.onInstanceChange = (inst) => {
+    health.update(inst);
+    idleGc.activity();
+  };
 
   // ---- configuration
   const config = new ConfigReloader(confDirs, daemonEnv, (m) => log.write(m));
@@ -190,7 +197,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   };
   const server = new ControlServer(
     socket,
-    (req, privileged) => handleRequest(ctx, req, privileged),
+    (req, privileged) => {
+      idleGc.activity();
+      return handleRequest(ctx, req, privileged);
+    },
   );
   server.listen();
 
@@ -269,24 +279,22 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log.write("received SIGHUP: reloading configuration");
     reload();
   });
-  // A SIGCHLD only schedules a reap as its own task: a storm of exits then never keeps the event
-  // loop from the control socket and the timers (signals delivered back to back would otherwise
-  // run as one endless chain of callbacks).
-  let reapScheduled = false;
+  // A SIGCHLD reaps at once (waitpid: no zombie waits), but the exits are handled in a task of
+  // their own: a storm of exits then never keeps the event loop from the control socket and the
+  // timers (signals delivered back to back would otherwise run as one endless chain of work).
   Deno.addSignalListener("SIGCHLD", () => {
     port.childSignalled();
-    if (reapScheduled) return;
-    reapScheduled = true;
-    setTimeout(() => {
-      reapScheduled = false;
-      port.reap();
-    }, 0);
+    port.reap();
   });
   Deno.addSignalListener("SIGPIPE", () => {});
 
   // ---- boot events (a re-exec or a restart after a crash is not a boot)
-  if (restart.mode === "fresh") {
-    for (const [name, env] of bootEvents(runlevel)) supervisor.emit(name, env);
+  if (restart.mode === "fresh" && values["no-startup-event"] !== true) {
+    const only = str("startup-event");
+    const events = only !== undefined
+      ? [[only, []] as [string, [string, string][]]]
+      : bootEvents(runlevel);
+    for (const [name, env] of events) supervisor.emit(name, env);
   }
   // Pipes no restored or started instance took up: written out, then closed.
   jobLogs.releaseUnclaimed();

@@ -16,8 +16,10 @@ export function checkConfigText(
   jobs: JobClass[],
   ignore: readonly string[],
   warn: boolean,
+  only: string | null = null,
 ): string {
-  const warnings = checkConditions(jobs, { ignored: ignore, warnAll: warn });
+  const warnings = checkConditions(jobs, { ignored: ignore, warnAll: warn })
+    .filter((w) => only === null || w.job === only);
   const byJob = new Map<string, string[]>();
   for (const w of warnings) {
     const lines = byJob.get(w.job) ?? [];

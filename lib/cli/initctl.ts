@@ -1,11 +1,14 @@
 /**
  * `upkeep initctl COMMAND …` (and `start`/`stop`/`restart`/`reload`/`status` by name): parse the
- * arguments as Upstart's initctl does, send one request to the daemon, print its answer. Kept small
- * so that a status command starts fast; the daemon formats every line.
+ * arguments as Upstart's initctl does (initctl_args.ts), send one request to the daemon, print its
+ * answer: stdout for output, `PROGRAM: message` on stderr and exit 1 for errors. Kept small so
+ * that a status command starts fast; the daemon formats every line.
  */
 
 import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
-import { PROTOCOL_VERSION, type RequestOptions } from "../control/protocol.ts";
+import { PROTOCOL_VERSION } from "../control/protocol.ts";
+import { VERSION } from "../version.ts";
+import { checkArguments, parseInitctlArgs } from "./initctl_args.ts";
 import { defaultPaths } from "./paths.ts";
 
 /** Seconds of silence after which initctl gives up on the daemon. */
@@ -13,49 +16,47 @@ export const DEFAULT_TIMEOUT_S = 15;
 
 const HELP = `Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...
 
-Commands:
-  start JOB [KEY=VALUE]...     start a job (-n/--no-wait: do not wait)
-  stop JOB [KEY=VALUE]...      stop a job
-  restart JOB [KEY=VALUE]...   restart a job
-  reload JOB [KEY=VALUE]...    send the job's reload signal
-  status [JOB [KEY=VALUE]...]  show a job's status (every job without JOB; --json)
-  list                         list every job and instance (--json)
-  emit EVENT [KEY=VALUE]...    emit an event (-n/--no-wait)
-  reload-configuration         re-read the job files
-  show-config [-e] [JOB]...    show start on / stop on / emits
-  check-config [JOB]...        check for unreachable conditions (-i LIST, -w)
-  usage JOB                    show a job's usage text
-  log-priority [LEVEL]         get or set the daemon's log priority
-  list-env, get-env VAR, set-env VAR[=VALUE] (-r), unset-env VAR, reset-env   job environment
-  version                      show the daemon's version
-  reexec                       restart the daemon in place, every job kept (telinit u)
+Job commands:
+  start JOB [KEY=VALUE]...     start a job (-n, --no-wait: do not wait for it)
+  stop JOB [KEY=VALUE]...      stop a job (-n, --no-wait)
+  restart JOB [KEY=VALUE]...   restart a job (-n, --no-wait)
+  reload JOB [KEY=VALUE]...    send the job's reload signal to its main process
+  status JOB [KEY=VALUE]...    show a job's status (--json: as JSON; --json alone: every job)
+  list                         list every job and instance (--json: as JSON)
 
-Options:
+Event commands:
+  emit EVENT [KEY=VALUE]...    emit an event and wait until it is handled (-n, --no-wait)
+
+Environment commands (inside a job they act on its own environment unless -g, --global):
+  get-env VARIABLE             print a variable of the job environment
+  set-env VARIABLE[=VALUE]     set a variable (-r, --retain: keep a value already set)
+  unset-env VARIABLE           remove a variable
+  list-env                     print every variable, sorted
+  reset-env                    back to the daemon's initial environment
+
+Other commands:
+  reload-configuration         re-read the job files
+  version                      show the daemon's version
+  log-priority [PRIORITY]      show or set the daemon's log priority
+  show-config [-e] [JOB]       show emits, start on and stop on of one job or every job
+  check-config [JOB]           list conditions no job or event can satisfy (-i LIST, -w)
+  usage JOB                    show a job's usage text
+  reexec                       restart the daemon in place, every job kept (telinit u)
+  help                         show this help
+
+Options (before the command; the command's own options come after it):
   --socket PATH   the daemon's control socket (default: $UPKEEP_SOCKET, else the daemon's default)
   --timeout SECS  give up when the daemon says nothing for SECS seconds (default ${DEFAULT_TIMEOUT_S};
                   0: wait for ever; a daemon waiting for a job says so every 5 s)
   -q, --quiet     no output on success
-  --help          show this help`;
+  -v, --verbose   accepted, no effect
+  --help          show this help
+  --version       show initctl's version`;
 
-const JOB_COMMANDS = new Set(["start", "stop", "restart", "reload", "status"]);
-const KNOWN = new Set([
-  ...JOB_COMMANDS,
-  "list",
-  "emit",
-  "reload-configuration",
-  "show-config",
-  "check-config",
-  "usage",
-  "log-priority",
-  "list-env",
-  "get-env",
-  "set-env",
-  "unset-env",
-  "reset-env",
-  "version",
-  "reexec",
-]);
-
+/**
+ * Run initctl. `argv` starts with the command; invoked as a shortcut (`program` is `start`, `stop`
+ * …), argv[0] is that command and the rest are its arguments and options.
+ */
 export async function initctlMain(argv: string[], program: string): Promise<number> {
   const fail = (message: string, code = 1) => {
     console.error(`${program}: ${message}`);
@@ -65,118 +66,33 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
     console.error(`${program}: ${message}\nTry \`${program} --help' for more information.`);
     return 1;
   };
-  let socket = Deno.env.get("UPKEEP_SOCKET") ?? "";
-  let quiet = false;
-  let timeoutS = DEFAULT_TIMEOUT_S;
-  const positional: string[] = [];
-  const options: { -readonly [K in keyof RequestOptions]: RequestOptions[K] } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith("-") || a === "-" || (positional.length > 0 && /^[^-]/.test(a))) {
-      positional.push(a);
-      continue;
-    }
-    const [flag, inline] = a.startsWith("--") && a.includes("=")
-      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
-      : [a, undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case "--socket": {
-        const v = value();
-        if (!v) return usage("option '--socket' needs a path");
-        socket = v;
-        break;
-      }
-      case "--timeout": {
-        const v = value();
-        if (!v || !/^\d+(\.\d+)?$/.test(v)) return usage("option '--timeout' needs seconds");
-        timeoutS = Number(v);
-        break;
-      }
-      case "-h":
-      case "--help":
-        console.log(HELP);
-        return 0;
-      case "-q":
-      case "--quiet":
-        quiet = true;
-        break;
-      case "-v":
-      case "--verbose":
-      case "--system":
-      case "--no-dbus":
-        break;
-      case "-n":
-      case "--no-wait":
-        options.noWait = true;
-        break;
-      case "--json":
-        options.json = true;
-        break;
-      case "-e":
-      case "--enumerate":
-        options.enumerate = true;
-        break;
-      case "-g":
-      case "--global":
-        options.global = true;
-        break;
-      case "-r":
-      case "--retain":
-        options.retain = true;
-        break;
-      case "-w":
-      case "--warn":
-        options.warn = true;
-        break;
-      case "-i":
-      case "--ignore-events": {
-        const v = value();
-        if (!v) return usage("option '--ignore-events' needs a list");
-        options.ignoreEvents = v.split(",").filter(Boolean);
-        break;
-      }
-      case "-j":
-      case "--job": {
-        const v = value();
-        if (!v) return usage("option '--job' needs a job name");
-        options.job = v;
-        break;
-      }
-      default:
-        return usage(`unrecognized option '${a}'`);
-    }
+  const shortcut = program !== "initctl";
+  const result = parseInitctlArgs(shortcut ? argv.slice(1) : argv, program);
+  if (result.kind === "usage") return usage(result.message);
+  if (result.kind === "print") {
+    console.log(
+      result.what === "help" ? HELP : `${program} (upkeep ${VERSION}; upstart 1.13.2 compatible)`,
+    );
+    return 0;
   }
-  const [cmd, ...args] = positional;
-  if (!cmd) return usage("missing command");
-  if (!KNOWN.has(cmd)) return usage(`invalid command: ${cmd}`);
-  if (JOB_COMMANDS.has(cmd) && args.length === 0) {
-    const job = Deno.env.get("UPSTART_JOB");
-    if (job) {
-      options.self = { job, instance: Deno.env.get("UPSTART_INSTANCE") ?? "" };
-    } else if (cmd !== "status") {
-      return usage("missing job name");
-    }
-  }
-  if (cmd === "emit" && args.length === 0) return usage("missing event name");
-  if (["get-env", "set-env", "unset-env"].includes(cmd) && args.length === 0) {
-    return usage("missing variable name");
-  }
-  if (cmd === "usage" && args.length === 0) return usage("missing job name");
-  if (!socket) socket = defaultSocket();
+  const p = result.parsed;
+  const env = (name: string) => Deno.env.get(name);
+  const problem = checkArguments(p, env);
+  if (problem) return usage(problem);
+  const socket = p.socket ?? (Deno.env.get("UPKEEP_SOCKET") || defaultSocket());
+  const timeoutS = p.timeoutS ?? DEFAULT_TIMEOUT_S;
   try {
-    const request = { v: PROTOCOL_VERSION, cmd, args, options };
+    const request = { v: PROTOCOL_VERSION, cmd: p.command, args: p.args, options: p.options };
     const reply = await sendRequest(socket, request, timeoutS * 1000);
     if (!reply.ok) return fail(reply.error, reply.code || 1);
-    if (reply.out && !quiet) console.log(reply.out);
-    if (cmd === "reexec" && !(await daemonAnswers(socket, 30_000))) {
+    // get-env prints its value even when it is empty (one empty line), as Upstart does.
+    if ((reply.out !== "" || p.command === "get-env") && !p.quiet) console.log(reply.out);
+    if (p.command === "reexec" && !(await daemonAnswers(socket, 30_000))) {
       return fail(`upkeep did not answer again on ${socket} within 30 s after re-exec`);
     }
-    return 0;
+    // check-config prints its report on stdout and exits 1 when there is one (as Upstart: every
+    // unsatisfiable condition it counts is a line it prints).
+    return p.command === "check-config" && reply.out !== "" ? 1 : 0;
   } catch (e) {
     if (e instanceof ConnectError) return fail(`Unable to connect to upkeep: ${e.message}`);
     if (e instanceof TimeoutError) {

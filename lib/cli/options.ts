@@ -19,6 +19,10 @@ export const DAEMON_OPTIONS = {
   "log-dir": { type: "string" },
   socket: { type: "string" },
   runlevel: { type: "string" },
+  /** As Upstart's init: emit this event alone at start instead of the boot events. */
+  "startup-event": { type: "string" },
+  /** As Upstart's init: emit no event at start. */
+  "no-startup-event": { type: "boolean" },
   debug: { type: "boolean" },
   "log-size": { type: "string" },
   "log-keep": { type: "string" },

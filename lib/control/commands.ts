@@ -6,7 +6,7 @@
 
 import { ExpandError } from "../events/expand.ts";
 import type { JobClass } from "../job/model.ts";
-import { denoSignal } from "../process/signals.ts";
+import { killProcess } from "../process/spawn.ts";
 import { classEnv, type Env, parseAssignments } from "../supervisor/environment.ts";
 import {
   displayName,
@@ -20,6 +20,8 @@ import {
 } from "../supervisor/status.ts";
 import type { Instance, JobClassEntry, Supervisor } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
+import { CommandError } from "./command_error.ts";
+import { envCommand } from "./env_commands.ts";
 import {
   errorReply,
   okReply,
@@ -37,7 +39,13 @@ export interface DaemonContext {
   health(inst: Instance): import("../supervisor/status.ts").HealthView | null;
   /** show-config / check-config of the loaded jobs. */
   showConfig(jobs: JobClass[], enumerate: boolean): string;
-  checkConfig(jobs: JobClass[], ignore: readonly string[], warn: boolean): string;
+  /** The report for `only` (a job name) or every job, checked against all `jobs`. */
+  checkConfig(
+    jobs: JobClass[],
+    ignore: readonly string[],
+    warn: boolean,
+    only: string | null,
+  ): string;
   logPriority: string;
   /** Offset from the monotonic clock to wall-clock milliseconds. */
   readonly wallOffsetMs: number;
@@ -49,8 +57,6 @@ export interface DaemonContext {
 }
 
 const LOG_PRIORITIES = ["debug", "info", "message", "warn", "error", "fatal"];
-
-class CommandError extends Error {}
 
 export async function handleRequest(
   ctx: DaemonContext,
@@ -95,18 +101,20 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
     case "reload": {
       const { inst } = findInstance(ctx, req);
       const pid = inst.st.pids.main;
-      if (pid === undefined) throw new CommandError("Not running");
-      const sig = denoSignal(inst.job.reloadSignal);
+      // Upstart's words; the reload signal goes to the main process only, by name or number.
+      const notRunning = `Job is not running: ${displayName(inst.job.name, inst.name)}`;
+      if (pid === undefined) throw new CommandError(notRunning);
+      let sent = false;
       try {
-        if (sig) Deno.kill(pid, sig);
-      } catch {
-        throw new CommandError("Not running");
-      }
+        sent = killProcess(pid, inst.job.reloadSignal);
+      } catch { /* a pid we must not signal */ }
+      if (!sent) throw new CommandError(notRunning);
       return okReply("");
     }
     case "emit": {
       const [name, ...rest] = req.args;
-      if (!name) throw new CommandError("missing event name");
+      if (name === undefined) throw new CommandError("missing event name");
+      if (name === "") throw new CommandError("Name may not be empty string");
       const env = assignments(rest);
       if (o.noWait) {
         sup.emit(name, env);
@@ -115,6 +123,13 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       const failed = await new Promise<boolean>((resolve) => sup.emit(name, env, resolve));
       return failed ? errorReply("Event failed") : okReply("");
     }
+    // Upstart's notifications (disk writeable, D-Bus and cgroup manager addresses) and its user
+    // sessions mean nothing to upkeep: accepted, nothing to do, nothing to list.
+    case "notify-disk-writeable":
+    case "notify-dbus-address":
+    case "notify-cgroup-manager-address":
+    case "list-sessions":
+      return okReply("");
     case "reload-configuration":
       ctx.reloadConfiguration();
       return okReply("");
@@ -123,18 +138,25 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       if ("error" in r) throw new CommandError(r.error);
       return { v: PROTOCOL_VERSION, ok: true, out: "", after: r.go };
     }
-    case "show-config":
+    case "show-config": {
+      // Only the first name counts, as in Upstart's initctl.
+      const [name] = req.args;
+      const jobs = name === undefined ? allJobs(ctx) : [findClass(ctx, name).job];
+      return okReply(ctx.showConfig(jobs, o.enumerate === true));
+    }
     case "check-config": {
-      const jobs = selectJobs(ctx, req.args);
-      return okReply(
-        cmd === "show-config"
-          ? ctx.showConfig(jobs, o.enumerate === true)
-          : ctx.checkConfig(jobs, o.ignoreEvents ?? [], o.warn === true),
-      );
+      const [name] = req.args;
+      const all = allJobs(ctx);
+      if (name !== undefined && !all.some((j) => j.name === name)) {
+        throw new CommandError(`Invalid job class: ${name}`);
+      }
+      const text = ctx.checkConfig(all, o.ignoreEvents ?? [], o.warn === true, name ?? null);
+      // initctl exits 1 when there is a report (something cannot be satisfied).
+      return okReply(text);
     }
     case "usage": {
-      const [name] = req.args;
-      if (!name) throw new CommandError("missing job name");
+      const name = req.args[0] ?? o.self?.job;
+      if (name === undefined) throw new CommandError("missing job name");
       const cls = findClass(ctx, name);
       return okReply(`Usage: ${cls.job.usage ?? ""}`);
     }
@@ -142,44 +164,18 @@ async function dispatchCommand(ctx: DaemonContext, req: Request, cmd: string): P
       return okReply(ctx.logPriority);
     case "log-priority": {
       const level = req.args[0]!;
-      if (!LOG_PRIORITIES.includes(level)) throw new CommandError(`invalid priority: ${level}`);
+      if (!LOG_PRIORITIES.includes(level)) {
+        throw new CommandError("The log priority given was not recognised");
+      }
       ctx.logPriority = level;
       return okReply("");
     }
     case "list-env":
-      return okReply(
-        Object.entries(sup.jobEnv).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-          .map(([k, v]) => `${k}=${v}`).join("\n"),
-      );
-    case "get-env": {
-      const [name] = req.args;
-      if (!name) throw new CommandError("missing variable name");
-      const value = sup.jobEnv[name];
-      if (value === undefined) throw new CommandError(`No such variable: ${name}`);
-      return okReply(value);
-    }
-    case "set-env": {
-      const [arg] = req.args;
-      if (!arg) throw new CommandError("missing variable name");
-      const i = arg.indexOf("=");
-      const key = i < 0 ? arg : arg.slice(0, i);
-      if (o.retain && key in sup.jobEnv) return okReply("");
-      sup.jobEnv[key] = i < 0 ? "" : arg.slice(i + 1);
-      return okReply("");
-    }
-    case "unset-env": {
-      const [name] = req.args;
-      if (!name) throw new CommandError("missing variable name");
-      if (!(name in sup.jobEnv)) throw new CommandError(`No such variable: ${name}`);
-      delete sup.jobEnv[name];
-      return okReply("");
-    }
-    case "reset-env": {
-      for (const k of Object.keys(sup.jobEnv)) {
-        if (k !== "PATH" && k !== "TERM") delete sup.jobEnv[k];
-      }
-      return okReply("");
-    }
+    case "get-env":
+    case "set-env":
+    case "unset-env":
+    case "reset-env":
+      return okReply(envCommand(sup, req, (name) => findClass(ctx, name)));
     default:
       throw new CommandError(`invalid command: ${req.cmd}`);
   }
@@ -192,6 +188,7 @@ function assignments(args: readonly string[]): [string, string][] {
 }
 
 function findClass(ctx: DaemonContext, name: string): JobClassEntry {
+  if (name === "") throw new CommandError("Name may not be empty string");
   const cls = ctx.sup.classes.get(name);
   if (!cls || (cls.deleted && cls.instances.size === 0)) {
     throw new CommandError(`Unknown job: ${name}`);
@@ -199,36 +196,35 @@ function findClass(ctx: DaemonContext, name: string): JobClassEntry {
   return cls;
 }
 
-function selectJobs(ctx: DaemonContext, names: readonly string[]): JobClass[] {
-  if (names.length === 0) {
-    return [...ctx.sup.classes.values()].filter((c) => !c.deleted).map((c) => c.job)
-      .sort((a, b) => a.name < b.name ? -1 : 1);
-  }
-  return names.map((n) => findClass(ctx, n).job);
+function allJobs(ctx: DaemonContext): JobClass[] {
+  return [...ctx.sup.classes.values()].filter((c) => !c.deleted).map((c) => c.job)
+    .sort((a, b) => a.name < b.name ? -1 : 1);
 }
 
 /** Resolve JOB [K=V…] (or the calling job itself) to a class, instance name and env. */
 function target(
   ctx: DaemonContext,
   req: Request,
-): { cls: JobClassEntry; name: string; env: Env; pairs: [string, string][] } {
+  withUsage = true,
+): { cls: JobClassEntry; name: string; env: Env; pairs: [string, string][]; self: boolean } {
   const self = req.args.length === 0 ? req.options.self : undefined;
   if (self) {
     const cls = findClass(ctx, self.job);
-    return { cls, name: self.instance, env: classEnv(cls.job, ctx.sup.jobEnv), pairs: [] };
+    const env = classEnv(cls.job, ctx.sup.jobEnv);
+    return { cls, name: self.instance, env, pairs: [], self: true };
   }
   const [jobName, ...rest] = req.args;
-  if (!jobName) throw new CommandError("missing job name");
+  if (jobName === undefined) throw new CommandError("missing job name");
   const cls = findClass(ctx, jobName);
   const pairs = assignments(rest);
   const env = classEnv(cls.job, ctx.sup.jobEnv);
   for (const [k, v] of pairs) env[k] = v;
   try {
-    return { cls, name: ctx.sup.instanceName(cls, env), env, pairs };
+    return { cls, name: ctx.sup.instanceName(cls, env), env, pairs, self: false };
   } catch (e) {
     if (!(e instanceof ExpandError)) throw e;
-    // As Upstart: the job's usage text follows an instance-expansion error.
-    const usage = cls.job.usage === null ? "" : `\nUsage: ${cls.job.usage}`;
+    // As Upstart: the job's usage text follows an instance-expansion error (not for restart).
+    const usage = cls.job.usage === null || !withUsage ? "" : `\nUsage: ${cls.job.usage}`;
     throw new CommandError(`Unknown parameter: ${e.variable}${usage}`);
   }
 }
@@ -255,18 +251,23 @@ function stoppedLine(ctx: DaemonContext, cls: JobClassEntry): string {
   return formatStopped(cls.job.name) + formatNextTry(failure, performance.now());
 }
 
-/** The line for an instance, or `JOB stop/waiting` once it is gone. */
+/**
+ * The line for an instance, or, once it is gone, `JOB stop/waiting` (without the instance name,
+ * as Upstart's initctl prints it after `stop inst X=web` or a finished task).
+ */
 function currentStatus(ctx: DaemonContext, cls: JobClassEntry, name: string): string {
   const inst = cls.instances.get(name);
   if (inst) return statusLine(ctx, inst);
-  return name ? `${cls.job.name} (${name}) stop/waiting` : stoppedLine(ctx, cls);
+  return name ? formatStopped(cls.job.name) : stoppedLine(ctx, cls);
 }
 
 function status(ctx: DaemonContext, req: Request): Reply {
   const t = target(ctx, req);
   const inst = t.cls.instances.get(t.name);
   if (!inst) {
-    if (t.name === "") {
+    // As Upstart: a job named alone (no KEY=VALUE, not from inside a job) with no such instance
+    // is simply stopped; with KEY=VALUE pairs it is an unknown instance.
+    if (t.pairs.length === 0 && !t.self) {
       return req.options.json
         ? okReply(JSON.stringify([stoppedJson(ctx, t.cls)]))
         : okReply(stoppedLine(ctx, t.cls));
@@ -324,7 +325,7 @@ async function goalCommand(
   cmd: "start" | "stop" | "restart",
 ): Promise<Reply> {
   const { sup } = ctx;
-  const t = target(ctx, req);
+  const t = target(ctx, req, cmd !== "restart");
   const wait = !req.options.noWait && !req.options.self;
   let waited: Promise<boolean> | null = null;
   let error: string | null = null;
@@ -347,7 +348,10 @@ async function goalCommand(
         error = `Job has already been stopped: ${label}`;
       }
     } else {
-      const env = t.pairs.length ? t.env : null;
+      // As Upstart: a restart by name starts again with the job's own environment plus the
+      // given variables (what the starting event brought is gone); from inside the job, the
+      // instance keeps its environment.
+      const env = t.self ? null : t.env;
       if (!sup.restartInstance(inst, env, resolveWait)) {
         error = `Job has already been stopped: ${t.name}`;
       }

@@ -179,7 +179,9 @@ function parseAt(c: Cursor, state: { paren: number }): EventExpr | LexError {
   } while (c.pos < c.src.length && state.paren > 0);
   const err = st.collect(line);
   if (err) return err;
-  if (st.stack.length !== 0) return new LexError(EVENT_MSG.mismatchedParens, line);
+  // Parentheses still open are reported where the reading stopped, as libnih counts lines: the
+  // end of the file.
+  if (st.stack.length !== 0) return new LexError(EVENT_MSG.mismatchedParens, c.line);
   return st.root!;
 }
 

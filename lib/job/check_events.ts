@@ -2,8 +2,9 @@
  * The cross-job half of check-config, as `initctl check-config` does it: for every `start on` /
  * `stop on`, find events that no checked job `emits` (globs allowed) and that upkeep does not emit
  * itself, and job events (`started foo`) naming jobs that do not exist. An `or` is satisfied when
- * either side is (unless `warnAll`, initctl's `-w`); Upstart's quirk is kept: the first failing
- * operator node, root first, has all the unknown names under it reported. Pure: no Deno APIs.
+ * either side is (unless `warnAll`, initctl's `-w`); Upstart's quirks are kept: the first failing
+ * operator node, root first and right operand before left, has all the unknown names under it
+ * reported, right to left. Pure: no Deno APIs.
  */
 
 import type { JobClass } from "./model.ts";
@@ -99,7 +100,8 @@ export function checkConditions(
       if ("op" in x) {
         const r = done.pop()!, l = done.pop()!;
         const value = x.op === "and" || opts.warnAll ? l.value && r.value : l.value || r.value;
-        done.push({ value, errors: [], operator: true, children: [l, r] });
+        // Upstart's tree holds the right operand first: searches and reports go right to left.
+        done.push({ value, errors: [], operator: true, children: [r, l] });
       } else if (x.type === "event") {
         done.push(operand(x));
       } else {

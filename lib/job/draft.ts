@@ -17,10 +17,19 @@ export interface HealthDraft {
   memory: number | null;
 }
 
-type Collections = "env" | "emits" | "export" | "normalExit" | "limits" | "cgroups" | "health";
+type Collections =
+  | "env"
+  | "envUnset"
+  | "emits"
+  | "export"
+  | "normalExit"
+  | "limits"
+  | "cgroups"
+  | "health";
 
 export interface Draft extends Omit<Mutable<JobClass>, Collections> {
   env: Record<string, string>;
+  envUnset: string[];
   emits: string[];
   export: string[];
   normalExit: NormalExit[];
@@ -34,6 +43,7 @@ export function toDraft(job: JobClass): Draft {
   return {
     ...job,
     env: { ...job.env },
+    envUnset: [...job.envUnset],
     emits: [...job.emits],
     export: [...job.export],
     normalExit: [...job.normalExit],
@@ -51,6 +61,7 @@ export function freezeDraft(d: Draft): JobClass {
   return Object.freeze({
     ...d,
     env: Object.freeze({ ...d.env }),
+    envUnset: Object.freeze([...d.envUnset]),
     emits: Object.freeze([...d.emits]),
     export: Object.freeze([...d.export]),
     normalExit: Object.freeze([...d.normalExit]),

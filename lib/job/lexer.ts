@@ -134,7 +134,8 @@ export function scanToken(c: Cursor, delim: Delim, dequote: boolean): Token | Le
   }
   c.pos = p;
   if (slash) return new LexError(MSG.trailingSlash, c.line);
-  if (quote) return new LexError(MSG.unterminatedQuote, startLine);
+  // Reported where the file ended, as libnih does.
+  if (quote) return new LexError(MSG.unterminatedQuote, c.line);
   const nul = out.indexOf("\0");
   return {
     text: nul === -1 ? out : out.slice(0, nul),
@@ -235,10 +236,10 @@ function blockEnd(c: Cursor, type: string): number {
 
 /**
  * `nih_config_parse_block`: the lines up to `end TYPE`, with the leading whitespace common to all
- * of them (compared with the first line's) removed. `Unterminated block` at EOF, reported at
- * `openLine` (the line of the stanza that opened the block).
+ * of them (compared with the first line's) removed. `Unterminated block` at EOF, reported at the
+ * line where the file ended, as libnih does.
  */
-export function parseBlock(c: Cursor, type: string, openLine: number): string | LexError {
+export function parseBlock(c: Cursor, type: string): string | LexError {
   const src = c.src, len = src.length;
   const start = c.pos;
   let ws = 0, lines = 0, end = -1;
@@ -257,7 +258,7 @@ export function parseBlock(c: Cursor, type: string, openLine: number): string | 
     }
     c.pos = p;
     nextLine(c);
-    if (c.pos >= len) return new LexError(MSG.unterminatedBlock, openLine);
+    if (c.pos >= len) return new LexError(MSG.unterminatedBlock, c.line);
   }
   let body = "";
   let pp = start;

@@ -7,9 +7,10 @@
  * StrictModes (./strict_modes.ts): for a root daemon (and root's check-config), a job file or
  * override that someone other than root could change is refused with one error, never read.
  *
- * Override rules (Upstart 1.13): the override is parsed after the .conf into the same job; an
- * override with a parse error is ignored (its errors are reported as warnings, since the job still
- * loads from the .conf alone); an override without a .conf is ignored.
+ * Override rules (Upstart 1.13): the override is parsed after the .conf into the same job; in an
+ * override with a parse error, the stanzas before the first error apply and the failing one's
+ * value is dropped, as Upstart leaves it (the errors are reported as warnings, since the job still
+ * loads); an override without a .conf is ignored.
  */
 
 import type { Diagnostic, JobClass } from "./model.ts";
@@ -94,8 +95,9 @@ function withOverride(
   if (overrideText === null || !conf.job) return conf;
   const o = parseJob(overrideText, { name, file: override, env, base: conf.job });
   if (!o.job) {
+    // As Upstart: what the override set before its first error stays, the rest is not read.
     const ignored = o.diagnostics.map((d) => ({ ...d, severity: "warning" as const }));
-    return { ...conf, diagnostics: [...conf.diagnostics, ...ignored] };
+    return { ...conf, job: o.partial ?? conf.job, diagnostics: [...conf.diagnostics, ...ignored] };
   }
   return {
     job: o.job,
@@ -176,7 +178,7 @@ export function findConfFiles(
 
 /**
  * Loads every **\/*.conf under each dir (first dir holding a name wins), applies JOB.override files
- * as Upstart does (override with a parse error is ignored and the .conf alone is used; override
+ * as Upstart does (an override with a parse error applies up to its first error; override
  * without .conf ignored). Unreadable dirs or files become diagnostics, never throws. `files` =
  * every conf/override path read (for change detection).
  */

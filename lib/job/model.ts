@@ -166,6 +166,11 @@ export interface JobClass {
 
   /** `env` stanzas in file order, later ones overriding earlier ones of the same key. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * `env KEY` stanzas naming a variable the daemon's environment does not have: as Upstart, they
+   * take KEY out of the job's environment (a `set-env` value included).
+   */
+  readonly envUnset: readonly string[];
   readonly export: readonly string[];
   readonly chdir: string | null;
   readonly chroot: string | null;
@@ -221,6 +226,7 @@ export function defaultJob(name: string, file: string): JobClass {
     reloadSignal: "HUP",
     console: "log",
     env: {},
+    envUnset: [],
     export: [],
     chdir: null,
     chroot: null,

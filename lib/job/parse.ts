@@ -7,7 +7,7 @@
  */
 
 import { defaultJob, type Diagnostic, type JobClass } from "./model.ts";
-import { freezeDraft, type StanzaContext, toDraft } from "./draft.ts";
+import { type Draft, freezeDraft, type StanzaContext, toDraft } from "./draft.ts";
 import {
   CNL,
   CNLWS,
@@ -53,7 +53,28 @@ export interface ParseResult {
   readonly lines?: Readonly<Record<string, number>>;
   /** Every stanza that parsed without error, in file order (for messages about a stanza). */
   readonly stanzas?: readonly StanzaPosition[];
+  /**
+   * With `base` (an .override) and an error: the job as Upstart leaves it, with the stanzas
+   * before the first error applied and the value of the stanza that failed cleared (Upstart
+   * parses an override into the live job and stops at its first error).
+   */
+  readonly partial?: JobClass;
 }
+
+/** Fields a failing stanza leaves empty in Upstart (it drops the old value before parsing). */
+const CLEARED_ON_ERROR: Readonly<Record<string, (job: Draft) => void>> = {
+  description: (j) => j.description = null,
+  author: (j) => j.author = null,
+  version: (j) => j.version = null,
+  usage: (j) => j.usage = null,
+  instance: (j) => j.instance = "",
+  chroot: (j) => j.chroot = null,
+  chdir: (j) => j.chdir = null,
+  setuid: (j) => j.setuid = null,
+  setgid: (j) => j.setgid = null,
+  start: (j) => j.startOn = null,
+  stop: (j) => j.stopOn = null,
+};
 
 /** Skip what is left of a stanza after an error: its logical line, and lines of open parens. */
 function recover(c: Cursor, openParens: number): void {
@@ -96,9 +117,18 @@ export function parseJob(
   const add = (message: string, line: number, severity: Diagnostic["severity"]) =>
     diagnostics.push({ file: opts.file, line, message, severity });
   let errors = 0;
-  const error = (e: LexError) => {
+  let partial: JobClass | undefined;
+  const error = (e: LexError, stanza: string | null = null, before: unknown = undefined) => {
     errors++;
     add(e.message, e.line, "error");
+    if (errors === 1 && opts.base) {
+      const snapshot = toDraft(freezeDraft(job));
+      const clear = stanza === null ? undefined : CLEARED_ON_ERROR[stanza];
+      if (clear && JSON.stringify(fieldOf(job, stanza!)) === JSON.stringify(before)) {
+        clear(snapshot);
+      }
+      partial = freezeDraft(snapshot);
+    }
   };
 
   while (c.pos < text.length) {
@@ -131,9 +161,10 @@ export function parseJob(
       recovered: false,
     };
     const rest = text.slice(c.pos, c.pos + 200);
+    const before = fieldOf(job, name.text);
     const e = handler(ctx);
     if (e) {
-      error(e);
+      error(e, name.text, before);
       if (!ctx.recovered) recover(c, ctx.openParens);
     } else {
       const word = /^[ \t]*([^\s#]*)/.exec(rest)?.[1] ?? "";
@@ -145,5 +176,28 @@ export function parseJob(
     diagnostics,
     lines,
     stanzas,
+    ...(partial ? { partial } : {}),
   };
+}
+
+/** The value a stanza sets (for the ones Upstart clears when they fail). */
+function fieldOf(job: Draft, stanza: string): unknown {
+  switch (stanza) {
+    case "start":
+      return job.startOn;
+    case "stop":
+      return job.stopOn;
+    case "description":
+    case "author":
+    case "version":
+    case "usage":
+    case "instance":
+    case "chroot":
+    case "chdir":
+    case "setuid":
+    case "setgid":
+      return job[stanza];
+    default:
+      return undefined;
+  }
 }

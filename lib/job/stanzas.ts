@@ -121,7 +121,7 @@ function processStanza(field: "main" | "preStart" | "postStart" | "preStop" | "p
       ctx.recovered = true;
       return bad;
     }
-    const body = parseBlock(ctx.c, "script", ctx.line);
+    const body = parseBlock(ctx.c, "script");
     if (body instanceof LexError) return body;
     set(ctx.job, { script: body });
     return null;
@@ -356,10 +356,16 @@ const env: Handler = ({ c, job, env }) => {
   const t = arg(c);
   if (t instanceof LexError) return t;
   const eq = t.text.indexOf("=");
+  const key = eq === -1 ? t.text : t.text.slice(0, eq);
+  job.envUnset = job.envUnset.filter((k) => k !== key);
   if (eq !== -1) {
-    job.env[t.text.slice(0, eq)] = t.text.slice(eq + 1);
-  } else if (Object.hasOwn(env, t.text)) {
-    job.env[t.text] = env[t.text]!;
+    job.env[key] = t.text.slice(eq + 1);
+  } else if (Object.hasOwn(env, key)) {
+    job.env[key] = env[key]!;
+  } else {
+    // As Upstart: a variable the daemon does not have is taken out of the job's environment.
+    delete job.env[key];
+    job.envUnset.push(key);
   }
   return skipComment(c);
 };

@@ -15,11 +15,14 @@ const SYMBOLS = {
 } as const;
 
 /**
- * V8 flags the daemon runs with: a small young generation (1 MB semi-spaces) keeps its memory
- * flat through crash storms (without it RSS climbs by ~50 MB in a minute of 1,000 respawns/s and
- * stays there; measured with scripts/crash_storm.ts), at no measurable cost in respawn time.
+ * V8 flags the daemon runs with:
+ * - a small young generation (1 MB semi-spaces) keeps its memory flat through crash storms
+ *   (without it RSS climbs by ~50 MB in a minute of 1,000 respawns/s and stays there; measured
+ *   with scripts/crash_storm.ts), at no measurable cost in respawn time;
+ * - no memory reducer (it wakes an idle daemon on its own timers for half a minute after any
+ *   activity) but `gc()`, which lib/process/idle_gc.ts calls once after each burst instead.
  */
-export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1"];
+export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1", "--no-memory-reducer", "--expose-gc"];
 
 const enc = new TextEncoder();
 

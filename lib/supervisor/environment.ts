@@ -19,9 +19,11 @@ export function initialJobEnv(daemonEnv: Readonly<Env>): Env {
   return env;
 }
 
-/** Daemon job env, then the class's `env` stanzas. */
+/** Daemon job env without what `env KEY` took out, then the class's `env` stanzas. */
 export function classEnv(job: JobClass, jobEnv: Readonly<Env>): Env {
-  return { ...jobEnv, ...job.env };
+  const env: Env = { ...jobEnv };
+  for (const key of job.envUnset ?? []) delete env[key];
+  return Object.assign(env, job.env);
 }
 
 /** Start env for a start caused by events (or by initctl with KEY=VALUE pairs). */
@@ -37,12 +39,12 @@ export function startEnv(
   return env;
 }
 
-/** Parse `KEY=VALUE` arguments; null when one is not of that form. */
+/** Parse `KEY=VALUE` arguments (`=VALUE` too, as Upstart); null when one has no `=`. */
 export function parseAssignments(args: readonly string[]): [string, string][] | null {
   const out: [string, string][] = [];
   for (const arg of args) {
     const i = arg.indexOf("=");
-    if (i <= 0) return null;
+    if (i < 0) return null;
     out.push([arg.slice(0, i), arg.slice(i + 1)]);
   }
   return out;

@@ -5,16 +5,20 @@
  * effects it returns (spawn, kill, emit, timers, log, release waiters).
  *
  * Upstart's model, kept here: every instance has a *goal* (what it should be: `start` or `stop`,
- * internally also `respawn`) and a *state* (where it is). A goal change only moves the machine
- * from the two rest states (`waiting`, `running`); elsewhere the current step (a process, or a
- * blocking event) finishes first and the next state is then chosen from the new goal:
+ * and `respawn` while a main process that must respawn waits for a running post-start or pre-stop
+ * to end) and a *state* (where it is). A goal change only moves the machine from the two rest
+ * states (`waiting`, `running`); elsewhere the current step (a process, or a blocking event)
+ * finishes first and the next state is then read from TRANSITIONS (transitions.ts) for the goal at
+ * that moment. So a stop during pre-start or post-start lets that process run to its end (Ubuntu's
+ * ssh job calls `stop` from its pre-start and goes on), and a main process that ends while
+ * `stopping` is held by another job changes nothing: the event's end moves the machine on.
  *
  * | state      | goal start            | goal stop                                | goal respawn          |
  * |------------|-----------------------|------------------------------------------|-----------------------|
- * | waiting    | starting              | (rest)                                   | –                     |
+ * | waiting    | starting              | –                                        | –                     |
  * | starting   | pre-start             | stopping                                 | –                     |
  * | pre-start  | spawned               | stopping                                 | –                     |
- * | spawned    | post-start            | stopping                                 | –                     |
+ * | spawned    | post-start            | stopping                                 | stopping (goal→start) |
  * | post-start | running               | stopping                                 | stopping (goal→start) |
  * | running    | stopping (main ended) | pre-stop if main alive, else stopping    | stopping (goal→start) |
  * | pre-stop   | running (cancelled)   | stopping                                 | stopping (goal→start) |
@@ -26,24 +30,29 @@
  * finish; `pre-start`, `spawned`, `post-start`, `pre-stop`, `post-stop` run their process if the
  * job has one (else move on); `killed` sends the kill signal to the main process group and arms the
  * kill timer; `running` emits `started`; `waiting` emits `stopped` and ends the instance.
+ *
+ * How an ended process moves the machine (Upstart's job_process_terminated):
+ * - pre-start: non-zero or a signal fails the job (goal stop); then the next state.
+ * - post-start, pre-stop: failure is ignored; the next state.
+ * - post-stop: non-zero or a signal fails the job (goal stop); then the next state.
+ * - main: in `killed`, the next state (once the strays of its group are gone too); in `stopping`,
+ *   nothing. Otherwise, with goal start, an exit that is non-zero, a signal, or any end of a
+ *   respawning service, and not in `normal exit`, is a failure: a respawning job respawns (goal
+ *   `respawn`, which turns back to start on the way to stopping; it shows while a post-start or
+ *   pre-stop still runs) unless it runs away (`respawn limit`: failed, PROCESS=respawn); a job
+ *   without respawn fails (PROCESS=main). Every end but a respawn sets goal stop. The state moves
+ *   on at once, except while a post-start or pre-stop still runs (its end moves it).
+ *   (upkeep: a main process that ends while `spawned`, or cannot be spawned, with respawn, goes
+ *   to stopping and respawns, where Upstart would go on to post-start without a main process.)
  */
 
 import type { JobClass, ProcessKind } from "../job/model.ts";
 import { PROCESS_NAMES } from "../job/model.ts";
 import { signalNumber } from "../process/signals.ts";
 
-export type Goal = "start" | "stop" | "respawn";
-export type State =
-  | "waiting"
-  | "starting"
-  | "pre-start"
-  | "spawned"
-  | "post-start"
-  | "running"
-  | "pre-stop"
-  | "stopping"
-  | "killed"
-  | "post-stop";
+export type { Goal, State, Transition } from "./transitions.ts";
+export { nextState, TRANSITIONS } from "./transitions.ts";
+import { type Goal, nextState, type State } from "./transitions.ts";
 
 /** How a process ended: an exit code, or the signal (name without SIG) that killed it. */
 export interface ExitStatus {
@@ -198,42 +207,6 @@ export function newInstance(now: number): InstanceState {
     respawnDelay: 0,
     strays: null,
   };
-}
-
-/** The state that follows `state` for `goal` (Upstart's job_next_state). */
-export function nextState(
-  state: State,
-  goal: Goal,
-  mainAlive: boolean,
-): { state: State; goal: Goal } {
-  const g = goal;
-  switch (state) {
-    case "waiting":
-      return { state: "starting", goal: g };
-    case "starting":
-      return { state: g === "stop" ? "stopping" : "pre-start", goal: g };
-    case "pre-start":
-      return { state: g === "stop" ? "stopping" : "spawned", goal: g };
-    case "spawned":
-      // A main process that ends (or cannot be spawned) before it was running respawns from here.
-      if (g === "respawn") return { state: "stopping", goal: "start" };
-      return { state: g === "stop" ? "stopping" : "post-start", goal: g };
-    case "post-start":
-      if (g === "respawn") return { state: "stopping", goal: "start" };
-      return { state: g === "stop" ? "stopping" : "running", goal: g };
-    case "running":
-      if (g === "stop") return { state: mainAlive ? "pre-stop" : "stopping", goal: g };
-      return { state: "stopping", goal: g === "respawn" ? "start" : g };
-    case "pre-stop":
-      if (g === "respawn") return { state: "stopping", goal: "start" };
-      return { state: g === "stop" ? "stopping" : "running", goal: g };
-    case "stopping":
-      return { state: "killed", goal: g };
-    case "killed":
-      return { state: "post-stop", goal: g };
-    case "post-stop":
-      return { state: g === "stop" ? "waiting" : "starting", goal: g };
-  }
 }
 
 /** Upstart's exit-status encoding: code N → N, signal S → S << 8. */
@@ -589,7 +562,8 @@ class Machine {
         return this.mainExited(status);
       case "preStart":
         if (this.s.state === "pre-start") this.emit({ type: "cancelTimer", timer: "kill" });
-        if (abnormal && this.s.goal !== "stop") {
+        // A failed pre-start fails the job even when a stop was asked for meanwhile (Upstart).
+        if (abnormal) {
           this.fail({ process: "pre-start", exit: status });
           this.s.goal = "stop";
         }
@@ -638,29 +612,38 @@ class Machine {
       this.s.forksLeft = 0;
       this.emit({ type: "cancelTimer", timer: "expect" });
     }
-    if (this.s.goal === "stop") {
-      // We are stopping it (or a stop is pending): an end is never a failure then.
-      if (state === "running") this.advance();
-      return;
-    }
-    // An exit we could not see (it ended while no daemon ran): a job with respawn respawns,
-    // any other stops without a verdict.
-    const failed = isUnknownExit(status)
-      ? job.respawn
-      : (status.signal !== null || status.code !== 0 || (job.respawn && !job.task)) &&
-        !isNormalExit(job, status);
-    if (failed && job.respawn) {
-      this.respawnOrGiveUp("main process ended, respawning");
-    } else if (failed) {
-      this.fail({ process: "main", exit: status });
-      this.s.goal = "stop";
+    // Ending while `stopping` waits on its event changes nothing, neither goal nor verdict (a
+    // restart may be under way): the event's end moves the machine on. A main process is not
+    // expected to end elsewhere than below (Upstart asserts it); if one does, that is all.
+    if (
+      state !== "spawned" && state !== "post-start" && state !== "running" && state !== "pre-stop"
+    ) return;
+    // A post-start or pre-stop moves the machine when it ends (in those states the job has one,
+    // running or about to be: a spawn may be held a turn).
+    const move = !(
+      (state === "post-start" && this.job.postStart !== null) ||
+      (state === "pre-stop" && this.job.preStop !== null)
+    );
+    if (this.s.goal === "start") {
+      // An exit we could not see (it ended while no daemon ran): a job with respawn respawns,
+      // any other stops without a verdict.
+      const failed = isUnknownExit(status)
+        ? job.respawn
+        : (status.signal !== null || status.code !== 0 || (job.respawn && !job.task)) &&
+          !isNormalExit(job, status);
+      if (failed && job.respawn) {
+        this.respawnOrGiveUp("main process ended, respawning");
+      } else if (failed) {
+        this.fail({ process: "main", exit: status });
+        this.s.goal = "stop";
+      } else {
+        this.s.goal = "stop";
+      }
     } else {
+      // A stop was asked for (or is under way): an end is never a failure then.
       this.s.goal = "stop";
     }
-    if (state === "running" || state === "spawned") {
-      this.advance();
-    }
-    // post-start / pre-stop: the hook's end moves the machine; stopping/starting: the event's end.
+    if (move) this.advance();
   }
 
   forked(pid: number | null, final: boolean): void {

@@ -142,6 +142,8 @@ export interface JobClassEntry {
   startMatch: MatchNode | null;
   /** The file was removed: drop the class once its last instance stops. */
   deleted: boolean;
+  /** The file changed while instances run: the definition to take when the last one stops. */
+  pending?: JobClass | null;
   /** `respawn retry`: the pending start of each instance that gave up (timer, when it is due). */
   readonly retries: Map<
     string,

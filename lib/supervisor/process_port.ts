@@ -391,13 +391,28 @@ export class RealProcessPort implements ProcessPort {
     }
   }
 
+  /**
+   * A process ended (and is reaped: no zombie waits for the loop). Who hears of it hears in a
+   * task of its own, so a storm of exits is collected at once but handled a turn at a time.
+   */
   #ended(pid: number, status: ExitStatus): void {
     const entry = this.#reaped.get(pid);
     if (!entry) return;
     this.#reaped.delete(pid);
     const failure = this.#setupPipes.take(pid);
     if (failure) this.log(failure);
-    entry.onExit(pid, status, entry.groups ? this.#liveGroup(entry.groups) : null);
+    const strays = entry.groups ? this.#liveGroup(entry.groups) : null;
+    this.#ends.push(() => entry.onExit(pid, status, strays));
+    if (this.#ends.length === 1) setTimeout(() => this.#deliver(), 0);
+  }
+
+  /** Exits collected, not handed on yet. */
+  #ends: (() => void)[] = [];
+
+  #deliver(): void {
+    const ends = this.#ends;
+    this.#ends = [];
+    for (const tell of ends) tell();
   }
 
   #sweep: number | undefined;

@@ -33,7 +33,9 @@ export class ConfigReloader {
       if (d.severity !== "error") continue;
       const name = jobNameOf(d.file, this.confDirs);
       const old = name ? supervisor.classes.get(name) : undefined;
-      if (name && old && !jobs.has(name) && fileExists(d.file)) jobs.set(name, old.job);
+      if (name && old && !jobs.has(name) && fileExists(d.file)) {
+        jobs.set(name, old.pending ?? old.job);
+      }
     }
     supervisor.setJobs(jobs);
     return jobs.size;

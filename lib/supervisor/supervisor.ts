@@ -52,7 +52,7 @@ type QueueItem =
   | { readonly kind: "call"; readonly fn: () => void };
 
 /** Milliseconds of spawning per turn of the event loop before further spawns wait a turn. */
-const SPAWN_TURN_MS = 2;
+const SPAWN_TURN_MS = 1;
 
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
@@ -101,23 +101,42 @@ export class Supervisor {
           };
           this.classes.set(name, entry);
           this.#index(entry, job);
-        } else if (cls.deleted || !sameJob(cls.job, job)) {
-          this.#classChanged(cls);
-          this.events.release(cls.startMatch);
-          this.#index(cls, job);
-          cls.job = job;
-          cls.deleted = false;
-          cls.startMatch = job.startOn && !job.manual ? initialMatch(job.startOn) : null;
+        } else if (cls.deleted || !sameJob(cls.pending ?? cls.job, job)) {
+          if (cls.instances.size === 0) {
+            this.#define(cls, job);
+          } else {
+            // As Upstart: while instances run, the class keeps its definition (show-config,
+            // start on, new instances); the new one takes over when the last instance stops.
+            if (cls.deleted) {
+              cls.deleted = false;
+              cls.startMatch ??= cls.job.startOn && !cls.job.manual
+                ? initialMatch(cls.job.startOn)
+                : null;
+            }
+            cls.pending = sameJob(cls.job, job) ? null : job;
+          }
         }
       }
       for (const [name, cls] of this.classes) {
         if (jobs.has(name)) continue;
         cls.deleted = true;
+        cls.pending = null;
         this.events.release(cls.startMatch);
         cls.startMatch = null;
         if (cls.instances.size === 0) this.#dropClass(name, cls);
       }
     });
+  }
+
+  /** Give a class a (new) definition now. */
+  #define(cls: JobClassEntry, job: JobClass): void {
+    this.#classChanged(cls);
+    this.events.release(cls.startMatch);
+    this.#index(cls, job);
+    cls.job = job;
+    cls.deleted = false;
+    cls.pending = null;
+    cls.startMatch = job.startOn && !job.manual ? initialMatch(job.startOn) : null;
   }
 
   /** Queue an event. `onFinished` hears when every job it started or stopped has settled. */
@@ -881,6 +900,8 @@ export class Supervisor {
       // A class whose file changed takes its new definition now; a deleted one goes.
       if (cls.deleted) {
         for (const [name, c] of this.classes) if (c === cls) this.#dropClass(name, c);
+      } else if (cls.pending) {
+        this.#define(cls, cls.pending);
       }
     }
   }

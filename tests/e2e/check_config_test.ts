@@ -80,8 +80,8 @@ Deno.test("check-config warns about unknown events and jobs without failing", as
     equal(r.code, 0);
     equal(
       r.stderr,
-      `${t.path}/a.conf:1: warning: start on: unknown job ghost\n` +
-        `${t.path}/a.conf:1: warning: start on: unknown event mystery-event\n`,
+      `${t.path}/a.conf:1: warning: start on: unknown event mystery-event\n` +
+        `${t.path}/a.conf:1: warning: start on: unknown job ghost\n`,
     );
     const q = await runUpkeep(["check-config", "-q", "-i", "mystery-event", t.path]);
     equal(q.stdout, "");

@@ -74,7 +74,8 @@ test("initctl on instances: names, unknown instance, unknown parameter", async (
     [["status", "worker", "N=9"], 1, "", "initctl: Unknown instance: 9"],
     [["start", "worker"], 1, "", "initctl: Unknown parameter: N"],
     [["start", "pool"], 1, "", "initctl: Unknown parameter: N\nUsage: pool N=<n>"],
-    [["stop", "worker", "N=1"], 0, "worker (1) stop/waiting"],
+    // As Upstart: the instance is gone once stopped, so the line has no instance name.
+    [["stop", "worker", "N=1"], 0, "worker stop/waiting"],
   ]);
 });
 
@@ -108,9 +109,8 @@ test("list, --json, version, emit, env commands", async (d) => {
   assertMatch(json[0].logFile, /web\.log$/);
   const all = JSON.parse((await d.initctl("list", "--json")).stdout);
   assert(all.some((o: { name: string }) => o.name === "once"));
-  const bare = await d.initctl("status");
-  assertEquals(bare.stdout, list.stdout);
   await runCases(d, [
+    [["status"], 1, "", "initctl: missing job name\nTry `initctl --help' for more information."],
     [["version"], 0, "init (upkeep {ANY})"],
     [["emit", "custom-event", "FROM=emitter"], 0, ""],
     [["set-env", "FOO=bar"], 0, ""],

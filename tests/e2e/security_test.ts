@@ -157,9 +157,10 @@ daemonTest(
   "the read-only socket takes small requests only; the owner's takes large ones",
   { web: "exec sleep 1000\n" },
   async (d) => {
+    // show-config reads only the job name (as Upstart's), so the big variable is just weight.
     const big = JSON.stringify({
       v: PROTOCOL_VERSION,
-      cmd: "status",
+      cmd: "show-config",
       args: ["web", `X=${"y".repeat(20_000)}`],
       options: {},
     }) + "\n";
@@ -334,7 +335,7 @@ Deno.test("initctl gives up on a daemon that does not answer, with a clear messa
     } catch { /* closed */ }
   })();
   try {
-    const r = await runUpkeep(["initctl", "--socket", path, "--timeout", "1", "status"]);
+    const r = await runUpkeep(["initctl", "--socket", path, "--timeout", "1", "status", "x"]);
     assertEquals(r.code, 1);
     assertEquals(
       r.stderr.trim(),

@@ -80,6 +80,7 @@ const ERRORS: [string, string][] = [
   ["(a or b) frodo", "1: Expected operator"],
   ["a(b)", "1: Expected operator"],
   ["(a or b", "1: Mismatched parentheses"],
+  ["(a or\n b\n", "3: Mismatched parentheses"],
   ["a or b)", "1: Mismatched parentheses"],
   ["(a or b))", "1: Mismatched parentheses"],
   ["()", "1: Expected event"],

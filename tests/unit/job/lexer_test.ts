@@ -78,10 +78,13 @@ Deno.test("'endscript' and 'end scripts' do not end a block", () => {
   );
 });
 
-Deno.test("parseBlock reports an unterminated block at the opening line", () => {
+Deno.test("parseBlock reports an unterminated block at the line where the file ends (libnih)", () => {
   const c = cursor("x\ny\n", 0, 7);
-  const r = parseBlock(c, "script", 6);
-  deepEqual(r instanceof LexError ? [r.message, r.line] : r, ["Unterminated block", 6]);
+  const r = parseBlock(c, "script");
+  deepEqual(r instanceof LexError ? [r.message, r.line] : r, ["Unterminated block", 9]);
+  const d = cursor("x\ny", 0, 7);
+  const s = parseBlock(d, "script");
+  deepEqual(s instanceof LexError ? [s.message, s.line] : s, ["Unterminated block", 8]);
 });
 
 Deno.test("NUL bytes act as whitespace and delimiters, never crash", () => {

@@ -57,7 +57,7 @@ Deno.test("loadConfDirs applies overrides, ignores broken ones and orphans, firs
     deepEqual([...r.jobs.keys()].sort(), ["broken", "net/db", "other", "web"]);
     equal(r.jobs.get("web")?.startOn, null);
     deepEqual(r.jobs.get("web")?.main, { exec: "/bin/a" });
-    ok(r.jobs.get("net/db")?.startOn, "broken override ignored: .conf alone");
+    ok(r.jobs.get("net/db")?.startOn, "broken override: nothing before its error");
     equal(r.jobs.get("net/db")?.nice, null);
     deepEqual(r.jobs.get("broken")?.main, { exec: "/fixed" });
     const msgs = r.diagnostics.map((d) =>
@@ -75,6 +75,21 @@ Deno.test("loadConfDirs applies overrides, ignores broken ones and orphans, firs
     Deno.removeSync(a, { recursive: true });
     Deno.removeSync(b, { recursive: true });
   }
+});
+
+Deno.test("a broken override applies up to its first error and drops what failed (Upstart)", () => {
+  const partial = (text: string) => withOverride(text).partial!;
+  // Stanzas before the error apply; those after it are not read.
+  const a = partial("usage over\nfrobnicate\nstart on bar\n");
+  equal(a.usage, "over");
+  equal(formatEventExpr(a.startOn!), "runlevel [2345]");
+  // The failing stanza's old value is gone.
+  equal(partial("usage over\nstart on (bar\n").startOn, null);
+  equal(partial('usage x\nusage "y\n').usage, null);
+  // A value set before trailing junk stays, as in Upstart.
+  equal(partial("description a b\n").description, "a");
+  // Not an override: no partial job.
+  equal(parseJob("frobnicate\n", { name: "j", file: "j.conf" }).partial, undefined);
 });
 
 Deno.test("loadJobFile reads the file and the override beside it", () => {

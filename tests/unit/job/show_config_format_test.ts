@@ -62,12 +62,18 @@ Deno.test("check-config warns about events nobody emits and jobs that do not exi
 });
 
 Deno.test("check-config reports every unknown name under the first failing operator (initctl quirk)", () => {
+  // Right to left, as Upstart's initctl walks its tree.
   deepEqual(warnings([job("c", "start on (a or startup) and b\n")]), [
-    "c: start on: unknown event a",
     "c: start on: unknown event b",
+    "c: start on: unknown event a",
   ]);
   deepEqual(warnings([job("c", "start on (a and b) or startup\n")]), [
-    "c: start on: unknown event a",
     "c: start on: unknown event b",
+    "c: start on: unknown event a",
   ]);
+  // The right operand's failing operator is found first.
+  deepEqual(
+    warnings([job("c", "start on ((a and b) or startup) and ((c and d) or startup)\n")]),
+    ["c: start on: unknown event d", "c: start on: unknown event c"],
+  );
 });

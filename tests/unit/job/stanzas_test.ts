@@ -1,5 +1,6 @@
 /** Every Upstart stanza: each valid form with its value, each invalid form with its message/line. */
 
+import { classEnv } from "../../../lib/supervisor/environment.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseJob } from "../../../lib/job/parse.ts";
 import { defaultJob, type JobClass } from "../../../lib/job/model.ts";
@@ -135,8 +136,15 @@ for (const [text, get, want] of VALID) {
   });
 }
 
-Deno.test("env KEY copies init's value, and is dropped when init has none", () => {
-  deepEqual(job("env HOME\nenv NOPE", { HOME: "/root" }).env, { HOME: "/root" });
+Deno.test("env KEY copies init's value, and takes KEY out when init has none (Upstart)", () => {
+  const j = job("env HOME\nenv NOPE", { HOME: "/root" });
+  deepEqual(j.env, { HOME: "/root" });
+  deepEqual(j.envUnset, ["NOPE"]);
+  // The last stanza of a key wins, in either direction.
+  const k = job("env A=1\nenv A\nenv B\nenv B=2", {});
+  deepEqual([k.env, k.envUnset], [{ B: "2" }, ["A"]]);
+  // What env KEY takes out is gone from the job environment, set-env values included.
+  deepEqual(classEnv(j, { PATH: "/bin", NOPE: "set-env" }), { PATH: "/bin", HOME: "/root" });
 });
 
 const INVALID: [string, string[]][] = [
@@ -156,7 +164,9 @@ const INVALID: [string, string[]][] = [
   ["exec", ["1: Expected token"]],
   ["exec # only a comment", ["1: Expected token"]],
   ["script foo\n echo\nend script", ["1: Unexpected token"]],
-  ["script\n echo", ["1: Unterminated block"]],
+  ["script\n echo", ["2: Unterminated block"]],
+  ["script\n echo\n\n", ["4: Unterminated block"]],
+  ['description "a\n\nexec x\n', ["4: Unterminated quoted string"]],
   ["pre-start", ["1: Expected token"]],
   ["pre-start foo", ["1: Unknown stanza"]],
   ["post-stop exec", ["1: Expected token"]],

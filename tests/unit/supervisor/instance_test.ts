@@ -6,12 +6,14 @@ import { deepStrictEqual as assertEquals, match as assertMatch } from "node:asse
 import { defaultJob, type JobClass } from "../../../lib/job/model.ts";
 import {
   type Effect,
+  type ExitStatus,
   type Input,
   type InstanceState,
   newInstance,
   nextState,
   type State,
   step,
+  TRANSITIONS,
 } from "../../../lib/supervisor/instance.ts";
 
 function job(over: Partial<JobClass> = {}): JobClass {
@@ -391,4 +393,204 @@ Deno.test("step() keeps a stop in killed until the main process's group is empty
     { type: "groupGone" },
   ]);
   assertEquals(done.st.state, "waiting");
+});
+
+// ------------------------------------------------------------ Upstart's lifecycle, cell by cell
+
+Deno.test("TRANSITIONS: every cell of the goal x state table, read by nextState()", () => {
+  const goals = ["start", "stop", "respawn"] as const;
+  const states = Object.keys(TRANSITIONS) as State[];
+  // [state, goal, main alive] -> [next state, next goal]; null: the machine stays (never happens).
+  const expected: Record<string, [State, string] | null> = {
+    "waiting/start": ["starting", "start"],
+    "waiting/stop": null,
+    "waiting/respawn": null,
+    "starting/start": ["pre-start", "start"],
+    "starting/stop": ["stopping", "stop"],
+    "starting/respawn": null,
+    "pre-start/start": ["spawned", "start"],
+    "pre-start/stop": ["stopping", "stop"],
+    "pre-start/respawn": null,
+    "spawned/start": ["post-start", "start"],
+    "spawned/stop": ["stopping", "stop"],
+    "spawned/respawn": ["stopping", "start"],
+    "post-start/start": ["running", "start"],
+    "post-start/stop": ["stopping", "stop"],
+    "post-start/respawn": ["stopping", "start"],
+    "running/start": ["stopping", "start"],
+    "running/stop": ["pre-stop", "stop"],
+    "running/respawn": ["stopping", "start"],
+    "pre-stop/start": ["running", "start"],
+    "pre-stop/stop": ["stopping", "stop"],
+    "pre-stop/respawn": ["stopping", "start"],
+    "stopping/start": ["killed", "start"],
+    "stopping/stop": ["killed", "stop"],
+    "stopping/respawn": null,
+    "killed/start": ["post-stop", "start"],
+    "killed/stop": ["post-stop", "stop"],
+    "killed/respawn": null,
+    "post-stop/start": ["starting", "start"],
+    "post-stop/stop": ["waiting", "stop"],
+    "post-stop/respawn": null,
+  };
+  for (const state of states) {
+    for (const goal of goals) {
+      const want = expected[`${state}/${goal}`];
+      const got = nextState(state, goal, true);
+      const where = `${state} + ${goal}`;
+      if (want === null) {
+        assertEquals(TRANSITIONS[state][goal], null, where);
+        assertEquals(got, { state, goal }, where);
+      } else {
+        assertEquals([got.state, got.goal], want, where);
+      }
+    }
+  }
+  // The one cell that looks at the main process: no pre-stop without a live main process.
+  assertEquals(nextState("running", "stop", false).state, "stopping");
+});
+
+const ok: ExitStatus = { code: 0, signal: null };
+const logged = (effects: Effect[]) =>
+  effects.filter((e) => e.type === "log").map((e) => e.type === "log" ? e.message : "");
+
+Deno.test("step() lets a running pre-start end when a stop comes (no kill), then stops", () => {
+  const j = job({ preStart: { exec: "x" } });
+  const r = drive(j, [{ type: "goal", goal: "start" }, { type: "goal", goal: "stop" }]);
+  assertEquals([r.st.goal, r.st.state, r.st.pids.preStart], ["stop", "pre-start", 100]);
+  assertEquals(r.effects.some((e) => e.type === "kill" || e.type === "armTimer"), false);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "preStart", status: ok },
+  ]);
+  assertEquals(r2.states.slice(-4), ["stopping", "killed", "post-stop", "waiting"]);
+  assertEquals(r2.effects.some((e) => e.type === "spawn" && e.kind === "main"), false);
+  assertEquals(r2.effects.some((e) => e.type === "finished" && e.failed), false);
+});
+
+Deno.test("step() fails the job when its pre-start fails after a stop was asked for", () => {
+  const j = job({ preStart: { exec: "x" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "preStart", status: { code: 1, signal: null } },
+  ]);
+  assertEquals(r.st.state, "waiting");
+  assertEquals(r.st.failure, { process: "pre-start", exit: { code: 1, signal: null } });
+});
+
+Deno.test("step() lets a running post-start end when a stop comes, then stops", () => {
+  const j = job({ postStart: { exec: "x" } });
+  const r = drive(j, [{ type: "goal", goal: "start" }, { type: "goal", goal: "stop" }]);
+  assertEquals([r.st.goal, r.st.state], ["stop", "post-start"]);
+  assertEquals(r.effects.some((e) => e.type === "kill"), false);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "postStart", status: ok },
+  ]);
+  assertEquals(r2.states.slice(-2), ["stopping", "killed"]);
+  assertEquals(r2.effects.filter((e) => e.type === "kill"), [{
+    type: "kill",
+    pid: 100,
+    signal: "TERM",
+  }]);
+});
+
+Deno.test("step() waits for post-start when main ends during it (goal stop, no failure twice)", () => {
+  const j = job({ postStart: { exec: "x" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 2, signal: null } },
+  ]);
+  assertEquals([r.st.goal, r.st.state, r.st.pids.main], ["stop", "post-start", undefined]);
+  assertEquals(r.st.failure, { process: "main", exit: { code: 2, signal: null } });
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: 2, signal: null } },
+    { type: "exited", kind: "postStart", status: ok },
+  ]);
+  assertEquals(r2.st.state, "waiting");
+});
+
+Deno.test("step() shows goal respawn while a post-start runs after main ended, then respawns", () => {
+  const j = job({ respawn: true, postStart: { exec: "x" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: null, signal: "KILL" } },
+  ]);
+  assertEquals([r.st.goal, r.st.state], ["respawn", "post-start"]);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "main", status: { code: null, signal: "KILL" } },
+    { type: "exited", kind: "postStart", status: ok },
+  ]);
+  // stopping, killed, post-stop, starting … back to post-start with a new main process.
+  assertEquals(r2.states.slice(-7), [
+    "stopping",
+    "killed",
+    "post-stop",
+    "starting",
+    "pre-start",
+    "spawned",
+    "post-start",
+  ]);
+  assertEquals([r2.st.goal, r2.st.pids.main], ["start", 102]);
+  assertEquals(r2.st.failure, null);
+});
+
+Deno.test("step() waits for pre-stop when main ends during it", () => {
+  const j = job({ preStop: { exec: "x" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "main", status: { code: null, signal: "TERM" } },
+  ]);
+  assertEquals([r.st.goal, r.st.state, r.st.pids.preStop], ["stop", "pre-stop", 101]);
+  assertEquals(r.st.failure, null);
+  const r2 = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "exited", kind: "main", status: { code: null, signal: "TERM" } },
+    { type: "exited", kind: "preStop", status: ok },
+  ]);
+  assertEquals(r2.st.state, "waiting");
+  assertEquals(r2.effects.some((e) => e.type === "kill"), false);
+});
+
+Deno.test("step() ignores a main process ending while stopping waits on its event", () => {
+  const j = job({ respawn: true });
+  let st = drive(j, [{ type: "goal", goal: "start" }]).st;
+  // restart: goal stop then start; stopping is held by another job (event not finished).
+  let r = step(j, "", st, { type: "restart" }, 0);
+  st = r.instance;
+  assertEquals([st.goal, st.state], ["start", "stopping"]);
+  r = step(j, "", st, { type: "exited", kind: "main", status: { code: null, signal: "KILL" } }, 0);
+  st = r.instance;
+  assertEquals([st.goal, st.state, st.pids.main, st.respawns], ["start", "stopping", undefined, 0]);
+  assertEquals(logged([...r.effects]).some((m) => /respawning|goal changed/.test(m)), false);
+  r = step(j, "", st, { type: "eventFinished" }, 0);
+  // killed (nothing to kill) → post-stop → starting: a fresh start, goal start.
+  assertEquals([r.instance.goal, r.instance.state], ["start", "starting"]);
+});
+
+Deno.test("step() arms no kill timer for a running pre-start on a stop (only on shutdown)", () => {
+  const j = job({ preStart: { exec: "x" } });
+  const r = drive(j, [{ type: "goal", goal: "start" }, { type: "goal", goal: "stop" }]);
+  assertEquals(r.effects.some((e) => e.type === "armTimer" && e.timer === "kill"), false);
+  const s = drive(j, [{ type: "goal", goal: "start" }, { type: "shutdown" }]);
+  assertEquals(s.effects.some((e) => e.type === "armTimer" && e.timer === "kill"), true);
+});
+
+Deno.test("step() takes a job back to running when started during its pre-stop", () => {
+  const j = job({ preStop: { exec: "x" } });
+  const r = drive(j, [
+    { type: "goal", goal: "start" },
+    { type: "goal", goal: "stop" },
+    { type: "goal", goal: "start" },
+    { type: "exited", kind: "preStop", status: ok },
+  ]);
+  assertEquals([r.st.goal, r.st.state, r.st.pids.main], ["start", "running", 100]);
+  assertEquals(r.effects.some((e) => e.type === "kill"), false);
 });

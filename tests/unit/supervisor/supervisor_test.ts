@@ -207,3 +207,22 @@ Deno.test("Supervisor keeps a partly matched start on across a reload of unchang
   changed.sup.emit("b", []);
   assertEquals(changed.state("both"), "stop/waiting");
 });
+
+Deno.test("Supervisor keeps a running job's class until its last instance stops (Upstart)", async () => {
+  const w = world({ a: "start on go\nexec a\n" });
+  w.sup.emit("go", []);
+  assertEquals(w.state("a"), "start/running");
+  w.sup.setJobs(jobs({ a: "start on other\nexec b\n" }));
+  const cls = w.sup.classes.get("a")!;
+  // The old definition stays: show-config, start on and new instances use it.
+  assertEquals(cls.job.main, { exec: "a" });
+  assertEquals(cls.pending?.main, { exec: "b" });
+  w.sup.stopInstance(cls.instances.get("")!, null, null);
+  await settle();
+  assertEquals(w.state("a"), "stop/waiting");
+  assertEquals(cls.job.main, { exec: "b" });
+  assertEquals(cls.pending, null);
+  w.sup.emit("other", []);
+  assertEquals(w.state("a"), "start/running");
+  assertEquals(w.processes.spawned, ["a/main", "a/main"]);
+});

@@ -1,0 +1,33 @@
+/** Every conformance scenario, by topic. */
+
+import type { Scenario } from "../scenario.ts";
+import { CONFIG } from "./config.ts";
+import { CORNERS } from "./corners.ts";
+import { DELIBERATE } from "./deliberate.ts";
+import { EVENTS, MORE_EVENTS } from "./events.ts";
+import { HOOKS } from "./hooks.ts";
+import { INITCTL } from "./initctl.ts";
+import { LIFECYCLE } from "./lifecycle.ts";
+import { MISC } from "./misc.ts";
+import { OUTPUT } from "./output.ts";
+import { PARSE } from "./parse.ts";
+import { PROCESS } from "./process.ts";
+import { REAL_JOBS } from "./real_jobs.ts";
+import { RESPAWN } from "./respawn.ts";
+
+export const SCENARIOS: readonly Scenario[] = [
+  ...LIFECYCLE,
+  ...HOOKS,
+  ...RESPAWN,
+  ...PROCESS,
+  ...EVENTS,
+  ...MORE_EVENTS,
+  ...INITCTL,
+  ...CONFIG,
+  ...PARSE,
+  ...MISC,
+  ...CORNERS,
+  ...OUTPUT,
+  ...REAL_JOBS,
+  ...DELIBERATE,
+];
