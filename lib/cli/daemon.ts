@@ -109,7 +109,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
     pipeDir: `${stateDir}/logs`,
     defaults: logDefaults,
     log: (m, level, job) => log.write(m, level, job),
+    onActivity: () => logActivity(),
   });
+  let logActivity = () => {}; // the idle GC, once it exists
   const recovered = jobLogs.recover();
   if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
@@ -150,6 +152,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
   const idleGc = new IdleGc();
+  logActivity = () => idleGc.activity();
   supervisor.onInstanceChange = (inst) => {
     health.update(inst);
     idleGc.activity();

@@ -62,6 +62,8 @@ export interface InstanceLogHooks {
   drained(log: InstanceLog): boolean;
   /** Closed: forget it. */
   closed(log: InstanceLog): void;
+  /** Output is being moved (a burst of work: the daemon's idle GC counts it). */
+  active(log: InstanceLog): void;
   /** A fault of upkeep's own (never expected): for the daemon log. */
   error(log: InstanceLog, message: string): void;
 }
@@ -126,6 +128,7 @@ export class InstanceLog {
   }
 
   async #pump(): Promise<void> {
+    this.hooks.active(this);
     do {
       this.#again = false;
       await this.#drain();

@@ -27,6 +27,8 @@ export interface JobLogsOptions {
   readonly defaults: LogSettings;
   /** The daemon log. */
   readonly log: (message: string, level?: LogLevel, job?: string) => void;
+  /** Told when output is being moved (the daemon's idle GC). */
+  readonly onActivity?: () => void;
 }
 
 const FIFO_SUFFIX = ".fifo";
@@ -80,6 +82,7 @@ export class JobLogs {
         if (!this.#closingAll) this.#holder?.refresh();
         else if (this.#logs.size === 0) this.#idle?.();
       },
+      active: () => this.#o.onActivity?.(),
       error: (l: InstanceLog, m: string) =>
         this.#o.log(`internal error in log ${l.file.path}: ${m}`),
     };
