@@ -62,6 +62,8 @@ export interface InstanceLogHooks {
   drained(log: InstanceLog): boolean;
   /** Closed: forget it. */
   closed(log: InstanceLog): void;
+  /** Its log file was opened (JobLogs keeps a bounded number open). */
+  fileOpened(log: InstanceLog): void;
   /** Output is being moved (a burst of work: the daemon's idle GC counts it). */
   active(log: InstanceLog): void;
   /** A fault of upkeep's own (never expected): for the daemon log. */
@@ -189,7 +191,7 @@ export class InstanceLog {
       const n = this.pipe.bytes();
       const spooled = this.#spool?.unwritten ?? 0;
       // (A spool left by an earlier daemon is looked at first, even with nothing in the pipe.)
-      if (n === 0 && spooled === 0 && this.#spoolChecked) return this.#idle();
+      if (n === 0 && spooled === 0 && !(await this.#spoolToCheck())) return this.#idle();
       if (this.failure && Date.now() < this.#nextTry) return this.#dropExcess();
       if (!(await this.#ready())) return this.#dropExcess();
       const ok = (this.#spool?.unwritten ?? 0) > 0 // (#ready may have just found it)
@@ -214,6 +216,26 @@ export class InstanceLog {
     }
   }
 
+  /**
+   * Whether a spool may hold lines to write (a line-mode log, or a spool file an earlier daemon
+   * left): then the file is opened even with nothing in the pipe. Plain logs without a spool open
+   * their file only when there is something to write.
+   */
+  async #spoolToCheck(): Promise<boolean> {
+    if (this.#spoolChecked) return false;
+    if (needsLineMode(this.settings)) return true;
+    if (await Deno.lstat(this.paths.spool).then(() => true, () => false)) return true;
+    this.#spoolChecked = true;
+    return false;
+  }
+
+  /** The log file is not needed now: closed (fewer fds), reopened at the next write. */
+  releaseFile(): boolean {
+    if (this.#busy) return false;
+    this.file.close();
+    return true;
+  }
+
   /** The file open, still at its path, rotated when full, and a pending drop notice written. */
   async #ready(): Promise<boolean> {
     // The path is checked before every write: removed, moved away, truncated (copytruncate).
@@ -221,6 +243,7 @@ export class InstanceLog {
     if (!this.file.isOpen) {
       const err = await this.file.open();
       if (err) return this.#fail(err);
+      this.hooks.fileOpened(this);
       if (this.settings.maxAge !== null) {
         await expireRotated(this.paths.logDir, this.paths.base, this.settings.maxAge, Date.now());
       }

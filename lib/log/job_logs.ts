@@ -38,6 +38,8 @@ const FIFO_SUFFIX = ".fifo";
  * is full if nobody read it any more.
  */
 const LINGER_MAX = 32;
+/** Log files kept open at most; past it, those of the logs quiet longest are closed. */
+const OPEN_FILES_MAX = 256;
 
 export class JobLogs {
   readonly #o: JobLogsOptions;
@@ -51,6 +53,8 @@ export class JobLogs {
   /** Detached logs still read, oldest first. */
   #lingering: InstanceLog[] = [];
   #closingAll = false;
+  /** Logs with their file open, the most recently active last. */
+  readonly #openFiles = new Set<InstanceLog>();
 
   constructor(options: JobLogsOptions) {
     this.#o = options;
@@ -77,12 +81,25 @@ export class JobLogs {
       },
       closed: (l: InstanceLog) => {
         this.#poller?.remove(l.pipe.fd);
+        this.#openFiles.delete(l);
         this.#lingering = this.#lingering.filter((x) => x !== l);
         if (this.#logs.get(l.paths.base) === l) this.#logs.delete(l.paths.base);
         if (!this.#closingAll) this.#holder?.refresh();
         else if (this.#logs.size === 0) this.#idle?.();
       },
-      active: () => this.#o.onActivity?.(),
+      active: (l: InstanceLog) => {
+        if (this.#openFiles.delete(l)) this.#openFiles.add(l);
+        this.#o.onActivity?.();
+      },
+      fileOpened: (l: InstanceLog) => {
+        this.#openFiles.delete(l);
+        this.#openFiles.add(l);
+        if (this.#openFiles.size <= OPEN_FILES_MAX) return;
+        for (const other of this.#openFiles) {
+          if (this.#openFiles.size <= OPEN_FILES_MAX) break;
+          if (other !== l && other.releaseFile()) this.#openFiles.delete(other);
+        }
+      },
       error: (l: InstanceLog, m: string) =>
         this.#o.log(`internal error in log ${l.file.path}: ${m}`),
     };
