@@ -48,6 +48,9 @@ export interface LogFailure {
   readonly since: number;
   droppedLines: number;
   droppedBytes: number;
+  /** Of which already said in a notice in the log. */
+  noticedLines: number;
+  noticedBytes: number;
 }
 
 export interface InstanceLogHooks {
@@ -194,6 +197,7 @@ export class InstanceLog {
       if (n === 0 && spooled === 0 && !(await this.#spoolToCheck())) return this.#idle();
       if (this.failure && Date.now() < this.#nextTry) return this.#dropExcess();
       if (!(await this.#ready())) return this.#dropExcess();
+      const before = this.file.writes;
       const ok = (this.#spool?.unwritten ?? 0) > 0 // (#ready may have just found it)
         ? await this.#writeSpooled()
         : n === 0
@@ -201,8 +205,9 @@ export class InstanceLog {
         : needsLineMode(this.settings)
         ? await this.#lineBatch(n)
         : await this.#spliceBatch(n);
-      if (ok === "wait") return this.#idle(true);
       if (!ok) return this.#dropExcess();
+      if (this.file.writes > before) this.#writing();
+      if (ok === "wait") return this.#idle(true);
     }
   }
 
@@ -251,18 +256,25 @@ export class InstanceLog {
     if (!this.#spoolChecked && !(await this.#openSpool())) return false;
     const max = this.settings.maxBytes;
     if (max > 0 && this.file.size >= max && !(await this.#rotate())) return false;
-    if (this.failure) {
-      const f = this.failure;
-      const notice = f.droppedBytes > 0
-        ? `upkeep: ${f.droppedLines} lines (${f.droppedBytes} bytes) of output were dropped while ` +
-          `the log could not be written (${f.message})\n`
-        : "";
-      const err = notice ? await this.file.writeAll(this.#stamped(enc.encode(notice))) : null;
+    const f = this.failure;
+    if (f && f.droppedBytes > f.noticedBytes) {
+      const lines = f.droppedLines - f.noticedLines, bytes = f.droppedBytes - f.noticedBytes;
+      const notice = `upkeep: ${lines} lines (${bytes} bytes) of output were dropped while the ` +
+        `log could not be written (${f.message})\n`;
+      const err = await this.file.writeAll(this.#stamped(enc.encode(notice)));
       if (err) return this.#fail(err);
-      this.#clearFailure();
-      this.hooks.recovered(this, f);
+      f.noticedLines += lines;
+      f.noticedBytes += bytes;
     }
     return true;
+  }
+
+  /** A write worked: the log is no longer failing (said once). */
+  #writing(): void {
+    const f = this.failure;
+    if (!f) return;
+    this.#clearFailure();
+    this.hooks.recovered(this, f);
   }
 
   #stamped(line: Uint8Array): Uint8Array {
@@ -450,7 +462,14 @@ export class InstanceLog {
   #fail(message: string): false {
     const now = Date.now();
     if (!this.failure) {
-      this.failure = { message, since: now, droppedLines: 0, droppedBytes: 0 };
+      this.failure = {
+        message,
+        since: now,
+        droppedLines: 0,
+        droppedBytes: 0,
+        noticedLines: 0,
+        noticedBytes: 0,
+      };
       this.#retryDelay = RETRY_FIRST_MS;
       this.hooks.failed(this, this.failure);
     } else {

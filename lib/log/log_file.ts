@@ -37,6 +37,8 @@ export class LogFile {
   #dev = 0n;
   /** Bytes in the file: where the next write goes. */
   size = 0;
+  /** Writes that wrote something (splices included), ever. */
+  writes = 0;
   readonly #path: Uint8Array<ArrayBuffer>;
   readonly #stx = statxBuffer();
   readonly #offset = new BigInt64Array(1);
@@ -108,13 +110,14 @@ export class LogFile {
     );
     if (r > 0) {
       this.size += r;
+      this.writes++;
       return r;
     }
     // Learn why: one byte, here (the pipe holds at least n bytes, so only the file can refuse).
     this.#offset[0] = BigInt(this.size);
     const probe = Number(c().splice(pipeFd, null, this.#fd, this.#offset, 1n, SPLICE_F_NONBLOCK));
     if (probe > 0) {
-      this.size += probe;
+      this.size += probe; // (a byte that fits in the last block of a full disk: not recovery)
       return probe;
     }
     return this.#writeError(probe === 0 ? 0 : errno());
@@ -126,12 +129,13 @@ export class LogFile {
     const r = Number(await c().pwriteAsync(this.#fd, buf, BigInt(buf.length), BigInt(this.size)));
     if (r > 0) {
       this.size += r;
+      this.writes++;
       return r;
     }
     if (buf.length === 0) return 0;
     const probe = Number(c().pwrite(this.#fd, buf, 1n, BigInt(this.size)));
     if (probe > 0) {
-      this.size += probe;
+      this.size += probe; // (a byte that fits in the last block of a full disk: not recovery)
       return probe;
     }
     return this.#writeError(probe === 0 ? 0 : errno());
