@@ -18,40 +18,18 @@
 
 import { LogFile } from "./log_file.ts";
 import { LogPipe } from "./log_pipe.ts";
-import {
-  countLines,
-  type FrameBuffer,
-  frameLines,
-  indexOfMarker,
-  lineBoundary,
-  MARKER_TAG,
-  markerRecord,
-} from "./lines.ts";
+import { indexOfMarker, lineBoundary, MARKER_TAG, markerRecord } from "./lines.ts";
 import { linePrefix } from "./timestamps.ts";
 import { type LogSettings, needsLineMode } from "./settings.ts";
-import { resumePoint, Spool, SPOOL_RESET_BYTES } from "./spool.ts";
 import { compressRotated, expireRotated, rotateFiles } from "./rotate_files.ts";
+import { Failing, type LogFailure } from "./failing.ts";
+import { LineWriter, type Step } from "./line_writer.ts";
 
-/** A partial line this long is written as a line of its own (timestamps, markers). */
-export const MAX_LINE = 64 * 1024;
-const RETRY_FIRST_MS = 1000;
-const RETRY_MAX_MS = 10_000;
-const EMPTY = new Uint8Array(0);
+export type { LogFailure };
+
 const NEWLINE = new Uint8Array([10]);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-export interface LogFailure {
-  /** The whole sentence: `cannot write log /var/log/upkeep/web.log: No space left on device`. */
-  readonly message: string;
-  /** Since when (Unix ms). */
-  readonly since: number;
-  droppedLines: number;
-  droppedBytes: number;
-  /** Of which already said in a notice in the log. */
-  noticedLines: number;
-  noticedBytes: number;
-}
 
 export interface InstanceLogHooks {
   /** The log became unwritable (said once per failure). */
@@ -85,8 +63,9 @@ export class InstanceLog {
   readonly file: LogFile;
   readonly pipe: LogPipe;
   settings: LogSettings;
-  failure: LogFailure | null = null;
-  #spool: Spool | null = null;
+  readonly #failing = new Failing(() => this.kick());
+  /** Line mode (or a spool left by an earlier daemon): the spool and the framing. */
+  #lines: LineWriter | null = null;
   #spoolChecked = false;
   #busy = false;
   #again = false;
@@ -99,11 +78,7 @@ export class InstanceLog {
   #markers: Uint8Array[] = [];
   /** Marker records put into the pipe and not yet taken out (plain logs look for them). */
   #markersInPipe = 0;
-  #retryTimer: number | undefined;
-  #retryDelay = RETRY_FIRST_MS;
-  #nextTry = 0;
   #compressing: Promise<void> = Promise.resolve();
-  readonly #work: FrameBuffer = { buf: new Uint8Array(0) };
 
   constructor(
     readonly paths: InstancePaths,
@@ -113,6 +88,11 @@ export class InstanceLog {
     this.settings = settings;
     this.file = new LogFile(`${paths.logDir}/${paths.base}`);
     this.pipe = LogPipe.open(paths.pipe);
+  }
+
+  /** Why the log cannot be written now, or null. */
+  get failure(): LogFailure | null {
+    return this.#failing.failure;
   }
 
   /** Something was written, or there is something to do: drain (one drain at a time). */
@@ -164,6 +144,7 @@ export class InstanceLog {
 
   /** Used again before it was closed (a new instance of the same name). */
   reattach(settings: LogSettings): void {
+    if (needsLineMode(settings) && !this.#lines) this.#spoolChecked = false; // now line mode
     this.#closing = false;
     this.#finishLater = this.#abandonLater; // a close asked while it was busy is off
     this.settings = settings;
@@ -192,29 +173,34 @@ export class InstanceLog {
       if (this.#closed || this.#finishLater) return;
       this.#flushMarkers();
       const n = this.pipe.bytes();
-      const spooled = this.#spool?.unwritten ?? 0;
       // (A spool left by an earlier daemon is looked at first, even with nothing in the pipe.)
-      if (n === 0 && spooled === 0 && !(await this.#spoolToCheck())) return this.#idle();
-      if (this.failure && Date.now() < this.#nextTry) return this.#dropExcess();
-      if (!(await this.#ready())) return this.#dropExcess();
+      if (n === 0 && !this.#spooled && !(await this.#spoolToCheck())) return this.#idle();
+      if (!this.#failing.mayTry) return this.#failing.dropExcess(this.pipe);
+      if (!(await this.#ready())) return this.#failing.dropExcess(this.pipe);
       const before = this.file.writes;
-      const ok = (this.#spool?.unwritten ?? 0) > 0 // (#ready may have just found it)
-        ? await this.#writeSpooled()
+      const step: Step = this.#spooled // (#ready may have just found it)
+        ? await this.#lines!.writeSpooled(this.settings, this.pipe.capacity)
         : n === 0
-        ? true // nothing new: round again, to idle
-        : needsLineMode(this.settings)
-        ? await this.#lineBatch(n)
+        ? "ok" // nothing new: round again, to idle
+        : this.#lines && needsLineMode(this.settings)
+        ? await this.#lines.batch(this.pipe, n, this.settings)
         : await this.#spliceBatch(n);
-      if (!ok) return this.#dropExcess();
+      if (typeof step === "object") this.#fail(step.error);
+      if (typeof step === "object" || (step === "rotate" && !(await this.#rotate()))) {
+        return this.#failing.dropExcess(this.pipe);
+      }
       if (this.file.writes > before) this.#writing();
-      if (ok === "wait") return this.#idle(true);
+      if (step === "wait") return this.#idle(true);
     }
+  }
+
+  get #spooled(): boolean {
+    return (this.#lines?.unwritten ?? 0) > 0;
   }
 
   /** Nothing (or only a partial line) left: finish what waits for an empty pipe. */
   #idle(partialLeft = false): void {
-    // A busy log's framing buffer grows to a few MiB: given back once its output pauses.
-    if (this.#work.buf.length > 64 * 1024) this.#work.buf = new Uint8Array(0);
+    this.#lines?.shrink();
     if (this.#closing && !partialLeft && this.pipe.bytes() === 0 && !this.#markers.length) {
       if (this.hooks.drained(this)) this.#finishNow();
       else this.file.close(); // reopened if anything comes
@@ -253,28 +239,27 @@ export class InstanceLog {
         await expireRotated(this.paths.logDir, this.paths.base, this.settings.maxAge, Date.now());
       }
     }
-    if (!this.#spoolChecked && !(await this.#openSpool())) return false;
+    if (!this.#spoolChecked && (await this.#spoolToCheck())) {
+      const lines = await LineWriter.open(this.paths.spool, this.file);
+      if (typeof lines === "string") return this.#fail(lines);
+      this.#lines = lines;
+      this.#spoolChecked = true;
+    }
     const max = this.settings.maxBytes;
     if (max > 0 && this.file.size >= max && !(await this.#rotate())) return false;
-    const f = this.failure;
-    if (f && f.droppedBytes > f.noticedBytes) {
-      const lines = f.droppedLines - f.noticedLines, bytes = f.droppedBytes - f.noticedBytes;
-      const notice = `upkeep: ${lines} lines (${bytes} bytes) of output were dropped while the ` +
-        `log could not be written (${f.message})\n`;
-      const err = await this.file.writeAll(this.#stamped(enc.encode(notice)));
+    const notice = this.#failing.notice();
+    if (notice) {
+      const err = await this.file.writeAll(this.#stamped(enc.encode(notice.text)));
       if (err) return this.#fail(err);
-      f.noticedLines += lines;
-      f.noticedBytes += bytes;
+      notice.said();
     }
     return true;
   }
 
   /** A write worked: the log is no longer failing (said once). */
   #writing(): void {
-    const f = this.failure;
-    if (!f) return;
-    this.#clearFailure();
-    this.hooks.recovered(this, f);
+    const f = this.#failing.clear();
+    if (f) this.hooks.recovered(this, f);
   }
 
   #stamped(line: Uint8Array): Uint8Array {
@@ -287,34 +272,6 @@ export class InstanceLog {
     return out;
   }
 
-  /**
-   * The spool of a line-mode log (or one left by an earlier daemon): opened, and where to go on
-   * from worked out against the log file. Plain logs without a spool file skip it.
-   */
-  async #openSpool(): Promise<boolean> {
-    const exists = await Deno.lstat(this.paths.spool).then(() => true, () => false);
-    if (!exists && !needsLineMode(this.settings)) {
-      this.#spoolChecked = true;
-      return true;
-    }
-    const opened = await Spool.open(this.paths.spool);
-    if (!opened) return this.#fail(`cannot open the spool ${this.paths.spool}`);
-    const { spool, record } = opened;
-    const resume = resumePoint(record, spool.size, { ino: this.file.ino, size: this.file.size });
-    if (resume.truncateLogTo !== null && !(await this.file.truncate(resume.truncateLogTo))) {
-      spool.close(false);
-      return this.#fail(`cannot undo a cut-short write of ${this.file.path}`);
-    }
-    spool.done = resume.from;
-    if (!(await spool.reset(this.file.ino, this.file.size)) && spool.unwritten === 0) {
-      spool.close(false);
-      return this.#fail(`cannot write the spool record ${this.paths.spool}.rec`);
-    }
-    this.#spool = spool;
-    this.#spoolChecked = true;
-    return true;
-  }
-
   async #rotate(): Promise<boolean> {
     await this.#compressing;
     const { logDir, base } = this.paths;
@@ -324,11 +281,8 @@ export class InstanceLog {
       return this.#fail(e instanceof Error ? e.message : String(e));
     }
     this.file.close();
-    const err = await this.file.open();
+    const err = (await this.file.open()) ?? (await this.#lines?.rotated()) ?? null;
     if (err) return this.#fail(err);
-    if (this.#spool && !(await this.#spool.reset(this.file.ino, 0))) {
-      return this.#fail(`cannot write the spool record ${this.paths.spool}.rec`);
-    }
     if (this.settings.compress && this.settings.keep > 0) {
       this.#compressing = compressRotated(logDir, base);
     }
@@ -345,7 +299,7 @@ export class InstanceLog {
    * Plain log: splice what the pipe holds, up to a line end when the file is about to fill, and
    * up to the next marker record while there are some in the pipe (they are taken out here).
    */
-  async #spliceBatch(n: number): Promise<boolean> {
+  async #spliceBatch(n: number): Promise<Step> {
     if (this.#markersInPipe > 0) {
       // The whole pipe, now (markers are only put in by this thread: none can come meanwhile).
       const all = this.pipe.bytes();
@@ -364,149 +318,42 @@ export class InstanceLog {
     if (n > room) {
       take = lineBoundary(this.pipe.peek(room), room);
       if (take === 0) {
-        if (this.file.size > 0) return await this.#rotate();
+        if (this.file.size > 0) return "rotate";
         take = room; // one line longer than a whole file: cut
       }
       rotateAfter = true;
     }
     const r = await this.file.spliceFrom(this.pipe.fd, take);
-    if (typeof r === "string") return this.#fail(r);
-    if (rotateAfter && r === take) return await this.#rotate();
-    return true;
+    if (typeof r === "string") return { error: r };
+    return rotateAfter && r === take ? "rotate" : "ok";
   }
 
   /**
    * Plain log: the marker record at the head of the pipe: the line before it completed, its text
    * (if any) written as a line of its own.
    */
-  async #takeMarker(head: Uint8Array): Promise<boolean> {
+  async #takeMarker(head: Uint8Array): Promise<Step> {
     const end = head.indexOf(10);
-    if (end < 0) return true; // cannot be: a marker is written whole
+    if (end < 0) return "ok"; // cannot be: a marker is written whole
     const text = head.slice(MARKER_TAG.length, end);
     this.pipe.take(end + 1);
     this.#markersInPipe--;
     if (!(await this.file.endsWithNewline())) {
       const err = await this.file.writeAll(NEWLINE);
-      if (err) return this.#fail(err);
+      if (err) return { error: err };
     }
     if (text.length > 1) {
       const err = await this.file.writeAll(enc.encode(`upkeep:${dec.decode(text)}\n`));
-      if (err) return this.#fail(err);
+      if (err) return { error: err };
     }
-    return true;
+    return "ok";
   }
 
-  /** Line mode: frame whole lines at the head of the pipe, spool them, write them. */
-  async #lineBatch(n: number): Promise<boolean | "wait"> {
-    const spool = this.#spool;
-    if (!spool) return this.#fail(`cannot open the spool ${this.paths.spool}`);
-    const head = this.pipe.peek(n);
-    const framed = this.#frame(head, false);
-    if (framed.used === 0) {
-      if (framed.full) return await this.#rotate();
-      return "wait";
-    }
-    const moved = await spool.fill(this.pipe.fd, framed.used);
-    if (moved !== framed.used) {
-      // The spool took less than framed (its disk is full): write what it holds, framed again.
-      return moved < 0 ? this.#fail(`cannot write the spool ${this.paths.spool}`) : true;
-    }
-    return await this.#commit(framed.out, framed.used, framed.full);
-  }
-
-  /** Line mode: what the spool holds unwritten (after a failure, or left by an earlier daemon). */
-  async #writeSpooled(): Promise<boolean> {
-    const spool = this.#spool!;
-    const bytes = await spool.unwrittenBytes();
-    const framed = this.#frame(bytes, true);
-    if (framed.used === 0) return framed.full ? await this.#rotate() : true;
-    return await this.#commit(framed.out, framed.used, framed.full);
-  }
-
-  #frame(input: Uint8Array, final: boolean) {
-    const fmt = this.settings.timestamps;
-    const max = this.settings.maxBytes;
-    return frameLines(input, {
-      prefix: fmt ? linePrefix(fmt, Date.now()) : EMPTY,
-      maxOut: max > 0 ? max - this.file.size : Infinity,
-      maxLine: Math.min(MAX_LINE, this.pipe.capacity / 2),
-      cutFirst: this.file.size === 0,
-      final,
-    }, this.#work);
-  }
-
-  /** Record, then write `out` (the lines of `used` spool bytes); undo a write cut short. */
-  async #commit(out: Uint8Array, used: number, full: boolean): Promise<boolean> {
-    const spool = this.#spool!;
-    const from = this.file.size;
-    const ok = await spool.record({
-      done: spool.done,
-      ino: this.file.ino,
-      logSize: from,
-      pending: { done: spool.done + used, logSize: from + out.length },
-    });
-    if (!ok) return this.#fail(`cannot write the spool record ${this.paths.spool}.rec`);
-    const err = await this.file.writeAll(out);
-    if (err) {
-      if (this.file.size !== from) await this.file.truncate(from);
-      return this.#fail(err);
-    }
-    spool.done += used;
-    if (spool.unwritten === 0 && spool.size >= SPOOL_RESET_BYTES) {
-      await spool.reset(this.file.ino, this.file.size);
-    }
-    if (full) return await this.#rotate();
-    return true;
-  }
-
+  /** A write failed: said once when it begins; the job runs on (Failing). */
   #fail(message: string): false {
-    const now = Date.now();
-    if (!this.failure) {
-      this.failure = {
-        message,
-        since: now,
-        droppedLines: 0,
-        droppedBytes: 0,
-        noticedLines: 0,
-        noticedBytes: 0,
-      };
-      this.#retryDelay = RETRY_FIRST_MS;
-      this.hooks.failed(this, this.failure);
-    } else {
-      this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
-    }
-    this.#nextTry = now + RETRY_FIRST_MS; // on new output: once a second at most
-    if (this.#retryTimer === undefined) {
-      this.#retryTimer = Number(setTimeout(() => {
-        this.#retryTimer = undefined;
-        this.#nextTry = 0;
-        if (this.failure) this.kick();
-      }, this.#retryDelay));
-    }
+    const begun = this.#failing.fail(message);
+    if (begun) this.hooks.failed(this, begun);
     return false;
-  }
-
-  #clearFailure(): void {
-    this.failure = null;
-    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-  }
-
-  /**
-   * While the log cannot be written: keep at most half the pipe, dropping the oldest whole lines,
-   * so the job's writes never wait for the disk.
-   */
-  #dropExcess(): void {
-    const f = this.failure;
-    if (!f) return;
-    const hold = this.pipe.capacity / 2;
-    const n = this.pipe.bytes();
-    if (n <= hold) return;
-    const target = n - hold / 2;
-    const k = lineBoundary(this.pipe.peek(target), target) || target;
-    const dropped = this.pipe.take(k);
-    f.droppedBytes += dropped.length;
-    f.droppedLines += countLines(dropped);
   }
 
   /** Close the pipe (removing it) and the file: for a detached, drained log. */
@@ -521,10 +368,9 @@ export class InstanceLog {
   #finishNow(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearFailure();
+    this.#failing.clear();
     this.hooks.closed(this); // before its fds are closed (the poller lets go of the pipe)
-    const spool = this.#spool;
-    spool?.close(spool.unwritten === 0);
+    this.#lines?.close(true);
     this.pipe.close(true);
     this.file.close();
   }
@@ -538,15 +384,14 @@ export class InstanceLog {
       return;
     }
     this.#closed = true;
-    this.#clearFailure();
-    this.#spool?.close(false);
+    this.#failing.clear();
+    this.#lines?.close(false);
     this.pipe.close(false);
     this.file.close();
   }
 
   /** Whether everything has been written (for a shutdown that waits for the logs). */
   get drained(): boolean {
-    return this.#closed ||
-      (this.pipe.bytes() === 0 && (this.#spool?.unwritten ?? 0) === 0 && !this.#busy);
+    return this.#closed || (this.pipe.bytes() === 0 && !this.#spooled && !this.#busy);
   }
 }

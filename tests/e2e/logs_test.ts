@@ -309,7 +309,11 @@ Deno.test({
     try {
       await d.start();
       await d.initctl("start", "talk");
-      const progress = () => Number(Deno.readTextFileSync(`${d.dir}/progress`).trim() || 0);
+      // The job's count (`echo $i > progress`: a read may fall between truncate and write).
+      const progress = () => {
+        const t = Deno.readTextFileSync(`${d.dir}/progress`).trim();
+        return t ? Number(t) : null;
+      };
       // The job's own output fills the disk.
       const line = await d.waitStatus(
         "talk",
@@ -317,8 +321,8 @@ Deno.test({
       );
       const pid = Number(/process (\d+)/.exec(line)![1]);
       // It runs on: more than a pipe's worth written since (its oldest lines dropped, counted).
-      const p0 = progress();
-      await waitFor(() => progress() > p0 + 1500, "the job writing on", 30_000);
+      const p0 = await waitFor(progress, "the job's count");
+      await waitFor(() => (progress() ?? 0) > p0 + 1500, "the job writing on", 30_000);
       const json = JSON.parse((await d.initctl("status", "talk", "--json")).stdout)[0];
       assertMatch(
         json.logError.message,
