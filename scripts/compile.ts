@@ -11,6 +11,7 @@
  */
 
 import { bakeBuildInfo } from "../lib/install/build_info.ts";
+import { LAZY_MODULES } from "../lib/cli/dispatch.ts";
 
 /** The targets built by default, and the file name of each. */
 export const TARGETS: Readonly<Record<string, string>> = {
@@ -55,6 +56,9 @@ export function compileArgv(
     target,
     "--output",
     output,
+    // Subcommands are imported through computed specifiers (see LAZY_MODULES): name each so that
+    // the binary holds it.
+    ...LAZY_MODULES.flatMap((m) => ["--include", `${srcDir}/lib/cli/${m}`]),
     `${srcDir}/main.ts`,
   ];
 }

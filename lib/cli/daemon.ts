@@ -38,7 +38,9 @@ Run the supervisor in the foreground.
   --runlevel N     runlevel announced at start (default 2)
   --startup-event NAME  emit only NAME at start instead of the boot events (as Upstart's init)
   --no-startup-event    emit no event at start (as Upstart's init)
-  --debug          log every state change
+  --debug, -v, --verbose
+                   also log goal and state changes and every process start, unlimited (by
+                   default: process exits and respawns, at most 20 lines per job in 10 s)
 
 Job logs (console log; a job's 'log' stanzas win; see docs/logs.md):
   --log-size SIZE        rotate a job's log past SIZE (K, M, G; default 100M; 0: never)
@@ -100,7 +102,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
   closeInheritedFds();
   setChildSubreaper();
 
-  const log = new DaemonLog(`${logDir}/upkeep.log`, values.debug === true);
+  const log = new DaemonLog(
+    `${logDir}/upkeep.log`,
+    values.debug === true || values.verbose === true,
+  );
   // Job output goes through pipes the daemon reads; those an earlier daemon left (this one before
   // a re-exec, or one that died) are read again first: adopted jobs write on into them, and what
   // they hold from jobs that ended meanwhile is written out.

@@ -6,6 +6,36 @@
 
 import { VERSION } from "../version.ts";
 
+/**
+ * The modules subcommands load on demand, relative to this file. They are imported through a
+ * computed specifier (`load`): `deno run` then reads each only when its command runs (a literal
+ * `import("./x.ts")` makes it read and parse every one of them at start-up, ~9 ms for
+ * `initctl status`), and scripts/compile.ts embeds each with `--include`.
+ */
+export const LAZY_MODULES = [
+  "../process/exec_job.ts",
+  "../process/self_exec.ts",
+  "./check_config.ts",
+  "./daemon.ts",
+  "./doctor.ts",
+  "./export.ts",
+  "./initctl.ts",
+  "./install.ts",
+  "./run.ts",
+  "./show_config.ts",
+  "./upgrade.ts",
+  "./version_text.ts",
+  "./watchdog.ts",
+] as const;
+
+type LazyModule = typeof LAZY_MODULES[number];
+
+/** Import a lazily loaded module (one of LAZY_MODULES). */
+function load<T>(path: LazyModule): Promise<T> {
+  const specifier: string = path;
+  return import(specifier);
+}
+
 /** Upstart's shortcut commands: invoked by name, they act as `initctl NAME`. */
 export const SHORTCUTS = ["start", "stop", "restart", "reload", "status"] as const;
 
@@ -57,16 +87,18 @@ export function usageError(program: string, message: string): number {
 export async function dispatch(args: string[]): Promise<number> {
   if (args[0] === "exec-job") {
     // The set-up helper of a job process (hidden): first, and importing nothing else.
-    const { execJobMain } = await import("../process/exec_job.ts");
+    const { execJobMain } = await load<typeof import("../process/exec_job.ts")>(
+      "../process/exec_job.ts",
+    );
     return execJobMain(args.slice(1));
   }
   const name = invokedName();
   if (name === "initctl") {
-    const { initctlMain } = await import("./initctl.ts");
+    const { initctlMain } = await load<typeof import("./initctl.ts")>("./initctl.ts");
     return initctlMain(args, "initctl");
   }
   if ((SHORTCUTS as readonly string[]).includes(name)) {
-    const { initctlMain } = await import("./initctl.ts");
+    const { initctlMain } = await load<typeof import("./initctl.ts")>("./initctl.ts");
     return initctlMain([name, ...args], name);
   }
   const [command, ...rest] = args;
@@ -80,19 +112,21 @@ export async function dispatch(args: string[]): Promise<number> {
     case "-V":
     case "--version":
     case "version": {
-      const { versionText } = await import("./version_text.ts");
+      const { versionText } = await load<typeof import("./version_text.ts")>("./version_text.ts");
       console.log(await versionText());
       return 0;
     }
     case "daemon": {
       // The daemon needs its V8 flags from the start: this execs itself again with them once.
-      const { ensureDaemonV8Flags } = await import("../process/self_exec.ts");
+      const { ensureDaemonV8Flags } = await load<typeof import("../process/self_exec.ts")>(
+        "../process/self_exec.ts",
+      );
       ensureDaemonV8Flags();
-      const { daemonMain } = await import("./daemon.ts");
+      const { daemonMain } = await load<typeof import("./daemon.ts")>("./daemon.ts");
       return daemonMain(rest);
     }
     case "initctl": {
-      const { initctlMain } = await import("./initctl.ts");
+      const { initctlMain } = await load<typeof import("./initctl.ts")>("./initctl.ts");
       return initctlMain(rest, "initctl");
     }
     case "start":
@@ -100,36 +134,38 @@ export async function dispatch(args: string[]): Promise<number> {
     case "restart":
     case "reload":
     case "status": {
-      const { initctlMain } = await import("./initctl.ts");
+      const { initctlMain } = await load<typeof import("./initctl.ts")>("./initctl.ts");
       return initctlMain([command, ...rest], command);
     }
     case "check-config": {
-      const { checkConfigMain } = await import("./check_config.ts");
+      const { checkConfigMain } = await load<typeof import("./check_config.ts")>(
+        "./check_config.ts",
+      );
       return checkConfigMain(rest);
     }
     case "show-config": {
-      const { showConfigMain } = await import("./show_config.ts");
+      const { showConfigMain } = await load<typeof import("./show_config.ts")>("./show_config.ts");
       return showConfigMain(rest);
     }
     case "run": {
-      const { runMain } = await import("./run.ts");
+      const { runMain } = await load<typeof import("./run.ts")>("./run.ts");
       return runMain(rest);
     }
     case "export": {
-      const { exportMain } = await import("./export.ts");
+      const { exportMain } = await load<typeof import("./export.ts")>("./export.ts");
       return exportMain(rest);
     }
     case "install":
     case "uninstall": {
-      const { installMain } = await import("./install.ts");
+      const { installMain } = await load<typeof import("./install.ts")>("./install.ts");
       return installMain(command, rest);
     }
     case "upgrade": {
-      const { upgradeMain } = await import("./upgrade.ts");
+      const { upgradeMain } = await load<typeof import("./upgrade.ts")>("./upgrade.ts");
       return upgradeMain(rest);
     }
     case "watchdog": {
-      const { watchdogMain } = await import("./watchdog.ts");
+      const { watchdogMain } = await load<typeof import("./watchdog.ts")>("./watchdog.ts");
       return watchdogMain(rest);
     }
     case "logs": {
@@ -137,7 +173,7 @@ export async function dispatch(args: string[]): Promise<number> {
       return logsMain(rest);
     }
     case "doctor": {
-      const { doctorMain } = await import("./doctor.ts");
+      const { doctorMain } = await load<typeof import("./doctor.ts")>("./doctor.ts");
       return doctorMain(rest);
     }
     default:

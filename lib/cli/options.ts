@@ -24,6 +24,8 @@ export const DAEMON_OPTIONS = {
   /** As Upstart's init: emit no event at start. */
   "no-startup-event": { type: "boolean" },
   debug: { type: "boolean" },
+  /** As Upstart's init --verbose: goal and state changes in the log (the same as --debug here). */
+  verbose: { type: "boolean", short: "v" },
   "log-size": { type: "string" },
   "log-keep": { type: "string" },
   "log-max-age": { type: "string" },

@@ -200,16 +200,20 @@ export function loadConfDirs(
   };
   for (const dir of dirs) {
     const root = dir.replace(/\/+$/, "") || "/";
+    // The overrides there are, from one listing (a stat of each missing one would cost a thrown
+    // error per job).
+    const overrides = new Set(findConfFiles(root, [], ".override").map((r) => `${root}/${r}`));
     for (const rel of findConfFiles(root, diagnostics)) {
       const name = rel.slice(0, -".conf".length);
       if (jobs.has(name)) continue;
       const path = `${root}/${rel}`;
       const override = overridePath(path);
+      const overrideStamp = overrides.has(override) ? fileStamp(override) : NO_FILE;
       // An unsafe override refuses the whole job: it may be what keeps the job `manual`.
-      if (refused(path, root) || (exists(override) && refused(override, root))) continue;
+      if (refused(path, root) || (overrideStamp !== NO_FILE && refused(override, root))) continue;
       const key = `${name}\0${path}`;
       seen.add(key);
-      const stamp = cache ? fileStamp(path) + fileStamp(override) : "";
+      const stamp = cache ? fileStamp(path) + overrideStamp : "";
       const hit = cache?.get(key);
       const loaded = hit && hit.stamp === stamp ? hit.loaded : loadOne(path, override, name, env);
       if (cache) cache.set(key, { stamp, loaded });
@@ -235,12 +239,14 @@ interface LoadedJob {
  */
 export type LoadCache = Map<string, { readonly stamp: string; readonly loaded: LoadedJob }>;
 
+const NO_FILE = "-;";
+
 function fileStamp(path: string): string {
   try {
     const st = Deno.statSync(path);
     return `${st.ino}:${st.size}:${st.mtime?.getTime()}:${st.ctime?.getTime()};`;
   } catch {
-    return "-;";
+    return NO_FILE;
   }
 }
 

@@ -67,23 +67,40 @@ export class StrictModes {
   fileProblem(path: string, confDir: string | null): string | null {
     let real: string, info: Deno.FileInfo;
     try {
-      real = Deno.realPathSync(path);
-      info = Deno.statSync(real);
+      // A plain file is its own real path (its directories are judged one by one below); only a
+      // symbolic link costs a realpath.
+      info = Deno.lstatSync(path);
+      real = path;
+      if (info.isSymlink) {
+        real = Deno.realPathSync(path);
+        info = Deno.statSync(real);
+      }
     } catch {
       return null; // reading it reports what is wrong
     }
     const own = fileModeProblem(info, this.trusted);
     if (own) return refusal(`${real === path ? "it" : real} is ${own}`);
-    let realConf: string | null = null;
-    try {
-      realConf = confDir === null ? null : Deno.realPathSync(confDir);
-    } catch { /* gone */ }
+    const realConf = confDir === null ? null : this.#realDir(confDir);
     for (let dir = parentOf(real); dir !== null; dir = parentOf(dir)) {
       const inside = realConf !== null && (dir === realConf || dir.startsWith(`${realConf}/`));
       const problem = this.#dirProblem(dir, inside);
       if (problem) return refusal(`directory ${problem}`);
     }
     return null;
+  }
+
+  readonly #real = new Map<string, string | null>();
+
+  /** The real path of a conf dir, once per load. */
+  #realDir(dir: string): string | null {
+    if (!this.#real.has(dir)) {
+      let real: string | null = null;
+      try {
+        real = Deno.realPathSync(dir);
+      } catch { /* gone */ }
+      this.#real.set(dir, real);
+    }
+    return this.#real.get(dir)!;
   }
 
   #dirProblem(dir: string, inside: boolean): string | null {

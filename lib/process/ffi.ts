@@ -19,6 +19,7 @@ const SYMBOLS = {
   flock_blocking: { name: "flock", parameters: ["i32", "i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  malloc_trim: { parameters: ["u64"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
 
@@ -45,6 +46,13 @@ function lib(): Libc {
 function errno(): number {
   const p = lib().__errno_location();
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/** Give the memory malloc holds free back to the system (glibc's malloc_trim). */
+export function mallocTrim(): void {
+  try {
+    lib().malloc_trim(0n);
+  } catch { /* not glibc */ }
 }
 
 /** The system's words for an errno (strerror), e.g. "No space left on device". */

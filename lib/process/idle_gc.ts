@@ -4,8 +4,11 @@
  * stays flat. It stands in for V8's memory reducer, which the daemon runs without
  * (`--no-memory-reducer`): that one wakes the daemon up on its own timers for tens of seconds
  * after any activity, this one fires once, only after activity, and never when nothing happens.
- * Needs `--expose-gc` (DAEMON_V8_FLAGS); does nothing without it.
+ * Needs `--expose-gc` (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then holds
+ * free goes back to the system too (malloc_trim).
  */
+
+import { mallocTrim } from "./ffi.ts";
 
 /** Quiet time after the last activity before the collection. */
 export const IDLE_GC_MS = 500;
@@ -32,6 +35,7 @@ export class IdleGc {
       const quiet = performance.now() - this.#last;
       if (quiet < IDLE_GC_MS) return this.#arm(IDLE_GC_MS - quiet);
       this.#gc?.();
+      mallocTrim();
     }, ms));
     Deno.unrefTimer(this.#timer);
   }

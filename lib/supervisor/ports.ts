@@ -104,7 +104,7 @@ export interface SupervisorOptions {
   /** Told of every change worth keeping across a restart of the daemon (lib/supervisor/recorder.ts). */
   readonly recorder?: {
     instanceChanged(inst: Instance): void;
-    processChanged(inst: Instance, kind: ProcessKind, pid: number | null): void;
+    processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void;
     classChanged(cls: JobClassEntry, name: string): void;
   };
 }

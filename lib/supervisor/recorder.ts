@@ -67,7 +67,8 @@ export class Recorder {
    * A process of an instance started (`pid`) or ended (null): journalled at the end of this
    * turn, never held back, so that no process goes unrecorded while full records wait.
    */
-  processChanged(inst: Instance, kind: ProcessKind, pid: number | null): void {
+  processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void {
+    if (old !== undefined) this.#starts.delete(old);
     this.#procs.push({
       key: instanceKey(inst.job.name, inst.name),
       kind,

@@ -519,7 +519,9 @@ export class Supervisor {
       if (before.pids !== instance.pids) {
         for (const kind of PROCESS_KINDS) {
           const pid = instance.pids[kind];
-          if (before.pids[kind] !== pid) rec.processChanged(inst, kind, pid ?? null);
+          if (before.pids[kind] !== pid) {
+            rec.processChanged(inst, kind, pid ?? null, before.pids[kind]);
+          }
         }
       }
     }

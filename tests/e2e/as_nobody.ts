@@ -1,6 +1,6 @@
 /**
  * Running upkeep (and small Deno scripts) as `nobody` from a clone anywhere, a 0700 directory
- * included: upkeep is bundled (`deno bundle`) into a temp dir that nobody can read, with its own
+ * included: upkeep's source is copied into a temp dir that nobody can read, with its own
  * DENO_DIR; the deno binary is copied there too when nobody cannot reach Deno.execPath(). Made
  * once per test process and removed when it exits. Root only (tests that use it are ignored
  * otherwise).
@@ -66,17 +66,19 @@ async function prepare(): Promise<NobodyRuntime> {
     await Deno.chmod(`${dir}/upkeep`, 0o755);
     return { dir, deno: denoRun, upkeep: [`${dir}/upkeep`], env };
   }
-  const bundle = `${dir}/upkeep.js`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform=deno", "-o", bundle, `${REPO_ROOT}/main.ts`],
-    stdout: "piped",
+  // A copy of the program's source (main.ts and lib/), readable by nobody. (Not a bundle:
+  // subcommands are imported through computed specifiers, which a bundle cannot follow.)
+  const src = `${dir}/src`;
+  await Deno.mkdir(src);
+  const out = await new Deno.Command("cp", {
+    args: ["-r", `${REPO_ROOT}/lib`, `${REPO_ROOT}/main.ts`, `${src}/`],
     stderr: "piped",
   }).output();
   if (!out.success) {
-    throw new Error(`deno bundle failed: ${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(`cannot copy the source for nobody: ${new TextDecoder().decode(out.stderr)}`);
   }
-  await Deno.chmod(bundle, 0o644);
-  return { dir, deno: denoRun, upkeep: [...denoRun, bundle], env };
+  await new Deno.Command("chmod", { args: ["-R", "a+rX", src] }).output();
+  return { dir, deno: denoRun, upkeep: [...denoRun, `${src}/main.ts`], env };
 }
 
 /** The runtime for nobody (made on first use). */
