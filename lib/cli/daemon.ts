@@ -24,6 +24,8 @@ import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
 import { IdleGc } from "../process/idle_gc.ts";
+import { JobLogs } from "../log/job_logs.ts";
+import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -38,7 +40,15 @@ Run the supervisor in the foreground.
   --no-startup-event    emit no event at start (as Upstart's init)
   --debug, -v, --verbose
                    also log goal and state changes and every process start, unlimited (by
-                   default: process exits and respawns, at most 20 lines per job in 10 s)`;
+                   default: process exits and respawns, at most 20 lines per job in 10 s)
+
+Job logs (console log; a job's 'log' stanzas win; see docs/logs.md):
+  --log-size SIZE        rotate a job's log past SIZE (K, M, G; default 100M; 0: never)
+  --log-keep N           rotated files kept (default 5)
+  --log-max-age DAYS     remove rotated files older than DAYS (or 12h, 90m; default: no limit)
+  --log-timestamps FMT   a time before every line: rfc3339 or tai64n (default off)
+  --log-markers          a line in the log when a process starts and how it ended
+  --log-compress         gzip rotated files`;
 
 export async function daemonMain(argv: string[]): Promise<number> {
   const nofile = originalNofile(); // first: what we were given, before anything else changes it
@@ -73,6 +83,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   );
   const runlevel = str("runlevel") ?? "2";
   if (!/^[0-9Ss]$/.test(runlevel)) return usageError("upkeep daemon", `bad runlevel '${runlevel}'`);
+  const logDefaults = logSettingsFromFlags(values as LogFlags);
+  if (typeof logDefaults === "string") return usageError("upkeep daemon", logDefaults);
 
   const dirsError = prepareDaemonDirs([
     stateDir,
@@ -95,6 +107,19 @@ export async function daemonMain(argv: string[]): Promise<number> {
     `${logDir}/upkeep.log`,
     values.debug === true || values.verbose === true,
   );
+  // Job output goes through pipes the daemon reads; those an earlier daemon left (this one before
+  // a re-exec, or one that died) are read again first: adopted jobs write on into them, and what
+  // they hold from jobs that ended meanwhile is written out.
+  const jobLogs = new JobLogs({
+    logDir,
+    pipeDir: `${stateDir}/logs`,
+    defaults: logDefaults,
+    log: (m, level, job) => log.write(m, level, job),
+    onActivity: () => logActivity(),
+  });
+  let logActivity = () => {}; // the idle GC, once it exists
+  const recovered = jobLogs.recover();
+  if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
   // taken over, never started twice.
   const restart = new DaemonRestart(stateDir, (m) => log.write(m));
@@ -121,6 +146,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     timers,
     log: (m, level, job) => log.write(m, level, job),
     logDir,
+    ...(jobLogs.available ? { logs: jobLogs } : {}),
     jobEnv: initialJobEnv(daemonEnv),
     processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
     shimDir,
@@ -132,6 +158,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
   const idleGc = new IdleGc();
+  logActivity = () => idleGc.activity();
   supervisor.onInstanceChange = (inst) => {
     health.update(inst);
     idleGc.activity();
@@ -248,6 +275,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         log.write("shutdown: jobs still stopping after the deadline: killing what is left");
         supervisor.killEverything();
       }
+      await jobLogs.close(3000);
       server.close();
       stopWatching();
       if (!timedOut) restart.forget();
@@ -280,6 +308,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
       : bootEvents(runlevel);
     for (const [name, env] of events) supervisor.emit(name, env);
   }
+  // Pipes no restored or started instance took up: written out, then closed.
+  jobLogs.releaseUnclaimed();
 
   return await exited;
 }

@@ -51,6 +51,7 @@ Commands:
   check-config    check job files for errors (files or directories)
   show-config     print jobs' start on / stop on / emits, as initctl show-config
   run             run a job file or command once, for cron (timeouts, locks, retries, logs)
+  logs JOB        print a job's log (rotated files too); -f follows it
   export          turn job files and cron runs into systemd, Kubernetes or Nomad definitions
   install         install upkeep as a boot service on this host's init
   uninstall       remove what install added
@@ -166,6 +167,10 @@ export async function dispatch(args: string[]): Promise<number> {
     case "watchdog": {
       const { watchdogMain } = await load<typeof import("./watchdog.ts")>("./watchdog.ts");
       return watchdogMain(rest);
+    }
+    case "logs": {
+      const { logsMain } = await import("./logs.ts");
+      return logsMain(rest);
     }
     case "doctor": {
       const { doctorMain } = await load<typeof import("./doctor.ts")>("./doctor.ts");

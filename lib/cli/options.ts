@@ -26,6 +26,12 @@ export const DAEMON_OPTIONS = {
   debug: { type: "boolean" },
   /** As Upstart's init --verbose: goal and state changes in the log (the same as --debug here). */
   verbose: { type: "boolean", short: "v" },
+  "log-size": { type: "string" },
+  "log-keep": { type: "string" },
+  "log-max-age": { type: "string" },
+  "log-timestamps": { type: "string" },
+  "log-markers": { type: "boolean" },
+  "log-compress": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 

@@ -20,7 +20,8 @@ const HELP = `Usage: upkeep watchdog [--socket PATH] [DAEMON OPTION]...
 
 Start the upkeep daemon unless its socket answers (run by cron at boot and every minute).
 Options are those of 'upkeep daemon': --conf-dir DIR (repeatable), --state-dir DIR, --log-dir DIR,
---socket PATH, --runlevel N, --debug.
+--socket PATH, --runlevel N, --debug, --log-size SIZE, --log-keep N, --log-max-age DAYS,
+--log-timestamps FMT, --log-markers, --log-compress.
 
   --wait SECONDS   how long to wait for a started daemon to answer (default 30)`;
 
@@ -92,6 +93,12 @@ export async function watchdogMain(argv: string[]): Promise<number> {
   if (values.socket) daemonArgs.push("--socket", socket);
   if (values.runlevel) daemonArgs.push("--runlevel", values.runlevel);
   if (values.debug) daemonArgs.push("--debug");
+  for (const k of ["log-size", "log-keep", "log-max-age", "log-timestamps"] as const) {
+    const v = values[k];
+    if (typeof v === "string") daemonArgs.push(`--${k}`, v);
+  }
+  if (values["log-markers"]) daemonArgs.push("--log-markers");
+  if (values["log-compress"]) daemonArgs.push("--log-compress");
 
   const execPath = Deno.execPath();
   // compiled-safe: Deno.mainModule is only read when not compiled (deno running main.ts).

@@ -12,6 +12,7 @@ import {
   displayName,
   failureJson,
   formatHealth,
+  formatLog,
   formatNextTry,
   formatStatus,
   formatStopped,
@@ -241,7 +242,8 @@ function statusLine(ctx: DaemonContext, inst: Instance): string {
   const view = ctx.sup.view(inst);
   return formatStatus(
     view,
-    formatHealth(ctx.health(inst)) + formatNextTry(view.failure, performance.now()),
+    formatLog(view.log) + formatHealth(ctx.health(inst)) +
+      formatNextTry(view.failure, performance.now()),
   );
 }
 
@@ -290,6 +292,7 @@ function stoppedJson(ctx: DaemonContext, cls: JobClassEntry): Record<string, unk
     respawns: 0,
     lastExit: null,
     logFile: null,
+    logError: null,
     health: null,
     ...failureJson(ctx.sup.failureOf(cls, ""), ctx.wallOffsetMs),
   };

@@ -25,6 +25,26 @@ export interface JobStatus {
   readonly nextTry?: string | null;
   /** Taken over from an earlier daemon (not a child of this one). */
   readonly adopted?: boolean;
+  /** Its log cannot be written (upkeep's log pipeline): why, since when, what was dropped. */
+  readonly logError?: {
+    message: string;
+    since: string;
+    droppedLines: number;
+    droppedBytes: number;
+  } | null;
+}
+
+/** Jobs whose log the daemon cannot write (a full disk, a removed directory). */
+export function logChecks(jobs: readonly JobStatus[]): Check[] {
+  return jobs.filter((j) => j.logError).map((j) => {
+    const e = j.logError!;
+    return {
+      name: `job ${label(j)}`,
+      status: "problem" as const,
+      detail: `its output cannot be logged: ${e.message} (since ${e.since}; ` +
+        `${e.droppedLines} lines dropped so far; the job runs on and writing resumes by itself)`,
+    };
+  });
 }
 
 function label(j: { name: string; instance?: string }): string {
@@ -37,10 +57,10 @@ function exitText(e: { status?: number; signal?: string }): string {
 
 /**
  * Jobs that are stopped (or waiting for their next try) after failing, with the daemon's words
- * for the failure, and jobs whose health check fails.
+ * for the failure, jobs whose health check fails, and jobs whose log cannot be written.
  */
 export function jobChecks(jobs: readonly JobStatus[]): Check[] {
-  const checks: Check[] = [];
+  const checks: Check[] = logChecks(jobs);
   for (const j of jobs) {
     const name = label(j);
     const stopped = j.goal === "stop";

@@ -4,7 +4,7 @@
  * Pure: no Deno APIs.
  */
 
-import type { JobClass, ProcessSpec } from "./model.ts";
+import { JOB_LOG_DEFAULTS, type JobClass, type ProcessSpec } from "./model.ts";
 import { formatEventExpr } from "../events/print.ts";
 
 function processJson(p: ProcessSpec | null): Record<string, string> | null {
@@ -67,5 +67,6 @@ export function jobToJson(job: JobClass): Record<string, unknown> {
         memory: job.health.memory,
       }
       : null,
+    log: { ...(job.log ?? JOB_LOG_DEFAULTS) },
   };
 }

@@ -93,6 +93,32 @@ export interface Health {
   readonly memory: number | null;
 }
 
+/**
+ * upkeep extension: the `log …` stanzas (rotation, retention, timestamps, markers). A null field
+ * takes the daemon's default (`upkeep daemon --log-size …`, lib/log/settings.ts).
+ */
+export interface JobLog {
+  /** `log rotate SIZE COUNT` (bytes per file, old files kept) or `log rotate off`. */
+  readonly rotate: { readonly size: number; readonly keep: number } | "off" | null;
+  /** `log max-age DAYS`: rotated files older than this are removed; seconds, or "off". */
+  readonly maxAge: number | "off" | null;
+  /** `log timestamps [rfc3339|tai64n|off]`: a time at the start of every line. */
+  readonly timestamps: "rfc3339" | "tai64n" | "off" | null;
+  /** `log markers [on|off]`: a line when each process starts and how it ended. */
+  readonly markers: boolean | null;
+  /** `log compress [on|off]`: rotated files gzip'ed (`JOB.log.1.gz`). */
+  readonly compress: boolean | null;
+}
+
+/** A job without `log` stanzas: every setting from the daemon. */
+export const JOB_LOG_DEFAULTS: JobLog = Object.freeze({
+  rotate: null,
+  maxAge: null,
+  timestamps: null,
+  markers: null,
+  compress: null,
+});
+
 export const HEALTH_DEFAULTS = {
   interval: 10,
   timeout: 3,
@@ -167,6 +193,8 @@ export interface JobClass {
   /** `respawn retry AFTER`: seconds after a respawn-limit stop before starting again. */
   readonly respawnRetry: number | null;
   readonly health: Health | null;
+  /** `log …` stanzas (console log output: rotation, timestamps, markers). */
+  readonly log: JobLog;
 }
 
 /** The job a file with no stanzas at all defines. */
@@ -215,6 +243,7 @@ export function defaultJob(name: string, file: string): JobClass {
     respawnDelay: null,
     respawnRetry: null,
     health: null,
+    log: JOB_LOG_DEFAULTS,
   };
 }
 

@@ -26,6 +26,7 @@ import { INT_MAX, strtol, strtoul, toCInt, ULONG_MAX } from "./numbers.ts";
 import { parseEventExprAt } from "../events/parse.ts";
 import { signalName, signalNumber } from "../process/signals.ts";
 import { healthStanza, respawnExtension } from "./extensions.ts";
+import { logStanza } from "./log_stanza.ts";
 
 export const PARSE_MSG = {
   illegalInterval: "Illegal interval, expected number of seconds",
@@ -407,4 +408,5 @@ export const STANZAS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ["apparmor", apparmor],
   ["cgroup", cgroup],
   ["health", healthStanza],
+  ["log", logStanza],
 ]);

@@ -4,7 +4,8 @@
  * (Deno's `detached: true` forces fork(): about 1–3 ms in a 50 MB daemon, against ~0.2 ms for
  * glibc's vfork-style posix_spawn). Output files (`console log`) are opened by posix_spawn's file
  * actions: O_APPEND|O_CREAT|O_NOFOLLOW, mode 0640, so a symlink planted at the log path is
- * refused (ELOOP) rather than followed.
+ * refused (ELOOP) rather than followed; or, when the daemon writes the log (lib/log), the
+ * instance's FIFO is opened O_RDWR (the job is a reader too: never SIGPIPE, see log_pipe.ts).
  *
  * Plans that need privileged set-up run upkeep's helper (plan.helper); its set-up error comes
  * back through a pipe on the child's fd 3 (SetupPipes). The job's RLIMIT_NOFILE soft limit (the
@@ -71,7 +72,7 @@ function lib(): Libc | null {
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
-const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_APPEND = 0o2000;
+const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_APPEND = 0o2000;
 const O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
 const RLIMIT_NOFILE = 7;
 const EAGAIN = 11, EINTR = 4;
@@ -79,8 +80,11 @@ const MFD_CLOEXEC = 1;
 /** Mode of a log file the spawn creates (Upstart's: owner read-write, group read). */
 export const LOG_FILE_MODE = 0o640;
 
-/** Where a process's stdout+stderr go: a file appended to, /dev/null, or the daemon's own. */
-export type Output = { readonly file: string } | "null" | "inherit";
+/**
+ * Where a process's stdout+stderr go: a file appended to, a log pipe (FIFO) the daemon reads,
+ * /dev/null, or the daemon's own.
+ */
+export type Output = { readonly file: string } | { readonly pipe: string } | "null" | "inherit";
 
 /** True when posix_spawn is usable here (glibc and FFI). */
 export function canFastSpawn(): boolean {
@@ -152,6 +156,8 @@ export interface SpawnOptions {
   readonly output?: Output;
   /** RLIMIT_NOFILE soft limit the child starts with (null: the daemon's current one). */
   readonly nofileSoft?: number | null;
+  /** FIFOs the child holds open (O_RDWR|O_NONBLOCK) on fds 3, 4, …: the log pipe holder. */
+  readonly holdFifos?: readonly string[];
 }
 
 export interface Spawned {
@@ -204,6 +210,11 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
     if (out === "null") {
       c.posix_spawn_file_actions_addopen(actions, 1, devnull, O_WRONLY, 0);
       c.posix_spawn_file_actions_adddup2(actions, 1, 2);
+    } else if (typeof out === "object" && "pipe" in out) {
+      const fifo = cstr(out.pipe);
+      keep.push(fifo);
+      c.posix_spawn_file_actions_addopen(actions, 1, fifo, O_RDWR | O_NOFOLLOW, 0);
+      c.posix_spawn_file_actions_adddup2(actions, 1, 2);
     } else if (out !== "inherit") {
       const file = cstr(out.file);
       keep.push(file);
@@ -211,6 +222,11 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       c.posix_spawn_file_actions_addopen(actions, 1, file, flags, LOG_FILE_MODE);
       c.posix_spawn_file_actions_adddup2(actions, 1, 2);
     }
+    (opts.holdFifos ?? []).forEach((path, i) => {
+      const fifo = cstr(path);
+      keep.push(fifo);
+      c.posix_spawn_file_actions_addopen(actions, 3 + i, fifo, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+    });
     if (plan.helper) {
       if (c.pipe2(pipe, O_CLOEXEC | O_NONBLOCK) !== 0) {
         throw new Error(`Failed to spawn '${program}': cannot make a pipe: ${errnoText(errno(c))}`);
@@ -308,7 +324,16 @@ function existsDir(path: string): boolean {
  */
 function spawnFailure(err: number, program: string, cwd: string, out: Output): string {
   const why = errnoText(err);
-  if (typeof out === "object") {
+  if (typeof out === "object" && "pipe" in out) {
+    if (!existsDir(cwd)) {
+      return `Failed to spawn '${program}': cannot change directory to '${cwd}': ${why}`;
+    }
+    let fifo = false;
+    try {
+      fifo = Deno.lstatSync(out.pipe).isFifo === true;
+    } catch { /* gone */ }
+    if (!fifo) return `cannot open log pipe ${out.pipe}: ${why}`;
+  } else if (typeof out === "object") {
     let link = false;
     try {
       link = Deno.lstatSync(out.file).isSymlink;

@@ -8,6 +8,7 @@ import type { MatchNode } from "../events/match.ts";
 import type { ExitStatus, InstanceState, LogLevel, TimerName } from "./instance.ts";
 import type { QueuedEvent } from "./events.ts";
 import type { Env } from "./environment.ts";
+import type { LogView } from "./status.ts";
 
 /** What the supervisor needs from the process world. */
 export interface ProcessPort {
@@ -53,6 +54,8 @@ export interface SpawnRequest {
   readonly kind: ProcessKind;
   readonly env: Env;
   readonly logFile: string | null;
+  /** console log through the daemon: the FIFO the process writes to (null: `logFile` itself). */
+  readonly logPipe?: string | null;
   /**
    * A process of this spawn ended: the spawned one, or the daemon it forked (`onForked`).
    * `strays`: for a main process, its process group when live members are left in it, else null.
@@ -74,6 +77,22 @@ export interface SpawnRequest {
   readonly onSetupFailed?: (pid: number, message: string) => void;
 }
 
+/**
+ * The job-output pipeline (lib/log/job_logs.ts): `console log` output goes through a pipe the
+ * daemon reads (rotation, timestamps, markers, a full disk survived).
+ */
+export interface LogPort {
+  /** The pipe the processes of this instance write to, or null (then they write `logFile`). */
+  attach(job: JobClass, instance: string): string | null;
+  /** A process started (`main process (123) started`). */
+  started(job: JobClass, instance: string, text: string): void;
+  /** A process ended (`main process (123) terminated with status 1`). */
+  ended(job: JobClass, instance: string, text: string): void;
+  /** The instance is gone. */
+  detach(job: JobClass, instance: string): void;
+  view(job: JobClass, instance: string): LogView | null;
+}
+
 export interface TimerPort {
   now(): number;
   set(ms: number, fn: () => void): number;
@@ -92,6 +111,8 @@ export interface SupervisorOptions {
   readonly processEnv: Readonly<Env>;
   /** Directory of the initctl/start/stop… shims, put first on every job process's PATH. */
   readonly shimDir?: string;
+  /** Job output through the daemon (absent: jobs write their log files themselves). */
+  readonly logs?: LogPort;
   /** Told of every change worth keeping across a restart of the daemon (lib/supervisor/recorder.ts). */
   readonly recorder?: {
     instanceChanged(inst: Instance): void;

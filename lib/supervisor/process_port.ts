@@ -68,6 +68,8 @@ function checkBeforeSpawn(req: SpawnRequest): void {
       link = Deno.lstatSync(req.logFile).isSymlink;
     } catch { /* not there yet */ }
     if (link) throw new Error(`cannot open log ${req.logFile}: it is a symbolic link`);
+    // Through the daemon's pipe, a log that cannot be written does not stop the job (lib/log).
+    if (req.logPipe) return;
     try {
       Deno.openSync(req.logFile, { append: true, create: true, mode: 0o640 }).close();
     } catch (e) {
@@ -145,6 +147,7 @@ export class RealProcessPort implements ProcessPort {
       : planned.plan;
     const { pid, errorFd } = spawnProcess(plan, {
       nofileSoft: this.settings.baseNofile?.soft ?? null,
+      ...(req.logPipe ? { output: { pipe: req.logPipe } } : {}),
     });
     if (errorFd !== null) {
       // The main process waits in spawned until its helper exec'd (watched more often then).

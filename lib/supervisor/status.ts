@@ -22,8 +22,42 @@ export interface InstanceView {
   readonly health: HealthView | null;
   /** The last failure (clock ms) and when the next try is due (clock ms), or null. */
   readonly failure?: FailureView | null;
+  /** The log pipeline's view of the instance's log (console log), or null. */
+  readonly log?: LogView | null;
   /** The main process was taken over from an earlier daemon and is not our child. */
   readonly adopted?: boolean;
+}
+
+/** A `console log` instance's log as the daemon writes it (lib/log). */
+export interface LogView {
+  readonly file: string;
+  /** Why it cannot be written now (`cannot write log F: No space left on device`), or null. */
+  readonly error: string | null;
+  /** Since when it cannot (Unix ms), or null. */
+  readonly since: number | null;
+  /** Output dropped meanwhile. */
+  readonly droppedLines: number;
+  readonly droppedBytes: number;
+}
+
+/** `, log failing: No space left on device` while a log cannot be written; "" otherwise. */
+export function formatLog(log: LogView | null | undefined): string {
+  if (!log?.error) return "";
+  const i = log.error.lastIndexOf(": ");
+  return `, log failing: ${i >= 0 ? log.error.slice(i + 2) : log.error}`;
+}
+
+/** The `--json` field `logError` (null while the log is written). */
+export function logErrorJson(
+  log: LogView | null | undefined,
+): { message: string; since: string; droppedLines: number; droppedBytes: number } | null {
+  if (!log?.error) return null;
+  return {
+    message: log.error,
+    since: new Date(log.since ?? 0).toISOString(),
+    droppedLines: log.droppedLines,
+    droppedBytes: log.droppedBytes,
+  };
 }
 
 export interface FailureView {
@@ -120,6 +154,7 @@ export function statusJson(view: InstanceView, wallOffsetMs: number): Record<str
         : { status: view.lastExit.code })
       : null,
     logFile: view.logFile,
+    logError: logErrorJson(view.log),
     health: view.health,
     ...failureJson(view.failure, wallOffsetMs),
     adopted: view.adopted === true,

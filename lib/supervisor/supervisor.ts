@@ -9,6 +9,7 @@ import type { JobClass, ProcessKind } from "../job/model.ts";
 import { eventEnvironment, initialMatch, isSatisfied, satisfyingEvents } from "../events/match.ts";
 import { ExpandError, expandVars } from "../events/expand.ts";
 import {
+  describeExitStatus,
   describeFailure,
   type Effect,
   type ExitStatus,
@@ -214,6 +215,7 @@ export class Supervisor {
         : null,
       health: null,
       failure: this.failureOf(inst.cls, inst.name),
+      log: inst.job.console === "log" ? this.#o.logs?.view(inst.job, inst.name) ?? null : null,
       adopted: inst.st.pids.main !== undefined &&
         (this.#o.processes.isAdopted?.(inst.st.pids.main) ?? false),
     };
@@ -388,6 +390,8 @@ export class Supervisor {
         const inst = this.#newInstance(cls, rec.name);
         inst.job = rec.job;
         this.#index(cls, rec.job);
+        // Its processes still write to their log pipe: read it again before anything else.
+        if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
         inst.st = shiftTimes(rec.st, -wallOffset);
         inst.env = rec.env;
         inst.pendingEnv = rec.pendingEnv;
@@ -710,6 +714,11 @@ export class Supervisor {
     const logFile = inst.job.console === "log"
       ? `${this.#o.logDir}/${logFileName(inst.job.name, inst.name)}`
       : null;
+    const logPipe = logFile !== null ? this.#o.logs?.attach(inst.job, inst.name) ?? null : null;
+    // Into the pipe before the process exists, so before anything it writes.
+    if (logPipe !== null) {
+      this.#o.logs?.started(inst.job, inst.name, `${PROCESS_NAMES[kind]} process starting`);
+    }
     let pid: number;
     try {
       pid = this.#o.processes.spawn({
@@ -718,6 +727,7 @@ export class Supervisor {
         kind,
         env,
         logFile,
+        logPipe,
         onExit: (p, status, strays) => this.#exited(inst, kind, p, status, strays),
         onForked: (p, final) => this.input(inst, { type: "forked", pid: p, final }),
         onStopped: () => this.input(inst, { type: "stopped" }),
@@ -730,6 +740,13 @@ export class Supervisor {
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
+      if (logPipe !== null) {
+        this.#o.logs?.ended(
+          inst.job,
+          inst.name,
+          `${PROCESS_NAMES[kind]} process not started: ${error}`,
+        );
+      }
       this.#queue.push({
         kind: "input",
         instance: inst,
@@ -757,6 +774,10 @@ export class Supervisor {
     status: ExitStatus,
     strays: number | null,
   ): void {
+    if (inst.job.console === "log") {
+      const text = `${PROCESS_NAMES[kind]} process (${pid}) ${describeExitStatus(status)}`;
+      this.#o.logs?.ended(inst.job, inst.name, text);
+    }
     this.#run(() => {
       if (inst.destroyed || inst.st.pids[kind] !== pid) return;
       this.#step(inst, { type: "exited", kind, status, strays });
@@ -880,6 +901,7 @@ export class Supervisor {
 
   #destroy(inst: Instance): void {
     inst.destroyed = true;
+    if (inst.job.console === "log") this.#o.logs?.detach(inst.job, inst.name);
     this.#o.recorder?.instanceChanged(inst);
     for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
     inst.timers = {};

@@ -98,6 +98,18 @@ export class TestDaemon {
     }, `${job} status ${re}`);
   }
 
+  /** Wait until job log `name` matches `re` (the daemon writes it a moment after the job). */
+  async waitLog(name: string, re: RegExp, timeoutMs = 10_000): Promise<string> {
+    return await waitFor(
+      () => {
+        const text = this.readLog(name);
+        return re.test(text) ? text : null;
+      },
+      `${name} matching ${re}`,
+      timeoutMs,
+    );
+  }
+
   readLog(name: string): string {
     try {
       return Deno.readTextFileSync(`${this.logs}/${name}`);

@@ -71,7 +71,7 @@ end script
   await d.waitRunning("job");
   const r = await d.initctl("stop", "job");
   assertEquals(r.stdout.trim(), "job stop/waiting");
-  assertMatch(d.readLog("job.log"), /post-stop ran with job/);
+  await d.waitLog("job.log", /post-stop ran with job/);
 });
 
 daemonTest("start on started / stop on stopping chain jobs", {
@@ -90,7 +90,7 @@ daemonTest("a task runs to completion and start waits for it", {
   const r = await d.initctl("start", "once");
   assertEquals(r.code, 0);
   assertEquals(r.stdout.trim(), "once stop/waiting");
-  assertMatch(d.readLog("once.log"), /^done$/m);
+  await d.waitLog("once.log", /^done$/m);
 });
 
 daemonTest("instances run side by side with their own state and log", {
@@ -165,7 +165,7 @@ daemonTest("console log captures stdout and stderr", {
   noisy: "task\nscript\n  echo to-stdout\n  echo to-stderr >&2\nend script\n",
 }, async (d) => {
   await d.initctl("start", "noisy");
-  const log = d.readLog("noisy.log");
+  const log = await d.waitLog("noisy.log", /to-stdout\n[^]*to-stderr\n/);
   assertMatch(log, /to-stdout/);
   assertMatch(log, /to-stderr/);
 });
@@ -297,5 +297,5 @@ daemonTest("console none writes no log; console log appends across runs", {
   await d.initctl("start", "loud");
   await d.initctl("start", "loud");
   assertEquals(d.readLog("quiet.log"), "");
-  assertEquals(d.readLog("loud.log"), "shown\nshown\n");
+  assertEquals(await d.waitLog("loud.log", /^shown\nshown\n/), "shown\nshown\n");
 });

@@ -118,7 +118,7 @@ end script
     await logged(d, /web is unhealthy: 2 failures: timed out after 0\.3s/);
     await logged(d, /web restarting \(unhealthy\)/);
     await logged(d, new RegExp(`web process \\(${first}\\) killed after kill timeout`));
-    match(d.readLog("web.log"), /hanging now/);
+    await d.waitLog("web.log", /hanging now/);
     const json = JSON.parse((await d.initctl("status", "--json", "web")).stdout);
     equal(json[0].pid, second);
     equal(json[0].health.healthy, true);
@@ -277,7 +277,7 @@ exec /usr/bin/python3 ${dir}/grow.py ${dir}/grow
     );
     const json = JSON.parse((await d.initctl("status", "--json", "hog")).stdout);
     match(json[0].health.detail, /^memory [\d.]+ [KM]iB <= 60 MiB$/);
-    match(d.readLog("hog.log"), /allocating 150 MiB/);
+    await d.waitLog("hog.log", /allocating 150 MiB/);
   },
 );
 

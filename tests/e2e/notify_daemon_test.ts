@@ -122,7 +122,7 @@ end script
       ok(flaky.includes(`Log:      ${d.logs}/flaky.log\n`), flaky);
       assertLast20(flaky, "flaky");
 
-      match(d.readLog("notify-failure-crash.log"), /notice about crash handed to NOTIFY_COMMAND/);
+      await d.waitLog("notify-failure-crash.log", /notice about crash handed to NOTIFY_COMMAND/);
     } catch (e) {
       console.error(`--- daemon output ---\n${d.output}`);
       throw e;

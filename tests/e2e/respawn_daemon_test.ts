@@ -138,7 +138,7 @@ end script
       `retried ${(retriedAt - givenUpAt).toFixed(2)} s after giving up`,
     );
     await logged(d, /flaky retrying after respawn limit/);
-    match(d.readLog("flaky.log"), /dependency missing\n[^]*up\n/);
+    await d.waitLog("flaky.log", /dependency missing\n[^]*up\n/);
     // It stays up: the same process a while later, and no new give-up.
     await waitFor(() => Date.now() / 1000 - retriedAt > 0.5, "half a second", 2000);
     equal(await d.mainPid("flaky"), pid);

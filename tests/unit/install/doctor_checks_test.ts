@@ -93,3 +93,25 @@ Deno.test("formatReport() exits 0 only without problems and lists them at the en
   assert.equal(bad.code, 1);
   assert.ok(bad.text.endsWith("1 problem:\n  - daemon: not running"), bad.text);
 });
+
+Deno.test("jobChecks() reports a job whose log cannot be written, running or not", () => {
+  const j = {
+    name: "web",
+    goal: "start",
+    state: "running",
+    logError: {
+      message: "cannot write log /l/web.log: No space left on device",
+      since: "T",
+      droppedLines: 12,
+      droppedBytes: 345,
+    },
+  };
+  const checks = jobChecks([j, { name: "ok", goal: "start", state: "running", logError: null }]);
+  assert.equal(checks.length, 1);
+  assert.equal(checks[0]?.name, "job web");
+  assert.equal(checks[0]?.status, "problem");
+  assert.match(
+    checks[0]?.detail ?? "",
+    /^its output cannot be logged: cannot write log \/l\/web\.log: No space left on device \(since T; 12 lines dropped so far/,
+  );
+});

@@ -68,6 +68,7 @@ Deno.test("jobToJson gives every documented key with the documented shapes", () 
     "respawnDelay",
     "respawnRetry",
     "health",
+    "log",
   ]);
   deepEqual(
     JSON.parse(JSON.stringify(json)),
@@ -120,6 +121,7 @@ Deno.test("jobToJson gives every documented key with the documented shapes", () 
         grace: 0,
         memory: null,
       },
+      log: { rotate: null, maxAge: null, timestamps: null, markers: null, compress: null },
     },
   );
 });
