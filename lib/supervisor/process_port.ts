@@ -98,6 +98,11 @@ export class RealProcessPort implements ProcessPort {
   readonly #trace: TraceSys | null;
   readonly #follower: ForkFollower | null;
   readonly #exits = new ExitWatcher();
+  /**
+   * Followed daemons that are not our children: their end is seen through a pidfd (their parent
+   * hears of it, we get no SIGCHLD), then looked at by the next reap.
+   */
+  readonly #foreignEnds = new ExitWatcher();
   /** Process groups being emptied (strays), with who to tell once they are. */
   readonly #emptying = new Map<number, () => void>();
   /** Error pipes of set-up helpers, by pid (their failure line is logged when they are reaped). */
@@ -196,6 +201,10 @@ export class RealProcessPort implements ProcessPort {
             groups: this.#groupsOf(child),
             foreign: true,
           });
+          this.#foreignEnds.watch(child, null, () => {
+            this.#signalled = true;
+            this.reap();
+          });
         }
         req.onForked?.(child, final);
       },
@@ -207,7 +216,10 @@ export class RealProcessPort implements ProcessPort {
         const entry = this.#reaped.get(pid);
         if (entry) this.#reaped.set(pid, { ...entry, onExit: this.#followByTree(forks, req) });
       },
-      exited: (child, status) => req.onExit(child, status, null),
+      exited: (child, status) => {
+        if (this.#reaped.has(child)) this.#ended(child, status);
+        else req.onExit(child, status, null);
+      },
     });
   }
 
@@ -385,8 +397,8 @@ export class RealProcessPort implements ProcessPort {
       }
       const status = waitpidNoHang(pid);
       if (status) this.#ended(pid, status);
-      else if (entry.foreign && !readProcStat(pid)) {
-        // A followed daemon whose parent reaped it before it could become ours.
+      else if (entry.foreign && this.#foreignGone(pid)) {
+        // A followed daemon whose parent reaped it (or will) before it could become ours.
         this.#ended(pid, { code: null, signal: null });
       }
     }
@@ -412,6 +424,7 @@ export class RealProcessPort implements ProcessPort {
     const entry = this.#reaped.get(pid);
     if (!entry) return;
     this.#reaped.delete(pid);
+    if (entry.foreign) this.#foreignEnds.unwatch(pid);
     const failure = this.#setupPipes.take(pid);
     const onSetupFailed = entry.onSetupFailed;
     if (failure && onSetupFailed) {
@@ -423,6 +436,12 @@ export class RealProcessPort implements ProcessPort {
       this.#ends.push(() => entry.onExit(pid, status, strays));
     }
     if (this.#ends.length === 1) setTimeout(() => this.#deliver(), 0);
+  }
+
+  /** A followed daemon has ended and is not ours to reap: gone, or a zombie of another parent. */
+  #foreignGone(pid: number): boolean {
+    const st = readProcStat(pid);
+    return !st || (st.state === "Z" && st.ppid !== Deno.pid);
   }
 
   /** Exits collected, not handed on yet. */
