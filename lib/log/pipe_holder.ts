@@ -14,6 +14,12 @@ import { readProcStat } from "../process/proc.ts";
 import { getNofile } from "../process/fast_spawn.ts";
 
 const HOLD_SECONDS = "2147483647";
+/**
+ * A new holder is started this long (ms) after the set of pipes changed, for every change made
+ * meanwhile: start-up opens a pipe per job over many turns, and a holder per turn would open
+ * every pipe again each time (quadratic in the number of jobs).
+ */
+const SETTLE_MS = 50;
 /** At most this many pipes per holder process (each needs one fd). */
 const PER_HOLDER = 1000;
 
@@ -50,14 +56,14 @@ export class PipeHolder {
     } catch { /* none */ }
   }
 
-  /** The set of pipes changed: start a new holder soon (one per turn of the event loop). */
+  /** The set of pipes changed: start a new holder soon (SETTLE_MS). */
   refresh(): void {
     if (this.#scheduled || this.#stopped) return;
     this.#scheduled = true;
     setTimeout(() => {
       this.#scheduled = false;
       if (!this.#stopped) this.#respawn();
-    }, 0);
+    }, SETTLE_MS);
   }
 
   #respawn(): void {

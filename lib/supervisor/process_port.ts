@@ -27,6 +27,9 @@ import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
 
 type OnExit = (pid: number, status: ExitStatus, strays: number | null) => void;
 
+/** Exits handed on this soon after the last ones wait for a task of their own (ms). */
+const DELIVER_QUIET_MS = 10;
+
 /** A process we reap ourselves (posix_spawn'ed, or a followed daemon reparented to us). */
 interface Reaped {
   readonly onExit: OnExit;
@@ -62,14 +65,14 @@ function checkBeforeSpawn(req: SpawnRequest): void {
     }
     if (!isDir) throw new Error(`cannot change to directory ${dir}: Not a directory`);
   }
-  if (req.logFile !== null) {
+  // Through the daemon's pipe, the daemon opens the log (never through a symbolic link), and a
+  // log that cannot be written does not stop the job (lib/log).
+  if (req.logFile !== null && !req.logPipe) {
     let link = false;
     try {
       link = Deno.lstatSync(req.logFile).isSymlink;
     } catch { /* not there yet */ }
     if (link) throw new Error(`cannot open log ${req.logFile}: it is a symbolic link`);
-    // Through the daemon's pipe, a log that cannot be written does not stop the job (lib/log).
-    if (req.logPipe) return;
     try {
       Deno.openSync(req.logFile, { append: true, create: true, mode: 0o640 }).close();
     } catch (e) {
@@ -435,8 +438,17 @@ export class RealProcessPort implements ProcessPort {
       const strays = entry.groups ? this.#liveGroup(entry.groups) : null;
       this.#ends.push(() => entry.onExit(pid, status, strays));
     }
-    if (this.#ends.length === 1) setTimeout(() => this.#deliver(), 0);
+    if (this.#ends.length !== 1) return;
+    // A lone exit is handed on as soon as the reap that found it is over (a respawn pays no timer
+    // hop, ~2 ms in Deno); exits coming close on each other's heels (a crash storm) each wait for
+    // a task of their own, after the event loop has served control and timers.
+    if (performance.now() - this.#lastDelivery >= DELIVER_QUIET_MS) {
+      queueMicrotask(() => this.#deliver());
+    } else setTimeout(() => this.#deliver(), 0);
   }
+
+  /** When exits were last handed on (ms, performance.now()). */
+  #lastDelivery = -Infinity;
 
   /** A followed daemon has ended and is not ours to reap: gone, or a zombie of another parent. */
   #foreignGone(pid: number): boolean {
@@ -450,7 +462,19 @@ export class RealProcessPort implements ProcessPort {
   #deliver(): void {
     const ends = this.#ends;
     this.#ends = [];
-    for (const tell of ends) tell();
+    try {
+      for (const tell of ends) {
+        try {
+          tell();
+        } catch (e) {
+          this.log(
+            `internal error while handing on an exit: ${e instanceof Error ? e.message : e}`,
+          );
+        }
+      }
+    } finally {
+      this.#lastDelivery = performance.now();
+    }
   }
 
   #sweep: number | undefined;
