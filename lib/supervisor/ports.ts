@@ -117,7 +117,7 @@ export interface SupervisorOptions {
   readonly recorder?: {
     instanceChanged(inst: Instance): void;
     processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void;
-    classChanged(cls: JobClassEntry, name: string): void;
+    classChanged(cls: JobClassEntry, name: string, urgent?: boolean): void;
   };
 }
 

@@ -87,10 +87,19 @@ export class Recorder {
   }
 
   /** A job class's `start on` match, pending retries or failures changed (or it was dropped). */
-  classChanged(cls: JobClassEntry, name: string): void {
+  classChanged(cls: JobClassEntry, name: string, urgent = false): void {
     this.#classes.set(cls, name);
-    this.#schedule();
+    if (!urgent) return this.#schedule();
+    // Written at the end of this turn whatever the spacing (a flush already due finds less to do).
+    if (this.#urgent) return;
+    this.#urgent = true;
+    queueMicrotask(() => {
+      this.#urgent = false;
+      this.flush();
+    });
   }
+
+  #urgent = false;
 
   #schedule(): void {
     if (this.#scheduled) return;

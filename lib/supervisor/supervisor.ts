@@ -855,7 +855,8 @@ export class Supervisor {
       });
     });
     cls.retries.set(name, { timer, at: this.#o.timers.now() + ms, env });
-    this.#classChanged(cls);
+    // Recorded at once: a daemon killed right after a give-up must still retry.
+    this.#classChanged(cls, true);
   }
 
   /**
@@ -927,8 +928,8 @@ export class Supervisor {
   }
 
   /** Tell the recorder that a class's match, retries or failures changed. */
-  #classChanged(cls: JobClassEntry): void {
-    if (this.#o.recorder) this.#o.recorder.classChanged(cls, cls.job.name);
+  #classChanged(cls: JobClassEntry, urgent = false): void {
+    if (this.#o.recorder) this.#o.recorder.classChanged(cls, cls.job.name, urgent);
   }
 
   // ---------------------------------------------------------------- events
