@@ -11,6 +11,7 @@ import { signalName } from "./signals.ts";
 const SYMBOLS = {
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  waitid: { parameters: ["i32", "u32", "buffer", "i32"], result: "i32" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
@@ -104,6 +105,19 @@ export function waitpidNoHang(pid: number): ExitStatus | null {
   const buf = new Int32Array(1);
   const r = lib().waitpid(pid, buf, WNOHANG);
   return r === pid ? decodeWaitStatus(buf[0]!) : null;
+}
+
+const P_ALL = 0, WEXITED = 4, WNOWAIT = 0x01000000;
+const siginfo = new Int32Array(32); // siginfo_t: 128 bytes; si_pid at byte 16
+
+/**
+ * A child of ours that has ended and waits to be reaped (a zombie), or 0: one waitid(2) that
+ * looks without reaping (WNOWAIT), so Deno's own children are left to Deno.
+ */
+export function endedChild(): number {
+  siginfo.fill(0);
+  const r = lib().waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT);
+  return r === 0 ? siginfo[4]! : 0;
 }
 
 /** Mark every fd >= 3 close-on-exec so children do not inherit fds we inherited. */

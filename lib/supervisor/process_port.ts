@@ -9,7 +9,7 @@
 import { type HelperCommand, planProcess } from "../process/plan.ts";
 import { SetupPipes, spawnProcess } from "../process/fast_spawn.ts";
 import { killProcess, killProcessGroup } from "../process/spawn.ts";
-import { waitpidNoHang } from "../process/ffi.ts";
+import { endedChild, waitpidNoHang } from "../process/ffi.ts";
 import {
   allProcStats,
   childrenOf,
@@ -383,7 +383,8 @@ export class RealProcessPort implements ProcessPort {
     if (follower && follower.size > 0) {
       for (const { pid, status } of follower.poll()) this.#ended(pid, status);
     }
-    if (!this.#signalled) return;
+    // Called between SIGCHLDs (a spawn turn, a delivery): one look for children that ended since.
+    if (!this.#signalled && endedChild() === 0) return;
     this.#signalled = false;
     for (const [pid, entry] of [...this.#reaped]) {
       if (follower?.has(pid)) continue;
@@ -460,6 +461,8 @@ export class RealProcessPort implements ProcessPort {
   #ends: (() => void)[] = [];
 
   #deliver(): void {
+    // Exits whose SIGCHLD is still on its way are handed on with these (no zombie waits for it).
+    this.reap();
     const ends = this.#ends;
     this.#ends = [];
     try {
