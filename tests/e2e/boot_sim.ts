@@ -111,7 +111,7 @@ export async function runBoot(
 
 /** Pids of upkeep daemons whose command line names `marker` (the temp root). */
 export function daemonPids(marker: string): number[] {
-  const out: number[] = [];
+  const found: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
     try {
@@ -120,11 +120,22 @@ export function daemonPids(marker: string): number[] {
         argv.includes("daemon") && argv.some((a) => a.startsWith(marker)) &&
         pidAlive(Number(e.name))
       ) {
-        out.push(Number(e.name));
+        found.push(Number(e.name));
       }
     } catch { /* gone */ }
   }
-  return out;
+  // A child of a daemon caught between its posix_spawn (vfork) and its exec still shows the
+  // daemon's command line: it is not another daemon.
+  return found.filter((pid) => !found.includes(parentOf(pid)));
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0;
+  }
 }
 
 /**
