@@ -21,6 +21,7 @@ export const LAZY_MODULES = [
   "./export.ts",
   "./initctl.ts",
   "./install.ts",
+  "./logs.ts",
   "./run.ts",
   "./show_config.ts",
   "./upgrade.ts",
@@ -169,7 +170,7 @@ export async function dispatch(args: string[]): Promise<number> {
       return watchdogMain(rest);
     }
     case "logs": {
-      const { logsMain } = await import("./logs.ts");
+      const { logsMain } = await load<typeof import("./logs.ts")>("./logs.ts");
       return logsMain(rest);
     }
     case "doctor": {

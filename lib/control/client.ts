@@ -58,23 +58,18 @@ export async function sendRequest(
   request: Request,
   timeoutMs = 0,
 ): Promise<Reply> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
   let conn: Deno.UnixConn | null = null;
-  const arm = () => {
-    if (timeoutMs <= 0) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        conn?.close();
-      } catch { /* closed */ }
-    }, timeoutMs);
-  };
+  const timer = new InactivityTimer(timeoutMs, () => {
+    timedOut = true;
+    try {
+      conn?.close();
+    } catch { /* closed */ }
+  });
+  const arm = () => timer.arm();
   try {
     // A Unix socket connect does not wait: it is made or refused (EAGAIN when the daemon's
-    // backlog is full). The inactivity timer is armed once the request is out: Deno's first timer
-    // costs ~8 ms of set-up, which then overlaps with the daemon's answer instead of adding to it.
+    // backlog is full). The inactivity timer is armed once the request is out.
     try {
       conn = await connect(socketPath);
     } catch (e) {
@@ -103,10 +98,37 @@ export async function sendRequest(
     if (timedOut && !(e instanceof TimeoutError)) throw new TimeoutError(timeoutMs);
     throw e;
   } finally {
-    clearTimeout(timer);
+    timer.disarm();
     try {
       conn?.close();
     } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Calls `onExpire` once `ms` pass without a new `arm()` (never when ms <= 0). Not a setTimeout:
+ * Deno loads its timers' modules at the first one, ~7 ms of an initctl that otherwise takes a
+ * few. Atomics.waitAsync on a cell nobody notifies times out through V8's own delayed task, and
+ * a pending wait does not keep the process alive.
+ */
+class InactivityTimer {
+  readonly #cell = new Int32Array(new SharedArrayBuffer(4));
+  #generation = 0;
+
+  constructor(private readonly ms: number, private readonly onExpire: () => void) {}
+
+  arm(): void {
+    if (this.ms <= 0) return;
+    const mine = ++this.#generation;
+    const wait = Atomics.waitAsync(this.#cell, 0, 0, this.ms);
+    if (!wait.async) return;
+    void wait.value.then(() => {
+      if (mine === this.#generation) this.onExpire();
+    });
+  }
+
+  disarm(): void {
+    this.#generation++;
   }
 }
 
