@@ -51,8 +51,14 @@ type QueueItem =
   | { readonly kind: "input"; readonly instance: Instance; readonly input: Input }
   | { readonly kind: "call"; readonly fn: () => void };
 
-/** Milliseconds of spawning per turn of the event loop before further spawns wait a turn. */
+/**
+ * Milliseconds of spawning per turn of the event loop before further spawns wait a turn: 1 while
+ * anything else comes in between turns (exits, requests, timers: a crash storm), doubling up to
+ * MAX_SPAWN_TURN_MS while nothing does (a start-up of many jobs, which would otherwise pay a timer
+ * hop of ~2 ms per millisecond of spawning).
+ */
 const SPAWN_TURN_MS = 1;
+const MAX_SPAWN_TURN_MS = 16;
 
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
@@ -464,14 +470,19 @@ export class Supervisor {
   // ---------------------------------------------------------------- the loop
 
   #run(fn: () => void): void {
+    this.#inputs++;
     this.#queue.push({ kind: "call", fn });
     this.#drain();
   }
 
   #input(inst: Instance, input: Input): void {
+    this.#inputs++;
     this.#queue.push({ kind: "input", instance: inst, input });
     this.#drain();
   }
+
+  /** Inputs taken so far (to see whether anything came in between two spawn turns). */
+  #inputs = 0;
 
   #drain(): void {
     if (this.#draining) return;
@@ -668,11 +679,15 @@ export class Supervisor {
 
   /** When the current turn's spawning began (ms), or null when no turn is under way. */
   #turnStart: number | null = null;
+  /** This turn's spawning budget (ms): see SPAWN_TURN_MS. */
+  #turnBudget = SPAWN_TURN_MS;
+  /** #inputs when the last turn's spawns were done. */
+  #inputsAfterTurn = -1;
   /** Spawns held over to the next turn, in order. */
   #heldSpawns: { inst: Instance; kind: ProcessKind }[] = [];
 
   /**
-   * Spawn, unless this turn already spent SPAWN_TURN_MS spawning: then the spawn waits for the
+   * Spawn, unless this turn already spent its budget (SPAWN_TURN_MS) spawning: then the spawn waits for the
    * next turn (a task of its own, after the event loop has served the control socket and the
    * timers). A crash loop faster than the machine can spawn is slowed this way, first come first
    * served, and never starves control.
@@ -682,7 +697,7 @@ export class Supervisor {
     if (this.#turnStart === null) {
       this.#turnStart = now;
       this.#o.timers.set(0, () => this.#nextTurn());
-    } else if (now - this.#turnStart >= SPAWN_TURN_MS || this.#heldSpawns.length > 0) {
+    } else if (now - this.#turnStart >= this.#turnBudget || this.#heldSpawns.length > 0) {
       this.#heldSpawns.push({ inst, kind });
       return;
     }
@@ -692,15 +707,21 @@ export class Supervisor {
   #nextTurn(): void {
     this.#turnStart = null;
     const held = this.#heldSpawns;
-    if (held.length === 0) return;
+    if (held.length === 0) {
+      this.#turnBudget = SPAWN_TURN_MS;
+      return;
+    }
     // Collect what ended meanwhile first: exits are cheap to take, zombies are not kept waiting.
     this.#o.processes.reap?.();
+    const quiet = this.#inputs === this.#inputsAfterTurn;
+    this.#turnBudget = quiet ? Math.min(this.#turnBudget * 2, MAX_SPAWN_TURN_MS) : SPAWN_TURN_MS;
     this.#heldSpawns = [];
     this.#run(() => {
       for (const { inst, kind } of held) {
         if (!inst.destroyed) this.#spawn(inst, kind);
       }
     });
+    this.#inputsAfterTurn = this.#inputs;
   }
 
   #spawnNow(inst: Instance, kind: ProcessKind): void {
