@@ -202,7 +202,8 @@ exec sleep 1000
 daemonTest(
   "an exec check that hangs is killed at its timeout and leaves no process behind",
   (dir) => ({
-    slow: `health exec echo $$ >> ${dir}/check-pids; exec sleep 977
+    // A sleep length of this test process's own: another run of the suite is not counted.
+    slow: `health exec echo $$ >> ${dir}/check-pids; exec sleep 977${Deno.pid}
 health interval 0.2
 health timeout 0.3
 health retries 2
@@ -220,7 +221,7 @@ exec sleep 1000
       ),
     );
     await logged(d, /slow is unhealthy: 2 failures: timed out after 0\.3s/);
-    const checkSleeps = () => jobProcesses("sleep\x00977", true);
+    const checkSleeps = () => jobProcesses(`sleep\x00977${Deno.pid}\x00`, true);
     // Never more than the one check in flight, and every earlier check's shell and sleep are gone.
     for (let i = 0; i < 5; i++) {
       ok(checkSleeps().length <= 1, `at most one hung check alive: ${checkSleeps()}`);

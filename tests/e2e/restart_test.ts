@@ -34,6 +34,13 @@ async function mainPids(d: TestDaemon): Promise<Map<string, number>> {
 }
 
 /** Live processes whose command line is exactly `command` (words joined by spaces). */
+/**
+ * Sleep lengths unique to this test process, so that a second run of the suite on the same
+ * machine (whose jobs run the same commands) is never counted: `sleepFor(3000)` is 3000 followed
+ * by this process's pid.
+ */
+const sleepFor = (n: number) => `${n}${Deno.pid}`;
+
 function running(command: string): number[] {
   const out: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
@@ -47,8 +54,10 @@ function running(command: string): number[] {
 }
 
 const JOBS: Record<string, string> = {};
-for (let i = 0; i < 5; i++) JOBS[`svc${i}`] = `start on startup\nrespawn\nexec sleep 300${i}\n`;
-JOBS["bare"] = "start on startup\nrespawn\nexec env -i /bin/sleep 3099\n";
+for (let i = 0; i < 5; i++) {
+  JOBS[`svc${i}`] = `start on startup\nrespawn\nexec sleep ${sleepFor(3000 + i)}\n`;
+}
+JOBS["bare"] = `start on startup\nrespawn\nexec env -i /bin/sleep ${sleepFor(3099)}\n`;
 
 daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplicate", JOBS, async (
   d,
@@ -59,8 +68,12 @@ daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplica
   }, "six jobs running");
   await crashAndRestart(d);
   assertEquals(await mainPids(d), before);
-  for (let i = 0; i < 5; i++) assertEquals(running(`sleep 300${i}`).length, 1);
-  assertEquals(running("/bin/sleep 3099").length, 1, "the job without any marker runs once");
+  for (let i = 0; i < 5; i++) assertEquals(running(`sleep ${sleepFor(3000 + i)}`).length, 1);
+  assertEquals(
+    running(`/bin/sleep ${sleepFor(3099)}`).length,
+    1,
+    "the job without any marker runs once",
+  );
   await logged(d, /restart: 6 instances restored, 6 processes kept, 0 had ended/);
   const json = JSON.parse((await d.initctl("status", "--json", "svc1")).stdout)[0];
   assertEquals(json.adopted, true);
@@ -71,7 +84,7 @@ daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplica
     return pid !== undefined && pid !== before.get("svc0") ? pid : null;
   }, "svc0 respawned");
   assert(pidAlive(again));
-  assertEquals(running("sleep 3000").length, 1);
+  assertEquals(running(`sleep ${sleepFor(3000)}`).length, 1);
 });
 
 daemonTest("a job killed while no daemon ran is respawned once the daemon is back", {
@@ -131,8 +144,8 @@ daemonTest("a crash loop's respawn window and a pending respawn retry go on afte
 });
 
 daemonTest("initctl reexec: the same daemon pid, every job kept, exits still ours", {
-  svc: "start on startup\nrespawn\nexec sleep 3201\n",
-  other: "start on startup\nexec sleep 3202\n",
+  svc: `start on startup\nrespawn\nexec sleep ${sleepFor(3201)}\n`,
+  other: `start on startup\nexec sleep ${sleepFor(3202)}\n`,
 }, async (d) => {
   const svc = await d.waitRunning("svc");
   const other = await d.waitRunning("other");
@@ -147,7 +160,7 @@ daemonTest("initctl reexec: the same daemon pid, every job kept, exits still our
   Deno.kill(svc, "SIGKILL");
   await logged(d, new RegExp(`svc main process \\(${svc}\\) killed by KILL signal`));
   await d.waitRunning("svc");
-  assertEquals(running("sleep 3202").length, 1);
+  assertEquals(running(`sleep ${sleepFor(3202)}`).length, 1);
 });
 
 daemonTest("upkeep upgrade: into a program that reports another version, every job kept", {

@@ -9,6 +9,12 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { daemonTest } from "./daemon_helpers.ts";
 import { pidAlive, waitFor } from "./helpers.ts";
 
+/**
+ * Sleep lengths of this test process's own (`4242` then its pid): another run of the suite on the
+ * same machine is not counted.
+ */
+const SLEEP_A = `4242${Deno.pid}`, SLEEP_B = `4343${Deno.pid}`, SLEEP_C = `4444${Deno.pid}`;
+
 /** Live processes whose command line (words joined by spaces) is exactly `command`. */
 function running(command: string): number[] {
   const out: number[] = [];
@@ -24,7 +30,7 @@ function running(command: string): number[] {
 
 daemonTest("a respawning job leaves no background children behind", {
   leaky: "respawn\nrespawn limit unlimited\n" +
-    "exec sh -c 'sleep 4242 & sleep 4242 & sleep 0.2; exit 1'\n",
+    `exec sh -c 'sleep ${SLEEP_A} & sleep ${SLEEP_A} & sleep 0.2; exit 1'\n`,
 }, async (d) => {
   await d.initctl("start", "leaky");
   // After a few respawns, at most the current run's two sleeps are alive.
@@ -32,15 +38,15 @@ daemonTest("a respawning job leaves no background children behind", {
     async () => JSON.parse((await d.initctl("status", "--json", "leaky")).stdout)[0].respawns >= 4,
     "four respawns",
   );
-  assert(running("sleep 4242").length <= 2, `strays: ${running("sleep 4242")}`);
+  assert(running(`sleep ${SLEEP_A}`).length <= 2, `strays: ${running(`sleep ${SLEEP_A}`)}`);
   const r = await d.initctl("stop", "leaky");
   assertEquals(r.stdout.trim(), "leaky stop/waiting");
-  assertEquals(running("sleep 4242"), []);
+  assertEquals(running(`sleep ${SLEEP_A}`), []);
 });
 
 daemonTest("stop waits out a TERM-ignoring child for the kill timeout, then kills it", (dir) => ({
   stubborn: "kill timeout 2\n" +
-    `exec sh -c 'trap "" TERM; (trap "" TERM; exec sleep 4343) & echo $! >${dir}/child; wait'\n`,
+    `exec sh -c 'trap "" TERM; (trap "" TERM; exec sleep ${SLEEP_B}) & echo $! >${dir}/child; wait'\n`,
 }), async (d) => {
   await d.initctl("start", "stubborn");
   const child = await waitFor(() => {
@@ -59,9 +65,9 @@ daemonTest("stop waits out a TERM-ignoring child for the kill timeout, then kill
 });
 
 daemonTest("a child that left the group with setsid is not touched", {
-  parent: "respawn\nexec sh -c 'setsid sleep 4444 & sleep 0.2; exit 1'\n",
+  parent: `respawn\nexec sh -c 'setsid sleep ${SLEEP_C} & sleep 0.2; exit 1'\n`,
 }, async (d) => {
-  const sessionLeaders = () => running("sleep 4444");
+  const sessionLeaders = () => running(`sleep ${SLEEP_C}`);
   try {
     await d.initctl("start", "parent");
     const first = await waitFor(() => sessionLeaders()[0], "the setsid child");
