@@ -27,6 +27,9 @@ import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
 
 type OnExit = (pid: number, status: ExitStatus, strays: number | null) => void;
 
+/** How often groups being emptied are looked at when no SIGCHLD says anything (ms). */
+const EMPTYING_POLL_MS = 100;
+
 /** Exits handed on this soon after the last ones wait for a task of their own (ms). */
 const DELIVER_QUIET_MS = 10;
 
@@ -299,6 +302,22 @@ export class RealProcessPort implements ProcessPort {
     killProcessGroup(pgid, signal);
     this.#emptying.set(pgid, onGone);
     queueMicrotask(() => this.#checkEmptying());
+    this.#lookForEmptyGroupsLater();
+  }
+
+  #emptyingTimer: number | undefined;
+
+  /**
+   * A group's last members need not be our children (no SIGCHLD tells us they ended): while any
+   * group is being emptied, look again every EMPTYING_POLL_MS.
+   */
+  #lookForEmptyGroupsLater(): void {
+    if (this.#emptyingTimer !== undefined) return;
+    this.#emptyingTimer = Number(setTimeout(() => {
+      this.#emptyingTimer = undefined;
+      this.#checkEmptying();
+      if (this.#emptying.size > 0) this.#lookForEmptyGroupsLater();
+    }, EMPTYING_POLL_MS));
   }
 
   /**
@@ -462,7 +481,12 @@ export class RealProcessPort implements ProcessPort {
 
   #deliver(): void {
     // Exits whose SIGCHLD is still on its way are handed on with these (no zombie waits for it).
-    this.reap();
+    // Whatever happens there, the exits collected are handed on.
+    try {
+      this.reap();
+    } catch (e) {
+      this.log(`internal error while reaping: ${e instanceof Error ? e.message : e}`);
+    }
     const ends = this.#ends;
     this.#ends = [];
     try {
