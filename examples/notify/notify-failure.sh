@@ -21,6 +21,16 @@ log="${UPKEEP_LOG_DIR:-/var/log/upstart}/$log_name.log"
 summary="$(printf '[upkeep] %s%s on %s: %s' "$job" "${instance:+ ($instance)}" "$host" \
     "$reason" | tr '\r\n' '  ')"
 
+# The daemon writes a job's output to its log a moment after the job wrote it: let the log
+# settle (its size unchanged for 0.1 s, at most 2 s) before reading its end.
+tries=0 last=-1
+while [ "$tries" -lt 20 ] && [ -r "$log" ]; do
+    size=$(wc -c < "$log" 2>/dev/null || echo 0)
+    [ "$size" = "$last" ] && break
+    last=$size tries=$((tries + 1))
+    sleep 0.1
+done
+
 body() {
     printf '%s\n\n' "$summary"
     printf 'Job:      %s\n' "$job"

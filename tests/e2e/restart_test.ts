@@ -33,13 +33,14 @@ async function mainPids(d: TestDaemon): Promise<Map<string, number>> {
   return out;
 }
 
-/** Live processes whose command line is exactly `command` (words joined by spaces). */
 /**
  * Sleep lengths unique to this test process, so that a second run of the suite on the same
  * machine (whose jobs run the same commands) is never counted: `sleepFor(3000)` is 3000 followed
  * by this process's pid.
  */
 const sleepFor = (n: number) => `${n}${Deno.pid}`;
+
+/** Live processes whose command line is exactly `command` (words joined by spaces). */
 
 function running(command: string): number[] {
   const out: number[] = [];
