@@ -60,6 +60,9 @@ type QueueItem =
 const SPAWN_TURN_MS = 1;
 const MAX_SPAWN_TURN_MS = 16;
 
+/** The states an instance is in before its main process is spawned (or just as it is). */
+const BEFORE_MAIN: ReadonlySet<State> = new Set<State>(["starting", "pre-start", "spawned"]);
+
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
   "waiting",
@@ -415,6 +418,7 @@ export class Supervisor {
           if (ok) adopted++;
           else lost.push(kind);
         }
+        this.#reconcile(inst, rec, lost);
         const arm = (timer: TimerName, ms: number | null) => {
           if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
         };
@@ -465,6 +469,34 @@ export class Supervisor {
       }
     });
     return { adopted, ended };
+  }
+
+  /**
+   * A daemon killed within the record's write spacing leaves a record older than the journal of
+   * process starts and ends (written every turn): the journal wins. A process it says started is
+   * the instance's; one the record lists but the journal says ended is handed on as ended (in
+   * `lost`); and a main process journalled while the record still says the instance was on its
+   * way to spawn it means the instance got that far: running (post-start, when that runs too).
+   */
+  #reconcile(inst: Instance, rec: InstanceRecord, lost: ProcessKind[]): void {
+    const pids: Partial<Record<ProcessKind, number>> = { ...inst.st.pids };
+    for (const [kind, p] of Object.entries(rec.procs) as [ProcessKind, ProcessRecord][]) {
+      pids[kind] = p.pid;
+    }
+    for (const kind of Object.keys(inst.st.pids) as ProcessKind[]) {
+      if (!rec.procs[kind] && !lost.includes(kind)) lost.push(kind);
+    }
+    let state = inst.st.state;
+    let blocked = inst.st.blocked;
+    const main = rec.procs.main;
+    if (
+      main && main.pid !== inst.st.pids.main && !lost.includes("main") &&
+      inst.st.goal === "start" && BEFORE_MAIN.has(state)
+    ) {
+      state = rec.procs.postStart && !lost.includes("postStart") ? "post-start" : "running";
+      blocked = false; // past its `starting` event, which no longer waits for anything
+    }
+    inst.st = { ...inst.st, pids, state, blocked };
   }
 
   // ---------------------------------------------------------------- the loop

@@ -6,6 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseJob } from "../../../lib/job/parse.ts";
 import type { JobClass } from "../../../lib/job/model.ts";
+import { type InstanceRecord, SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
 import type { ExitStatus } from "../../../lib/supervisor/instance.ts";
 import {
   type ProcessPort,
@@ -225,4 +226,62 @@ Deno.test("Supervisor keeps a running job's class until its last instance stops 
   w.sup.emit("other", []);
   assertEquals(w.state("a"), "start/running");
   assertEquals(w.processes.spawned, ["a/main", "a/main"]);
+});
+
+/** A record of instance "" of `job` in world `w` as it is now, with the journal's `procs`. */
+function recordOf(
+  w: ReturnType<typeof world>,
+  job: string,
+  procs: InstanceRecord["procs"],
+): InstanceRecord {
+  const inst = w.sup.classes.get(job)!.instances.get("")!;
+  return {
+    v: SNAPSHOT_VERSION,
+    job: inst.job,
+    name: "",
+    st: inst.st,
+    procs,
+    env: inst.env,
+    pendingEnv: null,
+    stopEnv: null,
+    stopMatch: null,
+    backoff: 0,
+    respawnAt: null,
+    killAt: null,
+    expectAt: null,
+    health: null,
+  };
+}
+
+Deno.test("restore: a main process journalled after a record that says starting makes it running", async () => {
+  const files = {
+    app: "start on startup\nexec app\n",
+    prep: "start on starting app\ntask\nexec prep\n",
+  };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  assertEquals(before.state("app"), "start/starting"); // held by the prep task
+  const rec = recordOf(before, "app", { main: { pid: 4242, start: 7 } });
+
+  const after = world(files);
+  after.processes.adopt = () => true;
+  after.sup.restore({ instances: [rec], classes: [] }, 0);
+  assertEquals(after.state("app"), "start/running");
+  assertEquals(after.sup.classes.get("app")!.instances.get("")!.st.pids.main, 4242);
+  await settle();
+});
+
+Deno.test("restore: a process the record lists but the journal says ended is handed on as ended", async () => {
+  const files = { app: "start on startup\nexec app\n" };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  assertEquals(before.state("app"), "start/running");
+  const rec = recordOf(before, "app", {}); // the journal: the main process ended since
+
+  const after = world(files);
+  after.processes.adopt = () => true;
+  const r = after.sup.restore({ instances: [rec], classes: [] }, 0);
+  assertEquals(r.ended, 1);
+  await settle();
+  assertEquals(after.state("app"), "stop/waiting");
 });
