@@ -146,6 +146,9 @@ Deno.test("upkeep run --lock: a second run exits 75 at once; with --wait-lock it
   }
 });
 
+/** As root the lock is /run/upkeep/locks/NAME: a name of this test process's own. */
+const nightly = `nightly-${Deno.pid}`;
+
 Deno.test("upkeep run --no-overlap lock is released when the holder is SIGKILLed", async () => {
   const dir = await tempDir();
   const pids = `${dir.path}/pids`;
@@ -158,7 +161,7 @@ Deno.test("upkeep run --no-overlap lock is released when the holder is SIGKILLed
       "--no-log",
       "--no-overlap",
       "--name",
-      "nightly",
+      nightly,
       "--",
       "sh",
       "-c",
@@ -176,7 +179,7 @@ Deno.test("upkeep run --no-overlap lock is released when the holder is SIGKILLed
       "--no-log",
       "--no-overlap",
       "--name",
-      "nightly",
+      nightly,
       "--",
       "true",
     ], { env });
@@ -188,7 +191,7 @@ Deno.test("upkeep run --no-overlap lock is released when the holder is SIGKILLed
       "--no-log",
       "--no-overlap",
       "--name",
-      "nightly",
+      nightly,
       "--",
       "true",
     ], {
