@@ -21,13 +21,17 @@ log="${UPKEEP_LOG_DIR:-/var/log/upstart}/$log_name.log"
 summary="$(printf '[upkeep] %s%s on %s: %s' "$job" "${instance:+ ($instance)}" "$host" \
     "$reason" | tr '\r\n' '  ')"
 
-# The daemon writes a job's output to its log a moment after the job wrote it: let the log
-# settle (its size unchanged for 0.1 s, at most 2 s) before reading its end.
+# The daemon writes a job's output to its log a moment after the job wrote it (and makes the
+# file only then): let the log appear and settle (its size unchanged for 0.1 s; at most 2 s)
+# before reading its end.
 tries=0 last=-1
-while [ "$tries" -lt 20 ] && [ -r "$log" ]; do
-    size=$(wc -c < "$log" 2>/dev/null || echo 0)
-    [ "$size" = "$last" ] && break
-    last=$size tries=$((tries + 1))
+while [ "$tries" -lt 20 ]; do
+    tries=$((tries + 1))
+    if [ -r "$log" ]; then
+        size=$(wc -c < "$log" 2>/dev/null || echo 0)
+        [ "$size" = "$last" ] && break
+        last=$size
+    fi
     sleep 0.1
 done
 
