@@ -76,20 +76,26 @@ export class LogPipe {
    */
   static open(path: string): LogPipe {
     const p = cstr(path);
-    let st: Deno.FileInfo | null = null;
-    try {
-      st = Deno.lstatSync(path);
-    } catch { /* not there */ }
-    if (st && !st.isFifo) {
-      try {
-        Deno.removeSync(path);
-      } catch (e) {
-        throw new Error(`cannot replace ${path}: ${e instanceof Error ? e.message : e}`);
+    // mkfifo first: a missing path (the common case) costs no thrown NotFound (~1 ms in Deno).
+    if (c().mkfifo(p, 0o600) !== 0) {
+      if (errno() !== EEXIST) {
+        throw new Error(`cannot make the log pipe ${path}: ${errorText(errno())}`);
       }
-      st = null;
-    }
-    if (!st && c().mkfifo(p, 0o600) !== 0 && errno() !== EEXIST) {
-      throw new Error(`cannot make the log pipe ${path}: ${errorText(errno())}`);
+      // Something is there: a FIFO left by an earlier daemon is reused, anything else replaced.
+      let st: Deno.FileInfo | null = null;
+      try {
+        st = Deno.lstatSync(path);
+      } catch { /* gone meanwhile */ }
+      if (!st?.isFifo) {
+        try {
+          if (st) Deno.removeSync(path);
+        } catch (e) {
+          throw new Error(`cannot replace ${path}: ${e instanceof Error ? e.message : e}`);
+        }
+        if (c().mkfifo(p, 0o600) !== 0 && errno() !== EEXIST) {
+          throw new Error(`cannot make the log pipe ${path}: ${errorText(errno())}`);
+        }
+      }
     }
     const fd = c().open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
     if (fd < 0) throw new Error(`cannot open the log pipe ${path}: ${errorText(errno())}`);
