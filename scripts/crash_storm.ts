@@ -11,6 +11,7 @@
 
 import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
 import { sendRequest } from "../lib/control/client.ts";
+import { startDaemon } from "./daemon_launch.ts";
 
 const args = Deno.args;
 const opt = (name: string, dflt: number) => {
@@ -19,7 +20,6 @@ const opt = (name: string, dflt: number) => {
 };
 const JOBS = opt("jobs", 50);
 const SECONDS = opt("seconds", 60);
-const root = new URL("..", import.meta.url).pathname;
 
 const dir = await Deno.makeTempDir({ prefix: "upkeep-storm-" });
 const conf = `${dir}/conf`;
@@ -33,27 +33,10 @@ for (let i = 0; i < JOBS; i++) {
 Deno.writeTextFileSync(`${conf}/steady.conf`, "start on startup\nexec sleep 100000\n");
 const socket = `${dir}/state/upkeep.sock`;
 const v8 = args.find((a) => a.startsWith("--v8-flags="));
-const daemon = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    ...(v8 ? [v8] : []),
-    "-A",
-    "--quiet",
-    `${root}/main.ts`,
-    "daemon",
-    "--conf-dir",
-    conf,
-    "--state-dir",
-    `${dir}/state`,
-    "--log-dir",
-    `${dir}/log`,
-    "--socket",
-    socket,
-  ],
-  stdin: "null",
-  stdout: "null",
-  stderr: "null",
-}).spawn();
+const daemon = startDaemon(
+  { conf, state: `${dir}/state`, log: `${dir}/log`, socket },
+  { denoFlags: v8 ? [v8] : [] },
+);
 
 /** One `status steady` round trip over the socket, in this process (no initctl start-up). */
 async function statusOnce(timeoutMs = 10_000): Promise<number> {

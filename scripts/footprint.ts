@@ -17,6 +17,7 @@
 
 import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
 import { daemonAnswers, sendRequest } from "../lib/control/client.ts";
+import { startDaemon } from "./daemon_launch.ts";
 
 const args = Deno.args;
 const opt = (name: string, dflt: number) => {
@@ -74,26 +75,12 @@ async function daemon(n: number, command: string, name: string) {
   }
   const socket = `${dir}/state/upkeep.sock`;
   const t0 = performance.now();
-  const proc = new Deno.Command(deno, {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      `${root}/main.ts`,
-      "daemon",
-      "--conf-dir",
-      `${dir}/conf`,
-      "--state-dir",
-      `${dir}/state`,
-      "--log-dir",
-      `${dir}/log`,
-      "--socket",
-      socket,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const proc = startDaemon({
+    conf: `${dir}/conf`,
+    state: `${dir}/state`,
+    log: `${dir}/log`,
+    socket,
+  }, { root });
   const ask = async (cmd: string, a: string[] = [], json = false) => {
     const r = await sendRequest(
       socket,

@@ -27,7 +27,6 @@ function option(name: string, fallback: string): string {
   args.splice(i, 2);
   return v;
 }
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const UPKEEP = option("--upkeep", ROOT);
 const MB = Number(option("--mb", "100"));
 const RUNS = Number(option("--runs", "1"));
@@ -39,6 +38,7 @@ const LIMIT = 10 * 1024 * 1024;
 
 import { sendRequest } from "../lib/control/client.ts";
 import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
+import { ROOT, startDaemon } from "./daemon_launch.ts";
 
 /** Ask `status logjob` every 20 ms until `stop()`; the latencies in ms. */
 function probeStatus(socket: string): { stop: () => Promise<number[]> } {
@@ -92,26 +92,8 @@ async function buildWriter(dir: string): Promise<string> {
 }
 
 function daemon(dir: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      `${UPKEEP}/main.ts`,
-      "daemon",
-      "--conf-dir",
-      `${dir}/conf`,
-      "--state-dir",
-      `${dir}/state`,
-      "--log-dir",
-      `${dir}/logs`,
-      "--socket",
-      `${dir}/upkeep.sock`,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const dirs = { conf: `${dir}/conf`, state: `${dir}/state`, log: `${dir}/logs` };
+  return startDaemon({ ...dirs, socket: `${dir}/upkeep.sock` }, { root: UPKEEP });
 }
 
 function logFiles(dir: string): { path: string; size: number; n: number }[] {

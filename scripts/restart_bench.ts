@@ -11,6 +11,7 @@
 
 import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
 import { daemonAnswers, sendRequest } from "../lib/control/client.ts";
+import { type DaemonDirs, ROOT, startDaemon } from "./daemon_launch.ts";
 
 const args = Deno.args;
 const opt = (name: string, dflt: number) => {
@@ -19,7 +20,7 @@ const opt = (name: string, dflt: number) => {
 };
 const JOBS = opt("jobs", 100);
 const TRIALS = opt("trials", 3);
-const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const root = ROOT;
 const deno = Deno.execPath();
 
 const dir = await Deno.makeTempDir({ prefix: "upkeep-restart-" });
@@ -41,26 +42,7 @@ Deno.writeTextFileSync(
   { mode: 0o644 },
 );
 const socket = `${dir}/state/upkeep.sock`;
-const daemonArgs = [
-  "daemon",
-  "--conf-dir",
-  conf,
-  "--state-dir",
-  `${dir}/state`,
-  "--log-dir",
-  `${dir}/log`,
-  "--socket",
-  socket,
-];
-
-function startDaemon(): Deno.ChildProcess {
-  return new Deno.Command(deno, {
-    args: ["run", "-A", "--quiet", `${root}/main.ts`, ...daemonArgs],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
+const dirs: DaemonDirs = { conf, state: `${dir}/state`, log: `${dir}/log`, socket };
 
 async function ask(cmd: string, cmdArgs: string[] = []): Promise<string> {
   const r = await sendRequest(
@@ -112,7 +94,7 @@ function same(a: Map<string, number>, b: Map<string, number>): number {
   return n;
 }
 
-let daemon = startDaemon();
+let daemon = startDaemon(dirs);
 await daemonAnswers(socket, 30_000);
 const first = await waitAllRunning();
 console.log(`jobs: ${JOBS} steady + 1 writer of numbered lines`);
@@ -135,7 +117,7 @@ for (let t = 1; t <= TRIALS; t++) {
   await trial(`kill -9 #${t}`, async () => {
     daemon.kill("SIGKILL");
     await daemon.status;
-    daemon = startDaemon();
+    daemon = startDaemon(dirs);
   });
 }
 for (let t = 1; t <= TRIALS; t++) {

@@ -207,10 +207,12 @@ export class RealProcessPort implements ProcessPort {
             groups: this.#groupsOf(child),
             foreign: true,
           });
-          this.#foreignEnds.watch(child, null, () => {
+          const ended = () => {
             this.#signalled = true;
             this.reap();
-          });
+          };
+          // Already gone: the next reap hands its end on.
+          if (!this.#foreignEnds.watch(child, null, ended)) queueMicrotask(ended);
         }
         req.onForked?.(child, final);
       },
