@@ -25,6 +25,7 @@ import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
 import { IdleGc } from "../process/idle_gc.ts";
 import { JobLogs } from "../log/job_logs.ts";
+import { fifoDirFor } from "../log/fifo_dir.ts";
 import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
@@ -113,6 +114,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const jobLogs = new JobLogs({
     logDir,
     pipeDir: `${stateDir}/logs`,
+    fifoDir: fifoDirFor(stateDir, `${stateDir}/logs`, (m) => log.write(m)),
     defaults: logDefaults,
     log: (m, level, job) => log.write(m, level, job),
     onActivity: () => logActivity(),

@@ -16,6 +16,7 @@
 
 import type { HealthCheck } from "../job/model.ts";
 import { processGroupRss } from "../process/proc.ts";
+import { denoChildren } from "../process/deno_children.ts";
 
 /** Where a check runs: the job instance's process group, environment, directory and user. */
 export interface CheckTarget {
@@ -115,6 +116,9 @@ async function runExec(
     return { ok: false, detail: `spawn failed: ${errorText(e)}` };
   }
   const pgid = child.pid;
+  // Deno reaps the shell itself: the daemon's reaping must leave it alone until then.
+  denoChildren.add(child.pid);
+  child.status.finally(() => denoChildren.delete(pgid)).catch(() => {});
   const output = new Capture(OUTPUT_CAP);
   const readers = [child.stdout.getReader(), child.stderr.getReader()];
   const drained = Promise.all(readers.map((r) => drain(r, output)));

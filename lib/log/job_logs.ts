@@ -3,7 +3,8 @@
  * file name (`web.log`, `worker-2.log`), all waited on by one Poller. The supervisor calls
  * `attach(job, instance)` before each spawn and gets the FIFO its process writes to; `started` and
  * `ended` put markers in; `detach` when the instance is gone. Everything an instance's log needs
- * is found again from its name alone: the FIFO (STATE_DIR/logs/NAME.fifo, holding what was written
+ * is found again from its name alone: the FIFO (NAME.fifo in the FIFO directory, STATE_DIR/logs or
+ * a private one on tmpfs: see fifo_dir.ts; it holds what was written
  * while no daemon read), the log file (its size is the offset) and, for line-mode logs, the spool
  * and its record. So after a re-exec or a kill -9 of the daemon, `recover()` (before anything
  * stops leftover processes) and `attach` take up every pipe again, losing and repeating nothing.
@@ -21,8 +22,10 @@ import { PipeHolder } from "./pipe_holder.ts";
 
 export interface JobLogsOptions {
   readonly logDir: string;
-  /** Private directory (0700) for the FIFOs and spools: STATE_DIR/logs. */
+  /** Private directory (0700) for the spools and the pipe holder's record: STATE_DIR/logs. */
   readonly pipeDir: string;
+  /** Private directory (0700) for the FIFOs, on tmpfs if possible (fifo_dir.ts); pipeDir if not given. */
+  readonly fifoDir?: string;
   /** The daemon's defaults (flags). */
   readonly defaults: LogSettings;
   /** The daemon log. */
@@ -55,6 +58,10 @@ export class JobLogs {
   #closingAll = false;
   /** Logs with their file open, the most recently active last. */
   readonly #openFiles = new Set<InstanceLog>();
+
+  get #fifoDir(): string {
+    return this.#o.fifoDir ?? this.#o.pipeDir;
+  }
 
   constructor(options: JobLogsOptions) {
     this.#o = options;
@@ -148,7 +155,7 @@ export class JobLogs {
         {
           logDir: this.#o.logDir,
           base,
-          pipe: `${this.#o.pipeDir}/${base}${FIFO_SUFFIX}`,
+          pipe: `${this.#fifoDir}/${base}${FIFO_SUFFIX}`,
           spool: `${this.#o.pipeDir}/${base}.spool`,
         },
         settings,
@@ -226,7 +233,7 @@ export class JobLogs {
   recover(): number {
     if (!this.available) return 0;
     let found = 0;
-    for (const e of Deno.readDirSync(this.#o.pipeDir)) {
+    for (const e of Deno.readDirSync(this.#fifoDir)) {
       if (!e.name.endsWith(FIFO_SUFFIX)) continue;
       const base = e.name.slice(0, -FIFO_SUFFIX.length);
       if (this.#logs.has(base) || base.includes("/") || base === "") continue;
@@ -266,8 +273,16 @@ export class JobLogs {
       clearTimeout(timer);
       this.#idle = null;
     }
-    // Pipes not drained stay held (holder) for the next daemon; otherwise no holder is needed.
-    if (this.#logs.size === 0) this.#holder?.stop();
+    // Pipes not drained stay held (holder) for the next daemon; otherwise no holder is needed,
+    // and a FIFO directory of its own (on /dev/shm) goes when empty.
+    if (this.#logs.size === 0) {
+      this.#holder?.stop();
+      if (this.#fifoDir !== this.#o.pipeDir) {
+        try {
+          Deno.removeSync(this.#fifoDir);
+        } catch { /* not empty: pipes for the next daemon */ }
+      }
+    }
     for (const l of this.#logs.values()) l.abandon();
     this.#logs.clear();
     this.#poller?.close();

@@ -21,6 +21,7 @@ import { FOLLOW_WRAPPER, ForkFollower } from "../process/fork_follow.ts";
 import { systemTrace, type TraceSys } from "../process/ptrace.ts";
 import { signalNumber } from "../process/signals.ts";
 import { ExitWatcher } from "../process/exit_watch.ts";
+import { denoChildren } from "../process/deno_children.ts";
 import type { UserDb } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
@@ -32,6 +33,8 @@ const EMPTYING_POLL_MS = 100;
 
 /** Exits handed on this soon after the last ones wait for a task of their own (ms). */
 const DELIVER_QUIET_MS = 10;
+/** At most this many ended children reaped by one reap() (the next turn takes the rest). */
+const REAP_BATCH = 1024;
 
 /** A process we reap ourselves (posix_spawn'ed, or a followed daemon reparented to us). */
 interface Reaped {
@@ -95,9 +98,6 @@ export interface SpawnSettings {
 }
 
 export class RealProcessPort implements ProcessPort {
-  /** Pids Deno spawned and still tracks (never waitpid'ed by us): none since every job process
-   * is posix_spawn'ed; the orphan sweep still leaves them alone. */
-  readonly #deno = new Set<number>();
   /** Pids we reap: our posix_spawn children and the daemons we followed. */
   readonly #reaped = new Map<number, Reaped>();
   readonly #ownGroup: number;
@@ -109,6 +109,10 @@ export class RealProcessPort implements ProcessPort {
    * hears of it, we get no SIGCHLD), then looked at by the next reap.
    */
   readonly #foreignEnds = new ExitWatcher();
+  /** Followed daemons whose pidfd fired, looked at by the next reap. */
+  readonly #foreignFired = new Set<number>();
+  /** Main processes of `expect stop` jobs that have not stopped yet. */
+  readonly #awaitingStop = new Set<number>();
   /** Process groups being emptied (strays), with who to tell once they are. */
   readonly #emptying = new Map<number, () => void>();
   /** Error pipes of set-up helpers, by pid (their failure line is logged when they are reaped). */
@@ -173,6 +177,7 @@ export class RealProcessPort implements ProcessPort {
     };
     if (req.kind === "main" && req.job.expect === "stop" && req.onStopped) {
       entry.onStopped = req.onStopped;
+      this.#awaitingStop.add(pid);
     }
     this.#reaped.set(pid, entry);
     if (traced) this.#follow(pid, forks, req);
@@ -208,6 +213,7 @@ export class RealProcessPort implements ProcessPort {
             foreign: true,
           });
           const ended = () => {
+            this.#foreignFired.add(child);
             this.#signalled = true;
             this.reap();
           };
@@ -276,7 +282,7 @@ export class RealProcessPort implements ProcessPort {
   #findOrphan(job: string, instance: string): number | null {
     let found: number | null = null;
     for (const pid of childrenOf(Deno.pid)) {
-      if (this.#deno.has(pid) || this.#reaped.has(pid)) continue;
+      if (denoChildren.has(pid) || this.#reaped.has(pid)) continue;
       const st = readProcStat(pid);
       if (!st || st.state === "Z") continue;
       const env = readEnviron(pid);
@@ -333,7 +339,7 @@ export class RealProcessPort implements ProcessPort {
       if (!this.#emptying.has(st.pgrp)) continue;
       if (st.state === "Z") {
         // Dead already: ours to reap, or its parent's; either way not a live member.
-        if (st.ppid === Deno.pid && !this.#deno.has(st.pid)) waitpidNoHang(st.pid);
+        if (st.ppid === Deno.pid && !denoChildren.has(st.pid)) waitpidNoHang(st.pid);
       } else {
         live.add(st.pgrp);
       }
@@ -392,53 +398,115 @@ export class RealProcessPort implements ProcessPort {
 
   #signalled = true;
 
-  /** A SIGCHLD arrived: the next reap() looks at every process (without one it has nothing to do). */
+  /** A SIGCHLD arrived: the next reap() also looks at what an exit would not show (stops). */
   childSignalled(): void {
     this.#signalled = true;
   }
 
-  /** On SIGCHLD: act on traced stops, collect our processes that ended; sweep orphans later. */
+  /**
+   * On SIGCHLD, and between them (each turn, each delivery): collect the children that ended.
+   * One waitid(WNOWAIT) shows one ended child: ours is reaped and handed on, an orphan (a job's
+   * grandchild, reparented to us as subreaper) is reaped, and the next is looked at; nothing is
+   * asked of the children still running, so a reap costs the same with 10 jobs or 10,000. Only a
+   * child of Deno's own at the head of the queue (a health check's shell, which Deno reaps
+   * within milliseconds) hides the others: then every process of ours is asked in turn, and a
+   * sweep for orphans runs a little later.
+   */
   reap(): void {
     this.#checkEmptying();
     const follower = this.#follower;
     if (follower && follower.size > 0) {
       for (const { pid, status } of follower.poll()) this.#ended(pid, status);
     }
-    // Called between SIGCHLDs (a spawn turn, a delivery): one look for children that ended since.
-    if (!this.#signalled && endedChild() === 0) return;
-    this.#signalled = false;
+    if (this.#signalled) {
+      this.#signalled = false;
+      this.#lookAtStops();
+      this.#lookAtForeignEnds();
+    }
+    for (let looked = 0; looked < REAP_BATCH; looked++) {
+      const pid = endedChild();
+      if (pid === 0) return;
+      if (!this.#reapOne(pid)) {
+        this.#askEach();
+        this.#sweepLater();
+        return;
+      }
+    }
+  }
+
+  /** One ended child: reaped (true), or left where it is, Deno's or the follower's (false). */
+  #reapOne(pid: number): boolean {
+    if (this.#follower?.has(pid) || denoChildren.has(pid)) return false;
+    const entry = this.#reaped.get(pid);
+    if (!entry) {
+      waitpidNoHang(pid); // an orphan: nobody waits for it
+      return true;
+    }
+    return this.#collect(pid, entry);
+  }
+
+  /** Reap `pid` (one of ours, ended or stopped) and hand on what happened; false: nothing did. */
+  #collect(pid: number, entry: Reaped): boolean {
+    if (entry.onStopped && this.#trace) {
+      const r = this.#trace.wait(pid);
+      if (r?.kind === "stopped") {
+        const told = entry.onStopped;
+        delete entry.onStopped;
+        this.#awaitingStop.delete(pid);
+        told();
+        return true;
+      }
+      if (r?.kind === "exited") this.#ended(pid, r.status);
+      return r !== null;
+    }
+    const status = waitpidNoHang(pid);
+    if (status) this.#ended(pid, status);
+    return status !== null;
+  }
+
+  /** Every process of ours, asked in turn: the fallback when the queue of exits is hidden. */
+  #askEach(): void {
     for (const [pid, entry] of [...this.#reaped]) {
-      if (follower?.has(pid)) continue;
-      if (entry.onStopped && this.#trace) {
-        const r = this.#trace.wait(pid);
-        if (r?.kind === "stopped") {
-          const told = entry.onStopped;
-          delete entry.onStopped;
-          told();
-          continue;
-        }
-        if (r?.kind === "exited") this.#ended(pid, r.status);
+      if (this.#follower?.has(pid) || entry.foreign) continue;
+      this.#collect(pid, entry);
+    }
+  }
+
+  /** Processes started under `expect stop`: a stop is not an exit, so waitid(WEXITED) misses it. */
+  #lookAtStops(): void {
+    for (const pid of [...this.#awaitingStop]) {
+      const entry = this.#reaped.get(pid);
+      if (entry) this.#collect(pid, entry);
+      else this.#awaitingStop.delete(pid);
+    }
+  }
+
+  /** Followed daemons not our children whose pidfd said they ended. */
+  #lookAtForeignEnds(): void {
+    for (const pid of [...this.#foreignFired]) {
+      const entry = this.#reaped.get(pid);
+      if (!entry) {
+        this.#foreignFired.delete(pid);
         continue;
       }
+      // Reparented to us meanwhile (we are a subreaper): then ours to reap.
       const status = waitpidNoHang(pid);
       if (status) this.#ended(pid, status);
-      else if (entry.foreign && this.#foreignGone(pid)) {
+      else if (this.#foreignGone(pid)) {
         // A followed daemon whose parent reaped it (or will) before it could become ours.
         this.#ended(pid, { code: null, signal: null });
       }
     }
-    // Listing our children may mean a full /proc scan (kernels without task/*/children), so the
-    // orphan sweep runs at most once per 1.2 s, off the respawn path.
-    if (this.#sweep === undefined) {
-      this.#sweep = Number(setTimeout(() => {
-        this.#sweep = undefined;
-        if (this.#sweepOrphans()) {
-          this.#signalled = true;
-          this.reap();
-        }
-      }, 1200));
-      Deno.unrefTimer(this.#sweep);
-    }
+  }
+
+  /** Look for orphans once the child of Deno's that hid them is gone (at most every 1.2 s). */
+  #sweepLater(): void {
+    if (this.#sweep !== undefined) return;
+    this.#sweep = Number(setTimeout(() => {
+      this.#sweep = undefined;
+      if (this.#sweepOrphans()) this.reap();
+    }, 1200));
+    Deno.unrefTimer(this.#sweep);
   }
 
   /**
@@ -449,6 +517,8 @@ export class RealProcessPort implements ProcessPort {
     const entry = this.#reaped.get(pid);
     if (!entry) return;
     this.#reaped.delete(pid);
+    this.#awaitingStop.delete(pid);
+    this.#foreignFired.delete(pid);
     if (entry.foreign) this.#foreignEnds.unwatch(pid);
     const failure = this.#setupPipes.take(pid);
     const onSetupFailed = entry.onSetupFailed;
@@ -509,24 +579,17 @@ export class RealProcessPort implements ProcessPort {
   #sweep: number | undefined;
 
   /**
-   * Orphans (a job's grandchildren, reparented to us as subreaper) become zombies that Deno never
-   * reaps. A zombie Deno spawned itself (a health check, say) is reaped by Deno within
-   * milliseconds, so only a zombie seen on an earlier sweep at least a second ago is ours to reap.
-   * Returns true while zombies remain to look at again.
+   * Orphans (a job's grandchildren, reparented to us as subreaper) that ended while a child of
+   * Deno's hid them from reap(): reaped here. Returns true if Deno's child is still there.
    */
   #sweepOrphans(): boolean {
-    const now = performance.now();
-    const seen = new Map<number, number>();
+    let hidden = false;
     for (const pid of childrenOf(Deno.pid)) {
-      if (this.#deno.has(pid) || this.#reaped.has(pid) || this.#follower?.has(pid)) continue;
+      if (this.#reaped.has(pid) || this.#follower?.has(pid)) continue;
       if (readProcStat(pid)?.state !== "Z") continue;
-      const first = this.#zombies.get(pid) ?? now;
-      if (now - first >= 1000) waitpidNoHang(pid);
-      else seen.set(pid, first);
+      if (denoChildren.has(pid)) hidden = true;
+      else waitpidNoHang(pid);
     }
-    this.#zombies = seen;
-    return seen.size > 0;
+    return hidden;
   }
-
-  #zombies = new Map<number, number>();
 }

@@ -66,3 +66,23 @@ Deno.test("resolveProgram() searches the job's PATH", () => {
   assertMatch(resolveProgram("sh", "/nonexistent:/bin")!, /^\/bin\/sh$/);
   assertEquals(resolveProgram("sh", "/nonexistent"), null);
 });
+
+Deno.test("resolveProgram() takes only executable regular files (symlinks followed)", async () => {
+  const tmp = await tempDir();
+  const dir = tmp.path;
+  try {
+    Deno.writeTextFileSync(`${dir}/plain`, "#!/bin/sh\n", { mode: 0o644 });
+    Deno.chmodSync(`${dir}/plain`, 0o644);
+    Deno.mkdirSync(`${dir}/sub/tool`, { recursive: true });
+    Deno.mkdirSync(`${dir}/bin`);
+    Deno.writeTextFileSync(`${dir}/bin/tool`, "#!/bin/sh\n");
+    Deno.chmodSync(`${dir}/bin/tool`, 0o755);
+    Deno.symlinkSync(`${dir}/bin/tool`, `${dir}/link`);
+    assertEquals(resolveProgram("plain", dir), null); // no execute bit
+    assertEquals(resolveProgram("tool", `${dir}/sub:${dir}/bin`), `${dir}/bin/tool`); // a dir
+    assertEquals(resolveProgram("link", dir), `${dir}/link`);
+    assertEquals(resolveProgram("tool", `:${dir}/bin`), `${dir}/bin/tool`); // empty entry
+  } finally {
+    await tmp.cleanup();
+  }
+});
