@@ -9,8 +9,8 @@
  *   window with 100 idle jobs;
  * - PSS before and after 10,000 respawns and 10,000 status queries;
  * - `initctl status JOB` wall time against an empty `deno run`, p50 over RUNS;
- * - time from the daemon's start until 1,000 jobs run; `reload-configuration` of 1,000 unchanged
- *   files.
+ * - time from the daemon's start until 1,000 jobs run, and the memory then; `reload-configuration`
+ *   of 1,000 unchanged files.
  *
  *   deno run -A scripts/footprint.ts [--idle-seconds 30] [--runs 20] [--big 1000]
  */
@@ -217,6 +217,12 @@ for (const n of [1, 10, 100]) {
 {
   const d = await daemon(BIG, "sleep 100102", "big");
   const up = await allRunning(d, BIG);
+  await new Promise((r) => setTimeout(r, 1000));
+  const m = mem(d.proc.pid);
+  console.log(
+    `daemon N=${BIG}: PSS ${fmt(m.pss)} MB (+${fmt(m.pss - empty.pss)}), USS ${fmt(m.uss)} MB ` +
+      `(+${fmt(m.uss - empty.uss)}), RSS ${fmt(m.rss)} MB`,
+  );
   const t0 = performance.now();
   await d.ask("reload-configuration");
   const reload = performance.now() - t0;
