@@ -238,7 +238,9 @@ export function loadConfDirs(
       seen.add(key);
       const stamp = cache ? fileStamp(path) + overrideStamp : "";
       const hit = cache?.get(key);
-      const loaded = hit && hit.stamp === stamp ? hit.loaded : loadOne(path, override, name, env);
+      const loaded = hit && hit.stamp === stamp
+        ? hit.loaded
+        : loadOne(path, override, overrides.has(override), name, env);
       if (cache) cache.set(key, { stamp, loaded });
       files.push(...loaded.files);
       diagnostics.push(...loaded.diagnostics);
@@ -273,9 +275,14 @@ function fileStamp(path: string): string {
   }
 }
 
+/**
+ * `hasOverride`: the .override beside it is in the directory's listing (a stat of each missing
+ * one would cost a thrown error per job).
+ */
 function loadOne(
   path: string,
   override: string,
+  hasOverride: boolean,
   name: string,
   env: Readonly<Record<string, string>>,
 ): LoadedJob {
@@ -286,7 +293,7 @@ function loadOne(
   files.push(path);
   const conf = parseJob(text, { name, file: path, env });
   let overrideText: string | null = null;
-  if (exists(override)) {
+  if (hasOverride && exists(override)) {
     overrideText = readText(override, diagnostics);
     if (overrideText !== null) files.push(override);
   }

@@ -18,6 +18,7 @@
 
 import { LogFile } from "./log_file.ts";
 import { LogPipe } from "./log_pipe.ts";
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c, cstr, STATX_BASIC, statxBuffer } from "./libc.ts";
 import { indexOfMarker, lineBoundary, MARKER_TAG, markerRecord } from "./lines.ts";
 import { linePrefix } from "./timestamps.ts";
 import { type LogSettings, needsLineMode } from "./settings.ts";
@@ -174,7 +175,7 @@ export class InstanceLog {
       this.#flushMarkers();
       const n = this.pipe.bytes();
       // (A spool left by an earlier daemon is looked at first, even with nothing in the pipe.)
-      if (n === 0 && !this.#spooled && !(await this.#spoolToCheck())) return this.#idle();
+      if (n === 0 && !this.#spooled && !this.#spoolToCheck()) return this.#idle();
       if (!this.#failing.mayTry) return this.#failing.dropExcess(this.pipe);
       if (!(await this.#ready())) return this.#failing.dropExcess(this.pipe);
       const before = this.file.writes;
@@ -212,10 +213,14 @@ export class InstanceLog {
    * left): then the file is opened even with nothing in the pipe. Plain logs without a spool open
    * their file only when there is something to write.
    */
-  async #spoolToCheck(): Promise<boolean> {
+  #spoolToCheck(): boolean {
     if (this.#spoolChecked) return false;
     if (needsLineMode(this.settings)) return true;
-    if (await Deno.lstat(this.paths.spool).then(() => true, () => false)) return true;
+    // One statx, no thrown NotFound (the spool is missing for nearly every instance).
+    const stx = statxBuffer();
+    if (c().statx(AT_FDCWD, cstr(this.paths.spool), AT_SYMLINK_NOFOLLOW, STATX_BASIC, stx) === 0) {
+      return true;
+    }
     this.#spoolChecked = true;
     return false;
   }
@@ -239,7 +244,7 @@ export class InstanceLog {
         await expireRotated(this.paths.logDir, this.paths.base, this.settings.maxAge, Date.now());
       }
     }
-    if (!this.#spoolChecked && (await this.#spoolToCheck())) {
+    if (!this.#spoolChecked && this.#spoolToCheck()) {
       const lines = await LineWriter.open(this.paths.spool, this.file);
       if (typeof lines === "string") return this.#fail(lines);
       this.#lines = lines;
