@@ -93,20 +93,32 @@ export function canFastSpawn(): boolean {
 }
 
 const enc = new TextEncoder();
+/** `s` NUL-terminated (encoded once, into a buffer big enough for any UTF-8 of it). */
 function cstr(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(enc.encode(s).length + 1);
-  enc.encodeInto(s, b);
-  return b;
+  const b = new Uint8Array(s.length * 3 + 1);
+  const { written } = enc.encodeInto(s, b);
+  return b.subarray(0, written + 1);
 }
 
-/** NULL-terminated array of pointers to C strings; `keep` holds the strings alive. */
+/**
+ * NULL-terminated array of pointers to C strings, all in one buffer (one allocation and one
+ * pointer lookup for a whole environment); `keep` holds the buffer alive.
+ */
 function cArray(items: readonly string[], keep: Uint8Array[]): BigUint64Array<ArrayBuffer> {
-  const arr = new BigUint64Array(items.length + 1);
+  let size = 0;
+  for (const s of items) size += s.length * 3 + 1;
+  const buf = new Uint8Array(size);
+  const offsets = new Array<number>(items.length);
+  let off = 0;
   items.forEach((s, i) => {
-    const b = cstr(s);
-    keep.push(b);
-    arr[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+    offsets[i] = off;
+    off += enc.encodeInto(s, buf.subarray(off)).written + 1; // the NUL is already there
   });
+  keep.push(buf);
+  const arr = new BigUint64Array(items.length + 1);
+  if (items.length === 0) return arr;
+  const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+  offsets.forEach((o, i) => arr[i] = base + BigInt(o));
   return arr;
 }
 

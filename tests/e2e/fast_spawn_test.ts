@@ -53,6 +53,42 @@ Deno.test("fastSpawn() runs the program in its own session with the log holding 
   }
 });
 
+Deno.test("fastSpawn() passes every argument and variable byte for byte (UTF-8, empty, '=')", async () => {
+  const dir = await tempDir();
+  try {
+    const log = `${dir.path}/job.log`;
+    const env: Record<string, string> = {
+      PATH: "/usr/bin:/bin",
+      A: "h\u00e9llo \u2603",
+      B: "",
+      C: "x=y",
+    };
+    for (let i = 0; i < 200; i++) env[`V${i}`] = "v".repeat(i);
+    const pid = fastSpawn(
+      plan(
+        [
+          "sh",
+          "-c",
+          'printf "%s|%s|%s|%s|%s|%s" "$A" "$B" "$C" "$V199" "$1" "$2"',
+          "sh",
+          "",
+          "\u00fc",
+        ],
+        "/",
+        env,
+      ),
+      { file: log },
+    );
+    assertEquals(await reap(pid), { code: 0, signal: null });
+    assertEquals(
+      Deno.readTextFileSync(log),
+      `h\u00e9llo \u2603||x=y|${"v".repeat(199)}||\u00fc`,
+    );
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 Deno.test("fastSpawn() reports a missing program or directory, and signal deaths", async () => {
   throws(() => fastSpawn(plan(["no-such-program-xyz"]), "null"), /No such file or directory/);
   throws(() => fastSpawn(plan(["/bin/true"], "/no/such/dir"), "null"), /No such file or directory/);
