@@ -4,6 +4,7 @@
  */
 
 import { pidAlive, type RunResult, runUpkeep, tempDir, upkeepArgv, waitFor } from "./helpers.ts";
+import { pathHash } from "../../lib/log/fifo_dir.ts";
 
 export class TestDaemon {
   process: Deno.ChildProcess | null = null;
@@ -139,8 +140,29 @@ export class TestDaemon {
         Deno.kill(pid, "SIGKILL");
       } catch { /* gone */ }
     }
+    removeFifoDirs(this.state);
     await this.cleanup();
   }
+}
+
+/**
+ * The daemon's log FIFO directory on /dev/shm for this state directory (any user's), which a
+ * daemon leaves behind when it is killed or has pipes it could not drain (lib/log/fifo_dir.ts).
+ */
+export function removeFifoDirs(stateDir: string): void {
+  let suffix: string;
+  try {
+    suffix = `-${pathHash(Deno.realPathSync(stateDir))}`;
+  } catch {
+    return;
+  }
+  try {
+    for (const e of Deno.readDirSync("/dev/shm")) {
+      if (e.name.startsWith("upkeep-") && e.name.endsWith(suffix)) {
+        Deno.removeSync(`/dev/shm/${e.name}`, { recursive: true });
+      }
+    }
+  } catch { /* no /dev/shm */ }
 }
 
 /** Pids of live processes whose environment (or, with `cmdline`, command line) mentions `marker`. */

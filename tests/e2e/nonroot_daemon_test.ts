@@ -7,6 +7,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { NOBODY, nobodyRuntime } from "./as_nobody.ts";
 import { pidAlive, REPO_ROOT, runUpkeep, tempDir, waitFor } from "./helpers.ts";
+import { removeFifoDirs } from "./daemon_helpers.ts";
 
 Deno.test({
   name: "a non-root daemon follows the forks of expect daemon",
@@ -90,6 +91,7 @@ Deno.test({
         } catch { /* gone */ }
         await daemon.status;
       }
+      removeFifoDirs(`${dir}/state`);
       await t.cleanup();
     }
   },
