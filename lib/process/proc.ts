@@ -3,6 +3,8 @@
  * environment. Synchronous (a full scan is a few ms) and never throwing for vanished pids.
  */
 
+import { readSmallFile } from "./ffi.ts";
+
 export interface ProcStat {
   pid: number;
   ppid: number;
@@ -16,6 +18,8 @@ export interface ProcStat {
 }
 
 function readText(path: string): string | null {
+  const text = readSmallFile(path);
+  if (text !== undefined) return text;
   try {
     return Deno.readTextFileSync(path);
   } catch {
