@@ -51,7 +51,8 @@ function errno(): number {
 }
 
 const O_RDONLY_CLOEXEC = 0o2000000;
-let readBuf = new Uint8Array(16 * 1024);
+const READ_BUF_KEEP = 16 * 1024;
+let readBuf = new Uint8Array(READ_BUF_KEEP);
 const procDecoder = new TextDecoder();
 
 /**
@@ -85,7 +86,9 @@ export function readSmallFile(path: string): string | null | undefined {
       if (n === 0) break;
       len += n;
     }
-    return procDecoder.decode(readBuf.subarray(0, len));
+    const text = procDecoder.decode(readBuf.subarray(0, len));
+    if (readBuf.length > READ_BUF_KEEP) readBuf = new Uint8Array(READ_BUF_KEEP); // stay small
+    return text;
   } finally {
     c.close(fd);
   }
