@@ -9,6 +9,7 @@
 import type { ProcessPlan } from "./plan.ts";
 import { signalName, signalNumber } from "./signals.ts";
 import { sendSignal } from "./ffi.ts";
+import { denoChildren } from "./deno_children.ts";
 
 /** How a process ended: an exit code, or the signal (name without `SIG`) that killed it. */
 export interface ExitStatus {
@@ -54,9 +55,12 @@ export function spawnPlan(plan: ProcessPlan): RunningProcess {
   } catch (e) {
     throw new Error(e instanceof Error ? e.message : String(e));
   }
-  const exited = child.status.then(toExitStatus);
+  // Deno reaps it: a daemon's reaping (process_port.ts) must leave it alone until then.
+  const pid = child.pid;
+  denoChildren.add(pid);
+  const exited = child.status.then(toExitStatus).finally(() => denoChildren.delete(pid));
   return {
-    pid: child.pid,
+    pid,
     exited,
     ...(plan.stdout === "piped" ? { stdout: child.stdout } : {}),
     ...(plan.stderr === "piped" ? { stderr: child.stderr } : {}),
