@@ -14,6 +14,7 @@ import { pidAlive, waitFor } from "./helpers.ts";
  * same machine is not counted.
  */
 const SLEEP_A = `4242${Deno.pid}`, SLEEP_B = `4343${Deno.pid}`, SLEEP_C = `4444${Deno.pid}`;
+const SLEEP_D = `4545${Deno.pid}`;
 
 /** Live processes whose command line (words joined by spaces) is exactly `command`. */
 function running(command: string): number[] {
@@ -81,3 +82,34 @@ daemonTest("a child that left the group with setsid is not touched", {
     for (const p of sessionLeaders()) Deno.kill(p, "SIGKILL");
   }
 });
+
+daemonTest(
+  "an orphan reparented to the daemon is reaped when it ends (no zombie stays)",
+  (dir) => ({
+    orphaner:
+      `script\n  sh -c 'sleep 0.3 & echo $! >${dir}/orphan'\n  exec sleep ${SLEEP_D}\nend script\n`,
+  }),
+  async (d) => {
+    await d.initctl("start", "orphaner");
+    const orphan = await waitFor(() => {
+      try {
+        return Number(Deno.readTextFileSync(`${d.dir}/orphan`).trim()) || null;
+      } catch {
+        return null;
+      }
+    }, "the orphan's pid");
+    // Its parent shell is gone: the subreaper daemon is its parent now, and must reap it.
+    await waitFor(() => {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${orphan}/stat`);
+        return !stat.startsWith(`${orphan} (`); // the pid reused by something else
+      } catch {
+        return true; // reaped
+      }
+    }, `the end of orphan ${orphan} (no zombie left)`);
+    const r = await d.initctl("status", "orphaner");
+    assert(/^orphaner start\/running, process \d+$/.test(r.stdout.trim()), r.stdout);
+    assertEquals(running(`sleep ${SLEEP_D}`).length, 1);
+    await d.initctl("stop", "orphaner");
+  },
+);
