@@ -117,7 +117,7 @@ async function runExec(
   }
   const pgid = child.pid;
   // Deno reaps the shell itself: the daemon's reaping must leave it alone until then.
-  denoChildren.add(child.pid);
+  denoChildren.add(pgid);
   child.status.finally(() => denoChildren.delete(pgid)).catch(() => {});
   const output = new Capture(OUTPUT_CAP);
   const readers = [child.stdout.getReader(), child.stderr.getReader()];

@@ -233,7 +233,14 @@ export class JobLogs {
   recover(): number {
     if (!this.available) return 0;
     let found = 0;
-    for (const e of Deno.readDirSync(this.#fifoDir)) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(this.#fifoDir)];
+    } catch (e) {
+      this.#o.log(`cannot list ${this.#fifoDir}: ${e instanceof Error ? e.message : e}`);
+      return 0;
+    }
+    for (const e of entries) {
       if (!e.name.endsWith(FIFO_SUFFIX)) continue;
       const base = e.name.slice(0, -FIFO_SUFFIX.length);
       if (this.#logs.has(base) || base.includes("/") || base === "") continue;

@@ -29,6 +29,15 @@ function running(command: string): number[] {
   return out;
 }
 
+/** The pid a job wrote to `path`, or null while it has not (yet). */
+function pidInFile(path: string): number | null {
+  try {
+    return Number(Deno.readTextFileSync(path).trim()) || null;
+  } catch {
+    return null;
+  }
+}
+
 daemonTest("a respawning job leaves no background children behind", {
   leaky: "respawn\nrespawn limit unlimited\n" +
     `exec sh -c 'sleep ${SLEEP_A} & sleep ${SLEEP_A} & sleep 0.2; exit 1'\n`,
@@ -50,13 +59,7 @@ daemonTest("stop waits out a TERM-ignoring child for the kill timeout, then kill
     `exec sh -c 'trap "" TERM; (trap "" TERM; exec sleep ${SLEEP_B}) & echo $! >${dir}/child; wait'\n`,
 }), async (d) => {
   await d.initctl("start", "stubborn");
-  const child = await waitFor(() => {
-    try {
-      return Number(Deno.readTextFileSync(`${d.dir}/child`).trim()) || null;
-    } catch {
-      return null;
-    }
-  }, "child pid");
+  const child = await waitFor(() => pidInFile(`${d.dir}/child`), "child pid");
   const t0 = performance.now();
   const r = await d.initctl("stop", "stubborn");
   const took = performance.now() - t0;
@@ -91,13 +94,7 @@ daemonTest(
   }),
   async (d) => {
     await d.initctl("start", "orphaner");
-    const orphan = await waitFor(() => {
-      try {
-        return Number(Deno.readTextFileSync(`${d.dir}/orphan`).trim()) || null;
-      } catch {
-        return null;
-      }
-    }, "the orphan's pid");
+    const orphan = await waitFor(() => pidInFile(`${d.dir}/orphan`), "the orphan's pid");
     // Its parent shell is gone: the subreaper daemon is its parent now, and must reap it.
     await waitFor(() => {
       try {
