@@ -74,9 +74,15 @@ export function fifoDirFor(stateDir: string, fallback: string, note: (m: string)
   try {
     real = Deno.realPathSync(stateDir);
   } catch { /* not made yet: its own path */ }
-  const fs = filesystemOf(real);
+  let mountinfo: string;
+  try {
+    mountinfo = Deno.readTextFileSync("/proc/self/mountinfo"); // once, for both questions
+  } catch {
+    return fallback;
+  }
+  const fs = filesystemOf(real, mountinfo);
   if (fs === null || MEMORY_FILESYSTEMS.has(fs)) return fallback;
-  if (!MEMORY_FILESYSTEMS.has(filesystemOf(SHM) ?? "")) return fallback;
+  if (!MEMORY_FILESYSTEMS.has(filesystemOf(SHM, mountinfo) ?? "")) return fallback;
   const uid = Deno.uid() ?? 0;
   const dir = `${SHM}/upkeep-${uid}-${pathHash(real)}`;
   try {
