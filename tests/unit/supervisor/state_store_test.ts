@@ -1,0 +1,138 @@
+/**
+ * StateStore on a real temporary directory: records and process starts/ends come back from the
+ * journal and from snapshots exactly as they were last said, in the order they were said, also
+ * when a daemon is killed before any snapshot and when a record's text is repeated unchanged.
+ */
+
+import { deepEqual, equal } from "node:assert/strict";
+import { instanceKey, StateStore } from "../../../lib/supervisor/state_store.ts";
+import { SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
+
+type Procs = Record<string, { pid: number; start: number | null }>;
+
+function recordText(name: string, procs: Procs, state = "running"): string {
+  return JSON.stringify({
+    v: SNAPSHOT_VERSION,
+    job: { name },
+    name: "",
+    st: { goal: "start", state },
+    procs,
+    env: {},
+  });
+}
+
+function withDir(fn: (dir: string) => void): void {
+  const dir = Deno.makeTempDirSync({ prefix: "upkeep-state-store-" });
+  try {
+    fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/** What a new daemon would read from `dir`: each instance's procs and state, by job. */
+function reload(dir: string): Record<string, { procs: Procs; state: string }> {
+  const logs: string[] = [];
+  const loaded = new StateStore(dir, (m) => logs.push(m)).load();
+  deepEqual(loaded.unreadable, []);
+  deepEqual(logs, []);
+  return Object.fromEntries(
+    loaded.instances.map((r) => [r.job.name, { procs: r.procs as Procs, state: r.st.state }]),
+  );
+}
+
+const A = instanceKey("a", "");
+const B = instanceKey("b", "");
+
+Deno.test("state store: process starts and ends after a record come back from the journal", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    store.record({ instances: [[A, recordText("a", { main: { pid: 10, start: 1 } })]] });
+    store.record({ processes: [{ key: A, kind: "main", pid: null, start: null }] });
+    store.record({ processes: [{ key: A, kind: "main", pid: 11, start: 2 }] });
+    store.record({ processes: [{ key: A, kind: "post-stop", pid: 12, start: 3 }] });
+    store.record({ processes: [{ key: A, kind: "post-stop", pid: null, start: null }] });
+    // Killed here: no snapshot was written, the journal holds it all.
+    deepEqual(reload(dir), { a: { procs: { main: { pid: 11, start: 2 } }, state: "running" } });
+  });
+});
+
+Deno.test("state store: a record said after process changes wins over them, later ones apply", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    store.record({ instances: [[A, recordText("a", {})]] });
+    store.record({ processes: [{ key: A, kind: "main", pid: 20, start: 1 }] });
+    // A whole new text (it knows of no process), then a start in the same batch after it.
+    store.record({
+      instances: [[A, recordText("a", {}, "stopping")]],
+      processes: [{ key: A, kind: "pre-stop", pid: 21, start: 2 }],
+    });
+    deepEqual(reload(dir), {
+      a: { procs: { "pre-stop": { pid: 21, start: 2 } }, state: "stopping" },
+    });
+  });
+});
+
+Deno.test("state store: the same record text again after process changes is written again", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    const text = recordText("a", { main: { pid: 30, start: 1 } });
+    store.record({ instances: [[A, text]] });
+    store.record({ processes: [{ key: A, kind: "main", pid: null, start: null }] });
+    store.record({ instances: [[A, text]] }); // says pid 30 runs: that must be what is kept
+    deepEqual(reload(dir), { a: { procs: { main: { pid: 30, start: 1 } }, state: "running" } });
+  });
+});
+
+Deno.test("state store: snapshots fold process changes in, for every instance", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    store.record({
+      instances: [[A, recordText("a", {})], [B, recordText("b", { main: { pid: 40, start: 1 } })]],
+    });
+    store.record({
+      processes: [
+        { key: A, kind: "main", pid: 41, start: 2 },
+        { key: B, kind: "main", pid: null, start: null },
+      ],
+    });
+    store.record({}, true); // a snapshot (as before a re-exec); the journal starts again
+    equal(Deno.readTextFileSync(`${dir}/state/journal`), "");
+    deepEqual(reload(dir), {
+      a: { procs: { main: { pid: 41, start: 2 } }, state: "running" },
+      b: { procs: {}, state: "running" },
+    });
+    // And the store goes on from the snapshot: a later change lands on the folded record.
+    store.record({ processes: [{ key: A, kind: "main", pid: null, start: null }] });
+    deepEqual(reload(dir).a, { procs: {}, state: "running" });
+  });
+});
+
+Deno.test("state store: a loaded store folds the journal in before it writes a snapshot", () => {
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", {})]] });
+    first.record({ processes: [{ key: A, kind: "main", pid: 50, start: 1 }] });
+    // A second daemon (after kill -9) loads, then writes a snapshot of what it loaded.
+    const second = new StateStore(dir, () => {});
+    deepEqual(second.load().instances[0]!.procs, { main: { pid: 50, start: 1 } });
+    second.record({}, true);
+    deepEqual(reload(dir), { a: { procs: { main: { pid: 50, start: 1 } }, state: "running" } });
+  });
+});
+
+Deno.test("state store: a process journalled before its instance's record is kept apart", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    store.record({ processes: [{ key: B, kind: "main", pid: 60, start: 1 }] });
+    const loaded = new StateStore(dir, () => {}).load();
+    deepEqual(loaded.lone, [{ job: "b", instance: "", kind: "main", pid: 60, start: 1 }]);
+    deepEqual(loaded.instances, []);
+  });
+});
