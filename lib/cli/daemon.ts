@@ -217,6 +217,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
     },
   );
   server.listen();
+  // Start-up itself is a burst (modules, job files, state): collected once it is over, also
+  // when no job runs.
+  idleGc.activity();
 
   // ---- watch the conf dirs
   let reloadTimer: number | undefined;
