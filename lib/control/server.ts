@@ -15,6 +15,7 @@
  *   the client the daemon is alive.
  */
 
+import { Deadlines } from "./deadlines.ts";
 import {
   decodeRequest,
   encodeReply,
@@ -90,6 +91,8 @@ const REFUSALS_WITH_REASON = 16;
 export class ControlServer {
   readonly #sockets: Socket[] = [];
   #closed = false;
+  /** Read, write and `waiting` deadlines of every connection: one timer, only while needed. */
+  readonly #deadlines = new Deadlines();
 
   constructor(
     readonly socketPath: string,
@@ -160,16 +163,16 @@ export class ControlServer {
       close(conn);
     };
     const reader = new ConnReader(conn, 16 * 1024);
-    const readTimer = setTimeout(closeConn, this.limits.readTimeoutMs);
+    const readDeadline = this.#deadlines.add(this.limits.readTimeoutMs, closeConn);
     let reply: Reply;
     try {
       const line = await reader.readLine(socket.policy.maxRequestBytes);
-      clearTimeout(readTimer);
+      this.#deadlines.cancel(readDeadline);
       if (line === null || closed) return closeConn();
       const request = decodeRequest(line);
       reply = await this.#answer(conn, request, socket.privileged, () => closed);
     } catch (e) {
-      clearTimeout(readTimer);
+      this.#deadlines.cancel(readDeadline);
       if (closed) return;
       reply = errorReply(
         e instanceof ProtocolError
@@ -178,7 +181,7 @@ export class ControlServer {
       );
     }
     if (closed) return;
-    const writeTimer = setTimeout(closeConn, this.limits.writeTimeoutMs);
+    const writeDeadline = this.#deadlines.add(this.limits.writeTimeoutMs, closeConn);
     try {
       const { header, body } = encodeReply(reply);
       await writeAll(conn, header);
@@ -186,7 +189,7 @@ export class ControlServer {
         await writeAll(conn, body.subarray(off, off + CHUNK));
       }
     } catch { /* the client went away, or its deadline passed */ }
-    clearTimeout(writeTimer);
+    this.#deadlines.cancel(writeDeadline);
     closeConn();
     if (reply.ok) reply.after?.();
   }
@@ -199,15 +202,18 @@ export class ControlServer {
     isClosed: () => boolean,
   ): Promise<Reply> {
     let writing = false;
-    const timer = setInterval(() => {
+    let keepAlive = 0;
+    const waiting = () => {
+      keepAlive = this.#deadlines.add(this.limits.keepAliveMs, waiting);
       if (writing || isClosed()) return;
       writing = true;
       writeAll(conn, WAITING_LINE).catch(() => {}).finally(() => writing = false);
-    }, this.limits.keepAliveMs);
+    };
+    keepAlive = this.#deadlines.add(this.limits.keepAliveMs, waiting);
     try {
       return await this.handler(request, privileged);
     } finally {
-      clearInterval(timer);
+      this.#deadlines.cancel(keepAlive);
       // A waiting line still being written must finish before the reply starts.
       while (writing) await new Promise((r) => setTimeout(r, 1));
     }
