@@ -208,7 +208,7 @@ for (const n of [1, 10, 100]) {
   }
   console.log(
     `initctl status p50 ${fmt(p50(s))} ms, empty deno run p50 ${fmt(p50(e))} ms ` +
-      `(+${fmt(p50(s) - p50(e))} ms)`,
+      `(${p50(s) >= p50(e) ? "+" : ""}${fmt(p50(s) - p50(e))} ms)`,
   );
   await stop(d);
 }

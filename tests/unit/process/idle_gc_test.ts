@@ -1,10 +1,17 @@
 /**
- * IdleGc: one compacting collection after a burst has been quiet for IDLE_GC_MS, none while the
- * burst goes on, none without activity, and the real V8 `gc` accepts the options it passes.
+ * IdleGc: one collection after a burst has been quiet for IDLE_GC_MS, none while the burst goes
+ * on, none without activity; a compacting one first and whenever the heap has grown since, a
+ * young-generation one otherwise; and V8 does with its options what they say.
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { IDLE_GC_MS, IDLE_GC_OPTIONS, IdleGc } from "../../../lib/process/idle_gc.ts";
+import {
+  COMPACT_AFTER_GROWTH,
+  COMPACTING_GC,
+  IDLE_GC_MS,
+  IdleGc,
+  YOUNG_GC,
+} from "../../../lib/process/idle_gc.ts";
 
 function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = performance.now() + ms;
@@ -18,9 +25,9 @@ function until(cond: () => boolean, ms = 5000): Promise<void> {
   });
 }
 
-Deno.test("idle gc: one last-resort collection once a burst has been quiet", async () => {
+Deno.test("idle gc: one collection once a burst has been quiet", async () => {
   const calls: unknown[] = [];
-  const idle = new IdleGc((options) => calls.push(options));
+  const idle = new IdleGc((options) => calls.push(options), () => 5 << 20);
   const start = performance.now();
   // A burst that goes on for longer than IDLE_GC_MS: no collection while it lasts.
   while (performance.now() - start < IDLE_GC_MS * 1.5) {
@@ -30,9 +37,29 @@ Deno.test("idle gc: one last-resort collection once a burst has been quiet", asy
   }
   await until(() => calls.length > 0);
   ok(performance.now() - start >= IDLE_GC_MS * 2 - 20, "collected only after the quiet time");
-  deepEqual(calls, [IDLE_GC_OPTIONS]);
+  deepEqual(calls, [COMPACTING_GC]);
   await new Promise((r) => setTimeout(r, IDLE_GC_MS * 2));
   equal(calls.length, 1, "one collection per burst, nothing when nothing happens");
+});
+
+Deno.test("idle gc: compacting first and after the heap grew, plain otherwise", () => {
+  const calls: unknown[] = [];
+  let heap = 8 << 20;
+  const idle = new IdleGc((options) => {
+    calls.push(options);
+    if (options === COMPACTING_GC) heap -= 2 << 20; // compaction gives pages back
+  }, () => heap);
+  idle.collect(); // after start-up
+  deepEqual(calls, [COMPACTING_GC]);
+  idle.collect(); // a status query: nothing grew
+  heap += COMPACT_AFTER_GROWTH - 1;
+  idle.collect();
+  deepEqual(calls, [COMPACTING_GC, YOUNG_GC, YOUNG_GC]);
+  heap += 1; // a crash storm grew the heap by COMPACT_AFTER_GROWTH in all
+  idle.collect();
+  deepEqual(calls, [COMPACTING_GC, YOUNG_GC, YOUNG_GC, COMPACTING_GC]);
+  idle.collect();
+  deepEqual(calls.at(-1), YOUNG_GC);
 });
 
 Deno.test("idle gc: does nothing without V8's gc", () => {
@@ -40,25 +67,40 @@ Deno.test("idle gc: does nothing without V8's gc", () => {
   idle.activity(); // must not arm a timer (the test's sanitizer would catch a leaked one)
 });
 
-Deno.test("idle gc: its options make V8 give back the heap pages a plain full collection keeps", () => {
-  // V8 ignores options it does not know, so check the effect: garbage freed, then a regular full
-  // collection, then ours; ours must leave the heap much smaller.
+Deno.test("idle gc: V8 collects young garbage only with YOUNG_GC, all and compacted with COMPACTING_GC", () => {
+  // V8 ignores options it does not know (and takes a lone non-object for "minor"), so check the
+  // effects: old garbage and young garbage, then YOUNG_GC, then COMPACTING_GC.
   const script = `
-    let junk = [];
-    for (let i = 0; i < 300000; i++) junk.push({ i, s: "y" + i });
-    const keep = junk.filter((_, i) => i % 50 === 0);
-    junk = [];
-    gc({ type: "major", execution: "sync", flavor: "regular" });
-    const regular = Deno.memoryUsage().heapTotal;
-    gc(${JSON.stringify(IDLE_GC_OPTIONS)});
-    console.log(JSON.stringify({ regular, ours: Deno.memoryUsage().heapTotal, kept: keep.length }));
+    let old = [];
+    for (let i = 0; i < 300000; i++) old.push({ i, s: "y" + i });
+    gc(${JSON.stringify(COMPACTING_GC)}); // all of it in the old generation now
+    const keep = old.filter((_, i) => i % 50 === 0);
+    old = [];
+    let young = [];
+    for (let i = 0; i < 5000; i++) young.push({ i });
+    const before = Deno.memoryUsage().heapUsed;
+    young = [];
+    gc(${JSON.stringify(YOUNG_GC)});
+    const afterYoung = Deno.memoryUsage();
+    gc(${JSON.stringify(COMPACTING_GC)});
+    const compacted = Deno.memoryUsage();
+    console.log(JSON.stringify({ before, afterYoung, compacted, kept: keep.length }));
   `;
   const result = new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
     env: { DENO_V8_FLAGS: "--expose-gc" },
   }).outputSync();
   equal(new TextDecoder().decode(result.stderr), "");
-  const { regular, ours, kept } = JSON.parse(new TextDecoder().decode(result.stdout));
+  const { before, afterYoung, compacted, kept } = JSON.parse(
+    new TextDecoder().decode(result.stdout),
+  );
   equal(kept, 6000);
-  ok(ours < regular / 2, `heap after ours ${ours} B, after a regular full collection ${regular} B`);
+  const msg = `in use: ${before} B, after YOUNG_GC ${afterYoung.heapUsed} B, ` +
+    `after COMPACTING_GC ${compacted.heapUsed} B`;
+  ok(afterYoung.heapUsed < before, msg); // the young garbage went
+  ok(afterYoung.heapUsed > 2 * compacted.heapUsed, msg); // the old garbage stayed
+  ok(
+    compacted.heapTotal < afterYoung.heapTotal / 2,
+    `heap after COMPACTING_GC ${compacted.heapTotal} B, after YOUNG_GC ${afterYoung.heapTotal} B`,
+  );
 });
