@@ -1,11 +1,12 @@
 /**
- * One full garbage collection once the daemon has been quiet for IDLE_GC_MS after a burst of work
+ * One garbage collection once the daemon has been quiet for IDLE_GC_MS after a burst of work
  * (start-up, a crash storm, a flood of queries), so that its memory goes back down promptly and
- * stays flat. It stands in for V8's memory reducer, which the daemon runs without
- * (`--no-memory-reducer`): that one wakes the daemon up on its own timers for tens of seconds
- * after any activity, this one fires once, only after activity, and never when nothing happens.
- * Needs `--expose-gc` (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then holds
- * free goes back to the system too (malloc_trim).
+ * stays flat: a compacting one when the heap has grown, a young-generation one otherwise. It
+ * stands in for V8's memory reducer, which the daemon runs without (`--no-memory-reducer`): that
+ * one wakes the daemon up on its own timers for tens of seconds after any activity, this one fires
+ * once, only after activity, and never when nothing happens. Needs `--expose-gc`
+ * (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then holds free goes back to the
+ * system too (malloc_trim).
  */
 
 import { mallocTrim } from "./ffi.ts";
