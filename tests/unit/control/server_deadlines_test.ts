@@ -1,7 +1,7 @@
 /**
  * The control server's deadlines on a real socket (lib/control/deadlines.ts keeps them): a client
- * that sends nothing is cut off after the read timeout, a request that waits for a job gets
- * `waiting` lines, and an answered request leaves no timer behind.
+ * that sends nothing is cut off after the read timeout, and a request that waits for a job gets
+ * `waiting` lines, then its reply. (That the tick stops is tests/unit/control/deadlines_test.ts.)
  */
 
 import { equal, ok } from "node:assert/strict";
@@ -28,22 +28,33 @@ async function withServer(
   }
 }
 
-/** Everything the server sends until it closes the connection (or `ms` pass). */
-async function readAll(conn: Deno.Conn, ms: number): Promise<{ text: string; closedAt: number }> {
+/** What the server has sent so far, and whether it closed the connection (or `ms` passed). */
+function reader(conn: Deno.Conn, ms: number) {
   const start = performance.now();
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(4096);
+  const state = { text: "", closedAt: -1 };
   const limit = setTimeout(() => conn.close(), ms);
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      chunks.push(buf.slice(0, n));
-    }
-  } catch { /* closed by the limit */ }
-  clearTimeout(limit);
-  const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
-  return { text, closedAt: performance.now() - start };
+  const done = (async () => {
+    const buf = new Uint8Array(4096);
+    const dec = new TextDecoder();
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        state.text += dec.decode(buf.subarray(0, n), { stream: true });
+      }
+    } catch { /* closed by the limit */ }
+    clearTimeout(limit);
+    state.closedAt = performance.now() - start;
+  })();
+  return { state, done };
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 Deno.test("server: a client that sends nothing is cut off after the read timeout", async () => {
@@ -52,10 +63,12 @@ Deno.test("server: a client that sends nothing is cut off after the read timeout
     { readTimeoutMs: 300 },
     async (path) => {
       const conn = await Deno.connect({ transport: "unix", path });
-      const { text, closedAt } = await readAll(conn, 10_000);
+      const { state, done } = reader(conn, 10_000);
+      await done;
       try {
         conn.close();
       } catch { /* closed */ }
+      const { text, closedAt } = state;
       equal(text, "");
       ok(closedAt >= 250, `closed after ${closedAt} ms`);
       ok(closedAt < 300 + TICK_MS + 2000, `closed after ${closedAt} ms`);
@@ -75,15 +88,15 @@ Deno.test("server: a request that waits gets waiting lines, then its reply", asy
       const conn = await Deno.connect({ transport: "unix", path });
       const request = JSON.stringify({ v: PROTOCOL_VERSION, cmd: "status", args: [], options: {} });
       await conn.write(new TextEncoder().encode(request + "\n"));
-      const reading = readAll(conn, 20_000);
-      // Two waiting lines at least (200 ms apart, checked every TICK_MS), then the answer.
-      await new Promise((r) => setTimeout(r, 2 * TICK_MS + 600));
-      release();
-      const { text } = await reading;
-      conn.close();
+      const { state, done } = reader(conn, 20_000);
+      // Two waiting lines (200 ms apart, checked every TICK_MS) while the handler waits.
       const waiting = new TextDecoder().decode(WAITING_LINE);
-      const lines = text.split("\n").filter(Boolean);
-      ok(lines.filter((l) => l + "\n" === waiting).length >= 2, text);
+      await until(() => state.text.split(waiting).length - 1 >= 2);
+      release();
+      await done;
+      conn.close();
+      const text = state.text;
+      ok(text.startsWith(waiting + waiting), text);
       ok(text.endsWith("done"), text);
     },
   );
