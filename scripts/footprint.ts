@@ -10,7 +10,8 @@
  * - PSS before and after 10,000 respawns and 10,000 status queries;
  * - `initctl status JOB` wall time against an empty `deno run`, p50 over RUNS;
  * - time from the daemon's start until 1,000 jobs run, and the memory then; `reload-configuration`
- *   of 1,000 unchanged files.
+ *   of 1,000 unchanged files; and, for the floor, the time a bare `deno run` takes to
+ *   posix_spawn 1,000 `sleep`s through FFI.
  *
  *   deno run -A scripts/footprint.ts [--idle-seconds 30] [--runs 20] [--big 1000]
  */
@@ -35,6 +36,37 @@ const EMPTY = `${tmp}/empty.ts`;
 Deno.writeTextFileSync(
   EMPTY,
   "await new Promise((r) => setTimeout(r, Number(Deno.args[0] ?? 0)));\n",
+);
+
+/**
+ * The floor for "N jobs running": a bare Deno script that posix_spawns N `sleep`s through FFI,
+ * one after another on its main thread as the daemon does, prints a line once all are spawned,
+ * then kills and reaps them.
+ */
+const SPAWN_FLOOR = `${tmp}/spawn_floor.ts`;
+Deno.writeTextFileSync(
+  SPAWN_FLOOR,
+  `const n = Number(Deno.args[0]);
+const libc = Deno.dlopen("libc.so.6", {
+  posix_spawn: { parameters: ["buffer", "buffer", "pointer", "pointer", "buffer", "buffer"], result: "i32" },
+  waitpid: { parameters: ["i32", "pointer", "i32"], result: "i32" },
+}).symbols;
+const enc = new TextEncoder();
+const cstr = (s) => enc.encode(s + "\\0");
+const sleep = ["/usr/bin/sleep", "/bin/sleep"].find((p) => { try { return Deno.statSync(p).isFile; } catch { return false; } });
+const strings = [cstr(sleep), cstr("sleep"), cstr("100107")];
+const ptr = (b) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+const argv = new BigUint64Array([ptr(strings[1]), ptr(strings[2]), 0n]);
+const envp = new BigUint64Array([0n]);
+const pid = new Int32Array(1);
+const pids = [];
+for (let i = 0; i < n; i++) {
+  if (libc.posix_spawn(pid, strings[0], null, null, argv, envp) === 0) pids.push(pid[0]);
+}
+console.log(pids.length);
+for (const p of pids) Deno.kill(p, "SIGKILL");
+for (const p of pids) libc.waitpid(p, null, 0);
+`,
 );
 
 interface Mem {
@@ -231,6 +263,27 @@ for (const n of [1, 10, 100]) {
       `reload-configuration of ${BIG} unchanged files ${fmt(reload)} ms`,
   );
   await stop(d);
+  console.log(`a bare deno run that posix_spawns ${BIG} sleeps: ${fmt(await spawnFloor(), 0)} ms`);
+}
+
+/** Time from launching SPAWN_FLOOR until it says all its sleeps are spawned. */
+async function spawnFloor(): Promise<number> {
+  const t0 = performance.now();
+  const p = new Deno.Command(deno, {
+    args: ["run", "-A", "--quiet", SPAWN_FLOOR, String(BIG)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = p.stdout.getReader();
+  const first = await reader.read();
+  const ms = performance.now() - t0;
+  if (first.done || Number(new TextDecoder().decode(first.value).trim()) !== BIG) {
+    throw new Error("the spawn floor script did not spawn every sleep");
+  }
+  reader.releaseLock();
+  await p.stdout.cancel();
+  await p.status;
+  return ms;
 }
 
 await Deno.remove(tmp, { recursive: true });
