@@ -35,9 +35,14 @@ export const COMPACT_AFTER_GROWTH = 1 << 20;
 /** V8's exposed `gc` function, as much of it as this module uses. */
 export type GcFunction = (options: typeof COMPACTING_GC | typeof YOUNG_GC) => void;
 
+/** Starts a timer that does not keep the process alive (the real one: an unref'd setTimeout). */
+export type QuietTimer = (fn: () => void, ms: number) => void;
+
+const unrefTimer: QuietTimer = (fn, ms) => Deno.unrefTimer(setTimeout(fn, ms));
+
 export class IdleGc {
   #last = 0;
-  #timer: number | undefined;
+  #armed = false;
   /** V8's heapTotal after the last compacting collection (none yet: 0). */
   #compactedAt = 0;
   readonly #gc: GcFunction | undefined;
@@ -45,6 +50,7 @@ export class IdleGc {
   constructor(
     gc = (globalThis as { gc?: GcFunction }).gc,
     private readonly heapTotal: () => number = () => Deno.memoryUsage().heapTotal,
+    private readonly setTimer: QuietTimer = unrefTimer,
   ) {
     this.#gc = gc;
   }
@@ -53,17 +59,17 @@ export class IdleGc {
   activity(): void {
     if (!this.#gc) return;
     this.#last = performance.now();
-    if (this.#timer === undefined) this.#arm(IDLE_GC_MS);
+    if (!this.#armed) this.#arm(IDLE_GC_MS);
   }
 
   #arm(ms: number): void {
-    this.#timer = Number(setTimeout(() => {
-      this.#timer = undefined;
+    this.#armed = true;
+    this.setTimer(() => {
+      this.#armed = false;
       const quiet = performance.now() - this.#last;
       if (quiet < IDLE_GC_MS) return this.#arm(IDLE_GC_MS - quiet);
       this.collect();
-    }, ms));
-    Deno.unrefTimer(this.#timer);
+    }, ms);
   }
 
   /** The collection itself (what the quiet timer runs). */

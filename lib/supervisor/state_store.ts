@@ -235,9 +235,10 @@ export class StateStore {
       this.#lone.delete(k);
       // A new text is whole: process changes before it are in it (later ones come below).
       const hadChanges = this.#procChanges.delete(k);
-      if (text === null ? !this.#instances.delete(k) : this.#instances.get(k) === text) {
-        if (!hadChanges) continue;
-      }
+      const unchanged = text === null
+        ? !this.#instances.delete(k)
+        : this.#instances.get(k) === text;
+      if (unchanged && !hadChanges) continue;
       if (text !== null) this.#instances.set(k, text);
       add("i", k, text);
     }

@@ -62,9 +62,17 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise", 
   deepEqual(calls.at(-1), YOUNG_GC);
 });
 
-Deno.test("idle gc: does nothing without V8's gc", () => {
-  const idle = new IdleGc(undefined);
-  idle.activity(); // must not arm a timer (the test's sanitizer would catch a leaked one)
+Deno.test("idle gc: does nothing without V8's gc, not even a timer", () => {
+  let timers = 0;
+  const idle = new IdleGc(undefined, () => 0, () => timers++);
+  idle.activity();
+  idle.collect();
+  equal(timers, 0);
+  // The same with V8's gc arms one timer for any number of activities.
+  const withGc = new IdleGc(() => {}, () => 0, () => timers++);
+  withGc.activity();
+  withGc.activity();
+  equal(timers, 1);
 });
 
 Deno.test("idle gc: V8 collects young garbage only with YOUNG_GC, all and compacted with COMPACTING_GC", () => {
