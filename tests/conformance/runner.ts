@@ -175,7 +175,7 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<R
         const r = await target.initctl(["status", ...args], "initctl");
         const m = /, process (\d+)/.exec(r.stdout);
         if (!m) throw new Error(`mainCmd: no main process in ${JSON.stringify(r.stdout)}`);
-        const cmd = readText(`/proc/${m[1]}/cmdline`)?.split("\0").filter(Boolean).join(" ");
+        const cmd = await settledCommand(Number(m[1]));
         lines.push(`# main process of ${step.args.join(" ")}: ${clean(cmd ?? "(gone)")}`);
         return;
       }
@@ -309,4 +309,23 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The command line of `pid` once it has settled: the same in two reads 50 ms apart (at most 2 s).
+ * A daemon that `expect fork`/`daemon` followed is reported as soon as it is forked, and may not
+ * have exec'd yet: for a moment its command line is still its parent's (a job's script shell).
+ * The same wait applies to both inits.
+ */
+async function settledCommand(pid: number): Promise<string | null> {
+  const read = () =>
+    readText(`/proc/${pid}/cmdline`)?.split("\0").filter(Boolean).join(" ") ?? null;
+  let last = read();
+  for (let waited = 0; waited < 2000; waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = read();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
 }
