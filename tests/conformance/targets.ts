@@ -6,7 +6,7 @@
  */
 
 import { REPO_ROOT, type RunResult, upkeepArgv, waitFor } from "../e2e/helpers.ts";
-import { jobProcesses } from "../e2e/daemon_helpers.ts";
+import { jobProcesses, removeFifoDirs } from "../e2e/daemon_helpers.ts";
 
 /** Where the oracle package lives: `UPSTART_ORACLE`, else `../shared/oracle` beside the repo. */
 export function oracleDir(): string | null {
@@ -287,6 +287,12 @@ export class UpkeepTarget extends Target {
       await this.#reader;
     }
     killLeftovers(this.root);
+    removeFifoDirs(this.state); // left when the daemon had to be killed
+  }
+
+  override killNow(): void {
+    super.killNow();
+    removeFifoDirs(this.state); // a killed daemon does not remove its FIFO directory
   }
 
   diagnostics(): string {
