@@ -25,6 +25,7 @@ import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
 import { IdleGc } from "../process/idle_gc.ts";
 import { JobLogs } from "../log/job_logs.ts";
+import { quietSignals } from "../process/quiet_signals.ts";
 import { fifoDirFor } from "../log/fifo_dir.ts";
 import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 
@@ -103,6 +104,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   closeInheritedFds();
   setChildSubreaper();
+  const quiet = quietSignals(); // before the event loop first waits: see there
 
   const log = new DaemonLog(
     `${logDir}/upkeep.log`,
@@ -120,6 +122,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     onActivity: () => logActivity(),
   });
   let logActivity = () => {}; // the idle GC, once it exists
+  if (quiet !== null) log.write(`cannot make SIGUSR1 and SIGALRM harmless: ${quiet}`);
   const recovered = jobLogs.recover();
   if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are

@@ -1,0 +1,61 @@
+/**
+ * End-to-end: SIGUSR1 and SIGALRM do nothing to the daemon (lib/process/quiet_signals.ts).
+ * Without it, under `deno run` SIGUSR1 opens a V8 inspector on 127.0.0.1:9229 (any local user
+ * could then run code in the daemon), and in a compiled upkeep it ends the daemon; SIGALRM ends it.
+ */
+
+import { ok as assert } from "node:assert/strict";
+import { daemonTest } from "./daemon_helpers.ts";
+import { pidAlive } from "./helpers.ts";
+
+const USR1_BIT = 1n << 9n; // signal 10
+const ALRM_BIT = 1n << 13n; // signal 14
+
+function sigMask(pid: number, field: "SigIgn" | "SigCgt"): bigint {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const hex = new RegExp(`^${field}:\\s*([0-9a-f]+)`, "m").exec(status)?.[1];
+  assert(hex !== undefined, `${field} missing from /proc/${pid}/status`);
+  return BigInt(`0x${hex}`);
+}
+
+/** Sockets on TCP port 9229 that `pid` listens on (inodes of /proc/net/tcp rows it holds). */
+function inspectorSockets(pid: number): string[] {
+  const own = new Set<string>();
+  for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`));
+      if (m) own.add(m[1]!);
+    } catch { /* closed meanwhile */ }
+  }
+  const rows = Deno.readTextFileSync("/proc/net/tcp").split("\n").slice(1);
+  return rows.map((r) => r.trim().split(/\s+/))
+    .filter((f) => f[1]?.endsWith(":240D") && f[3] === "0A" && own.has(f[9] ?? ""))
+    .map((f) => f[9]!);
+}
+
+daemonTest("SIGUSR1 and SIGALRM: the daemon lives on and opens no inspector", {
+  a: "start on startup\nrespawn\nexec sleep 1000\n",
+}, async (d) => {
+  const pid = d.process!.pid;
+  await d.waitRunning("a");
+  // Caught by a handler that does nothing, not ignored (an ignored signal is inherited by children).
+  for (const bit of [USR1_BIT, ALRM_BIT]) {
+    assert((sigMask(pid, "SigCgt") & bit) !== 0n, `signal bit ${bit} is not caught`);
+    assert((sigMask(pid, "SigIgn") & bit) === 0n, `signal bit ${bit} is ignored, not caught`);
+  }
+  Deno.kill(pid, "SIGUSR1"); // before Deno's own listener starts: its default action ends a process
+  Deno.kill(pid, "SIGALRM");
+
+  // Deno starts its listener 500 ms after the event loop first waits; nothing shows when it has.
+  await new Promise((r) => setTimeout(r, 1000));
+  Deno.kill(pid, "SIGUSR1");
+  // What the signal would do shows within milliseconds: watch a second for it.
+  const until = performance.now() + 1000;
+  while (performance.now() < until) {
+    assert(pidAlive(pid), "the daemon ended on SIGUSR1");
+    assert(!/Debugger listening/.test(d.output), `the daemon opened an inspector:\n${d.output}`);
+    assert(inspectorSockets(pid).length === 0, "the daemon listens on port 9229");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert((await d.initctl("status", "a")).stdout.includes("start/running"));
+});
