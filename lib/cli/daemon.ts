@@ -104,7 +104,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   closeInheritedFds();
   setChildSubreaper();
-  const quiet = quietSignals(); // before the event loop first waits: see there
+  const quiet = quietSignals(); // SIGUSR1 and SIGALRM do nothing: see there
 
   const log = new DaemonLog(
     `${logDir}/upkeep.log`,

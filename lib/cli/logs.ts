@@ -10,6 +10,7 @@ import { defaultPaths } from "./paths.ts";
 import { logFileName } from "../supervisor/environment.ts";
 import { follow, listLogFiles, printSelection } from "../log/read_logs.ts";
 import { parseSince } from "../log/timestamps.ts";
+import { quietSignals } from "../process/quiet_signals.ts";
 
 const HELP = `Usage: upkeep logs [OPTION]... JOB [INSTANCE]
 
@@ -32,6 +33,7 @@ const OPTIONS = {
 } as const;
 
 export async function logsMain(argv: string[]): Promise<number> {
+  quietSignals(); // `logs -f` can follow for hours, as root: SIGUSR1 must not open an inspector
   const positional: string[] = [];
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {

@@ -7,6 +7,7 @@
 import { defaultJob, formatDiagnostic, type JobClass } from "../job/model.ts";
 import { loadJobFile } from "../job/load.ts";
 import { parseRunArgs, RUN_USAGE } from "../run/options.ts";
+import { quietSignals } from "../process/quiet_signals.ts";
 import { lockPathFor, logPathFor, NoHomeError, type PathContext } from "../run/paths.ts";
 import { passwdHome } from "./paths.ts";
 import { runJob } from "../run/runner.ts";
@@ -35,6 +36,7 @@ function commandName(argv0: string): string {
 export async function runMain(args: string[]): Promise<number> {
   // Our processes get the open-files limit we were given (Deno raised ours; we need few fds).
   restoreOriginalNofile();
+  quietSignals(); // a job can run for hours, as root: SIGUSR1 must not open an inspector
   const opts = parseRunArgs(args);
   if ("error" in opts) {
     console.error(`upkeep run: ${opts.error} (try 'upkeep run --help')`);

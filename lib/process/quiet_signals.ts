@@ -19,7 +19,12 @@
  * execve resets a handler to the default: no child inherits an ignored signal (`Deno.Command`
  * children, say, keep the signals their parent ignores).
  *
- * Must be called before the event loop first waits (Deno's listener starts 500 ms after that).
+ * Either order works: when Deno registered first, the sigaction below replaces its handler; when
+ * it registers later, it finds our listener and installs nothing. Only a signal that comes before
+ * this call has its old effect.
+ *
+ * Used by every command that may run for long: `daemon`, `run` (cron jobs, as root) and `logs`
+ * (`-f` follows for ever).
  */
 
 const SIGUSR1 = 10;

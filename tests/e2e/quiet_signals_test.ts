@@ -6,7 +6,7 @@
 
 import { ok as assert } from "node:assert/strict";
 import { daemonTest } from "./daemon_helpers.ts";
-import { pidAlive } from "./helpers.ts";
+import { pidAlive, upkeepArgv, waitFor } from "./helpers.ts";
 
 const USR1_BIT = 1n << 9n; // signal 10
 const ALRM_BIT = 1n << 13n; // signal 14
@@ -33,6 +33,23 @@ function inspectorSockets(pid: number): string[] {
     .map((f) => f[9]!);
 }
 
+/**
+ * Send SIGUSR1 to `pid` once Deno's own listener has started (500 ms after the event loop first
+ * waits; nothing shows when it has), then watch a second for what it would do: within
+ * milliseconds, the process would end or listen on port 9229.
+ */
+async function usr1LeavesAlone(pid: number, output: () => string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000));
+  Deno.kill(pid, "SIGUSR1");
+  const until = performance.now() + 1000;
+  while (performance.now() < until) {
+    assert(pidAlive(pid), "the process ended on SIGUSR1");
+    assert(!/Debugger listening/.test(output()), `an inspector was opened:\n${output()}`);
+    assert(inspectorSockets(pid).length === 0, "the process listens on port 9229");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 daemonTest("SIGUSR1 and SIGALRM: the daemon lives on and opens no inspector", {
   a: "start on startup\nrespawn\nexec sleep 1000\n",
 }, async (d) => {
@@ -46,16 +63,36 @@ daemonTest("SIGUSR1 and SIGALRM: the daemon lives on and opens no inspector", {
   Deno.kill(pid, "SIGUSR1"); // before Deno's own listener starts: its default action ends a process
   Deno.kill(pid, "SIGALRM");
 
-  // Deno starts its listener 500 ms after the event loop first waits; nothing shows when it has.
-  await new Promise((r) => setTimeout(r, 1000));
-  Deno.kill(pid, "SIGUSR1");
-  // What the signal would do shows within milliseconds: watch a second for it.
-  const until = performance.now() + 1000;
-  while (performance.now() < until) {
-    assert(pidAlive(pid), "the daemon ended on SIGUSR1");
-    assert(!/Debugger listening/.test(d.output), `the daemon opened an inspector:\n${d.output}`);
-    assert(inspectorSockets(pid).length === 0, "the daemon listens on port 9229");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await usr1LeavesAlone(pid, () => d.output);
   assert((await d.initctl("status", "a")).stdout.includes("start/running"));
+});
+
+Deno.test({
+  name: "SIGUSR1: `upkeep run` lives on and opens no inspector",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const [cmd, ...pre] = upkeepArgv();
+    const child = new Deno.Command(cmd!, {
+      args: [...pre, "run", "--no-log", "--", "sh", "-c", "echo started; exec sleep 60"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let output = "";
+    const dec = new TextDecoder();
+    const read = (s: ReadableStream<Uint8Array>) =>
+      (async () => {
+        for await (const c of s) output += dec.decode(c, { stream: true });
+      })();
+    const readers = [read(child.stdout), read(child.stderr)];
+    try {
+      await waitFor(() => output.includes("started"), "the job to start");
+      await usr1LeavesAlone(child.pid, () => output);
+    } finally {
+      child.kill("SIGTERM"); // passed on to the job
+      await child.status;
+      await Promise.all(readers);
+    }
+  },
 });
