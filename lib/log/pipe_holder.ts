@@ -15,11 +15,17 @@ import { getNofile } from "../process/fast_spawn.ts";
 
 const HOLD_SECONDS = "2147483647";
 /**
- * A new holder is started this long (ms) after the set of pipes changed, for every change made
- * meanwhile: start-up opens a pipe per job over many turns, and a holder per turn would open
- * every pipe again each time (quadratic in the number of jobs).
+ * A new holder is started once the set of pipes has not changed for this long (ms), for every
+ * change made meanwhile: start-up opens a pipe per job over many turns, and a holder per turn
+ * would open every pipe again each time (quadratic in the number of jobs).
  */
 const SETTLE_MS = 50;
+/**
+ * ... but no later than this (ms) after the first change not held yet: a start-up of 1,000 jobs
+ * changes the set for more than a second. (A holder every SETTLE_MS through it, as before, took
+ * 20 holders and ~100 ms of the daemon's time.)
+ */
+const MAX_UNHELD_MS = 1000;
 /** At most this many pipes per holder process (each needs one fd). */
 const PER_HOLDER = 1000;
 
@@ -33,11 +39,25 @@ function alive(h: Held): boolean {
   return st !== null && st.startTime === h.start && st.state !== "Z";
 }
 
+/**
+ * How long (ms) to wait still before starting a new holder, or 0 to start it now: the set of pipes
+ * first changed at `firstChange` since the last holder, and last changed at `lastChange`. Pure.
+ */
+export function holderDelay(now: number, firstChange: number, lastChange: number): number {
+  const quietFor = now - lastChange;
+  const unheldFor = now - firstChange;
+  if (quietFor >= SETTLE_MS || unheldFor >= MAX_UNHELD_MS) return 0;
+  return Math.max(1, Math.min(SETTLE_MS - quietFor, MAX_UNHELD_MS - unheldFor));
+}
+
 export class PipeHolder {
   #current: Held[] = [];
   #previous: Held[] = [];
   #scheduled = false;
   #stopped = false;
+  /** When the set last changed, and when it first changed since the last holder (ms). */
+  #lastChange = 0;
+  #firstChange = 0;
   readonly #file: string;
 
   constructor(
@@ -56,14 +76,24 @@ export class PipeHolder {
     } catch { /* none */ }
   }
 
-  /** The set of pipes changed: start a new holder soon (SETTLE_MS). */
+  /** The set of pipes changed: start a new holder once it settles (SETTLE_MS, MAX_UNHELD_MS). */
   refresh(): void {
-    if (this.#scheduled || this.#stopped) return;
+    if (this.#stopped) return;
+    this.#lastChange = performance.now();
+    if (this.#scheduled) return;
     this.#scheduled = true;
+    this.#firstChange = this.#lastChange;
+    this.#wait(SETTLE_MS);
+  }
+
+  #wait(ms: number): void {
     setTimeout(() => {
+      if (this.#stopped) return;
+      const delay = holderDelay(performance.now(), this.#firstChange, this.#lastChange);
+      if (delay > 0) return this.#wait(delay);
       this.#scheduled = false;
-      if (!this.#stopped) this.#respawn();
-    }, SETTLE_MS);
+      this.#respawn();
+    }, ms);
   }
 
   #respawn(): void {
