@@ -118,11 +118,12 @@ export async function dispatch(args: string[]): Promise<number> {
       return 0;
     }
     case "daemon": {
-      // The daemon needs its V8 flags from the start: this execs itself again with them once.
-      const { ensureDaemonV8Flags } = await load<typeof import("../process/self_exec.ts")>(
+      // The daemon needs its V8 flags (and no update check) from the start: this execs itself
+      // again with them once.
+      const { ensureDaemonRuntime } = await load<typeof import("../process/self_exec.ts")>(
         "../process/self_exec.ts",
       );
-      ensureDaemonV8Flags();
+      ensureDaemonRuntime();
       const { daemonMain } = await load<typeof import("./daemon.ts")>("./daemon.ts");
       return daemonMain(rest);
     }

@@ -41,7 +41,7 @@ export function writeShims(dir: string): string {
   const cmd = selfCommand().map(shellQuote).join(" ");
   for (const name of SHIM_NAMES) {
     const path = `${dir}/${name}`;
-    const text = `#!/bin/sh\nUPKEEP_ARGV0=${name} exec ${cmd} "$@"\n`;
+    const text = `#!/bin/sh\nUPKEEP_ARGV0=${name} DENO_NO_UPDATE_CHECK=1 exec ${cmd} "$@"\n`;
     let current = "";
     try {
       current = Deno.readTextFileSync(path);

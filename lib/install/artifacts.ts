@@ -35,9 +35,11 @@ export function launcherScript(self: readonly string[]): string {
   return [
     "#!/bin/sh",
     "# upkeep launcher, written by `upkeep install` run from source: runs that source with that",
-    "# deno. UPKEEP_ARGV0 carries the name this was called by (initctl, start, stop, ...).",
+    "# deno. UPKEEP_ARGV0 carries the name this was called by (initctl, start, stop, ...);",
+    "# DENO_NO_UPDATE_CHECK keeps deno from looking for a newer deno (over the network) each time.",
     'UPKEEP_ARGV0="${0##*/}"',
-    "export UPKEEP_ARGV0",
+    "DENO_NO_UPDATE_CHECK=1",
+    "export UPKEEP_ARGV0 DENO_NO_UPDATE_CHECK",
     `exec ${shellJoin(self)} "$@"`,
     "",
   ].join("\n");

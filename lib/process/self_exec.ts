@@ -93,17 +93,27 @@ export function execSelf(
 }
 
 /**
- * Start over with DAEMON_V8_FLAGS when they are not in effect yet (V8 reads them only at start):
- * execve this same command line with DENO_V8_FLAGS extended. Returns (doing nothing) when they
- * are already set or the exec fails; never returns otherwise.
+ * Environment the daemon runs with, beside its V8 flags: no update check. Under `deno run`, Deno
+ * looks for a newer Deno half a second after it starts (a DNS query and an HTTPS request to
+ * dl.deno.land, a file in its cache): a supervisor, often root, has no business doing that at
+ * every start.
  */
-export function ensureDaemonV8Flags(): void {
+export const DAEMON_ENV: Readonly<Record<string, string>> = { DENO_NO_UPDATE_CHECK: "1" };
+
+/**
+ * Start over with DAEMON_V8_FLAGS and DAEMON_ENV when they are not in effect yet (V8 and Deno
+ * read them only at start): execve this same command line with DENO_V8_FLAGS extended and
+ * DAEMON_ENV set. Returns (doing nothing) when they are already in effect or the exec fails;
+ * never returns otherwise.
+ */
+export function ensureDaemonRuntime(): void {
   const current = Deno.env.get("DENO_V8_FLAGS") ?? "";
   const missing = DAEMON_V8_FLAGS.filter((f) => !current.includes(f.split("=")[0]!));
-  if (missing.length === 0) return;
+  const unset = Object.entries(DAEMON_ENV).filter(([k, v]) => Deno.env.get(k) !== v);
+  if (missing.length === 0 && unset.length === 0) return;
   const argv = ownArgv();
   if (!argv) return;
-  const env = Deno.env.toObject();
+  const env = { ...Deno.env.toObject(), ...DAEMON_ENV };
   env.DENO_V8_FLAGS = [current, ...missing].filter(Boolean).join(",");
   execSelf(Deno.execPath(), argv, env);
 }

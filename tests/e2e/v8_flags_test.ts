@@ -1,19 +1,35 @@
 /**
- * End-to-end: the daemon runs with its V8 flags (lib/process/self_exec.ts). V8 reads them only at
- * start, so the daemon execs itself once with them, in place: the pid that was launched is the
- * one that runs, answers, and has every flag in its environment.
+ * End-to-end: the daemon runs with its V8 flags and environment (lib/process/self_exec.ts). V8
+ * and Deno read them only at start, so the daemon execs itself once with them, in place: the pid
+ * that was launched is the one that runs, answers, and has every flag in its environment, and
+ * DENO_NO_UPDATE_CHECK=1 (no look for a newer Deno over the network), even when launched without.
+ * The shims its jobs call (`start`, `stop`, …) carry DENO_NO_UPDATE_CHECK too.
  */
 
 import { ok as assert } from "node:assert/strict";
-import { DAEMON_V8_FLAGS } from "../../lib/process/self_exec.ts";
+import { DAEMON_ENV, DAEMON_V8_FLAGS } from "../../lib/process/self_exec.ts";
 import { daemonTest } from "./daemon_helpers.ts";
 
-daemonTest("v8 flags: the launched daemon execs itself in place with every flag", {}, (d) => {
-  const pid = d.process!.pid;
-  const env = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
-  const flags = env.find((v) => v.startsWith("DENO_V8_FLAGS="))?.slice("DENO_V8_FLAGS=".length);
-  assert(flags !== undefined, "DENO_V8_FLAGS is not in the daemon's environment");
-  const given = flags.split(",");
-  for (const f of DAEMON_V8_FLAGS) assert(given.includes(f), `${f} missing from ${flags}`);
-  return Promise.resolve();
-});
+daemonTest(
+  "v8 flags: the launched daemon execs itself in place with every flag and no update check",
+  {},
+  (d) => {
+    const pid = d.process!.pid;
+    const env = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
+    const value = (k: string) => env.find((v) => v.startsWith(`${k}=`))?.slice(k.length + 1);
+    const flags = value("DENO_V8_FLAGS");
+    assert(flags !== undefined, "DENO_V8_FLAGS is not in the daemon's environment");
+    const given = flags.split(",");
+    for (const f of DAEMON_V8_FLAGS) assert(given.includes(f), `${f} missing from ${flags}`);
+    for (const [k, v] of Object.entries(DAEMON_ENV)) {
+      assert(value(k) === v, `${k}=${v} is not in the daemon's environment: ${value(k)}`);
+    }
+    const shim = Deno.readTextFileSync(`${d.state}/bin/start`);
+    assert(
+      / DENO_NO_UPDATE_CHECK=1 exec /.test(shim),
+      `the start shim checks for updates:\n${shim}`,
+    );
+    return Promise.resolve();
+  },
+  { launcher: ["env", "-u", "DENO_NO_UPDATE_CHECK"] },
+);

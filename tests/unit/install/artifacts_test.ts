@@ -90,10 +90,12 @@ Deno.test("userCrontabLines() have no user field and read back", () => {
   assert.deepEqual(cmds, { reboot: watchdogArgv(u), watchdog: watchdogArgv(u) });
 });
 
-Deno.test("launcherScript() execs the given argv with the caller's arguments and name", () => {
+Deno.test("launcherScript() execs the given argv with the caller's arguments and name, no update check", () => {
   const text = launcherScript(["/usr/bin/deno", "run", "-A", "/src/my app/main.ts"]);
   assert.match(text, /^#!\/bin\/sh\n/);
   assert.match(text, /^UPKEEP_ARGV0="\$\{0##\*\/\}"$/m);
+  assert.match(text, /^DENO_NO_UPDATE_CHECK=1$/m);
+  assert.match(text, /^export UPKEEP_ARGV0 DENO_NO_UPDATE_CHECK$/m);
   assert.match(text, /^exec \/usr\/bin\/deno run -A '\/src\/my app\/main.ts' "\$@"$/m);
 });
 
