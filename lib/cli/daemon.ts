@@ -26,6 +26,7 @@ import { ConfigReloader } from "../supervisor/reload.ts";
 import { IdleGc } from "../process/idle_gc.ts";
 import { JobLogs } from "../log/job_logs.ts";
 import { quietSignals } from "../process/quiet_signals.ts";
+import { installLastNet } from "../process/last_net.ts";
 import { fifoDirFor } from "../log/fifo_dir.ts";
 import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 
@@ -123,6 +124,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   let logActivity = () => {}; // the idle GC, once it exists
   if (quiet !== null) log.write(`cannot make SIGUSR1 and SIGALRM harmless: ${quiet}`);
+  installLastNet((m) => log.write(m));
   const recovered = jobLogs.recover();
   if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
