@@ -1,8 +1,8 @@
 /**
  * The few libc calls Deno does not offer, through a lazily opened `Deno.dlopen` of libc (the same
  * under `deno run -A` and `deno compile`; needs --allow-ffi): child subreaper, waitpid on one pid,
- * close-on-exec for inherited fds, and flock(2) file locks (released by the kernel when the
- * holder dies, even by SIGKILL).
+ * close-on-exec for inherited fds, flock(2) file locks (released by the kernel when the holder
+ * dies, even by SIGKILL), and signal handlers that do nothing.
  */
 
 import type { ExitStatus } from "./spawn.ts";
@@ -22,6 +22,8 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   malloc_trim: { parameters: ["u64"], result: "i32" },
+  sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
 
@@ -99,6 +101,35 @@ export function mallocTrim(): void {
   try {
     lib().malloc_trim(0n);
   } catch { /* not glibc */ }
+}
+
+const SA_RESTART = 0x10000000;
+/** glibc's struct sigaction on 64-bit Linux: handler, 128-byte mask, int flags, restorer. */
+const SIGACTION_SIZE = 152;
+const SIGACTION_FLAGS = 136;
+
+/**
+ * Give each signal a handler that does nothing: getpid(2), which is async-signal-safe, takes no
+ * argument and has no effect. A handler, unlike SIG_IGN, goes back to the default in every exec,
+ * so no child inherits it. Null when done, else why not.
+ */
+export function catchAndDoNothing(signals: readonly number[]): string | null {
+  let c: Libc;
+  try {
+    c = lib();
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  const getpid = c.dlsym(null, new TextEncoder().encode("getpid\0"));
+  if (getpid === null) return "getpid not found in libc";
+  const act = new Uint8Array(SIGACTION_SIZE);
+  const view = new DataView(act.buffer);
+  view.setBigUint64(0, BigInt(Deno.UnsafePointer.value(getpid)), true);
+  view.setInt32(SIGACTION_FLAGS, SA_RESTART, true);
+  for (const signal of signals) {
+    if (c.sigaction(signal, act, null) !== 0) return `sigaction(${signal}): ${errnoText(errno())}`;
+  }
+  return null;
 }
 
 /** The system's words for an errno (strerror), e.g. "No space left on device". */

@@ -12,14 +12,13 @@
  * SIGALRM, which Upstart's session init survives (its default action ends a process), is given the
  * same handler.
  *
- * How, through FFI: a listener of our own for SIGUSR1 is registered first, so that Deno's later
- * registration only joins the list of listeners and installs no handler of its own. Then the
- * kernel's action for each signal is replaced by a handler that does nothing: getpid(2), which is
- * async-signal-safe, takes no argument and has no effect. A handler and not SIG_IGN, because
- * execve resets a handler to the default: no child inherits an ignored signal (`Deno.Command`
- * children, say, keep the signals their parent ignores).
+ * How: a listener of our own for SIGUSR1 is registered first, so that Deno's later registration
+ * only joins the list of listeners and installs no handler of its own. Then the kernel's action
+ * for each signal is replaced by a handler that does nothing (ffi.ts catchAndDoNothing). A handler
+ * and not SIG_IGN, because execve resets a handler to the default: no child inherits an ignored
+ * signal (`Deno.Command` children keep the signals their parent ignores).
  *
- * Either order works: when Deno registered first, the sigaction below replaces its handler; when
+ * Either order works: when Deno registered first, catchAndDoNothing replaces its handler; when
  * it registers later, it finds our listener and installs nothing. Only a signal that comes before
  * this call has its old effect.
  *
@@ -27,39 +26,15 @@
  * (`-f` follows for ever).
  */
 
+import { catchAndDoNothing } from "./ffi.ts";
+
 const SIGUSR1 = 10;
 const SIGALRM = 14;
-const SA_RESTART = 0x10000000;
-/** glibc's struct sigaction on 64-bit Linux: handler, 128-byte mask, int flags, restorer. */
-const SIGACTION_SIZE = 152;
-const FLAGS_OFFSET = 136;
 
 /** The outcome: null when both signals now do nothing, else why not. */
 export function quietSignals(): string | null {
-  let libc;
-  try {
-    libc = Deno.dlopen("libc.so.6", {
-      sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-      dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
-    });
-  } catch (e) {
-    return `cannot open libc: ${e instanceof Error ? e.message : e}`;
-  }
-  try {
-    const getpid = libc.symbols.dlsym(null, new TextEncoder().encode("getpid\0"));
-    if (getpid === null) return "getpid not found in libc";
-    Deno.addSignalListener("SIGUSR1", ignore);
-    const act = new Uint8Array(SIGACTION_SIZE);
-    const view = new DataView(act.buffer);
-    view.setBigUint64(0, BigInt(Deno.UnsafePointer.value(getpid)), true);
-    view.setInt32(FLAGS_OFFSET, SA_RESTART, true);
-    for (const signal of [SIGUSR1, SIGALRM]) {
-      if (libc.symbols.sigaction(signal, act, null) !== 0) return `sigaction(${signal}) refused`;
-    }
-    return null;
-  } finally {
-    libc.close();
-  }
+  Deno.addSignalListener("SIGUSR1", ignore);
+  return catchAndDoNothing([SIGUSR1, SIGALRM]);
 }
 
 function ignore(): void {}
