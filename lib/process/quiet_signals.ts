@@ -33,7 +33,11 @@ const SIGALRM = 14;
 
 /** The outcome: null when both signals now do nothing, else why not. */
 export function quietSignals(): string | null {
-  Deno.addSignalListener("SIGUSR1", ignore);
+  try {
+    Deno.addSignalListener("SIGUSR1", ignore);
+  } catch (e) {
+    return `cannot listen for SIGUSR1: ${e instanceof Error ? e.message : e}`;
+  }
   return catchAndDoNothing([SIGUSR1, SIGALRM]);
 }
 
