@@ -66,7 +66,11 @@ function planFor(over: Partial<JobClass>, extra: Partial<PlanInput> = {}): Proce
   return r.plan;
 }
 
-/** Spawn, wait until the target program has exec'd (comm), run `check`, always kill the group. */
+/**
+ * Spawn, wait until the target program runs, run `check`, always kill the group. The name (comm)
+ * changes early in execve, before the new program's environment is in place (/proc/PID/environ
+ * then reads empty: seen once under load), so wait until the program sleeps as well.
+ */
 async function withProcess(
   plan: ProcessPlan,
   comm: string,
@@ -74,7 +78,10 @@ async function withProcess(
 ): Promise<void> {
   const p = spawnPlan(plan);
   try {
-    await waitFor(() => readProcStat(p.pid)?.comm === comm, `${comm} to exec`);
+    await waitFor(() => {
+      const st = readProcStat(p.pid);
+      return st?.comm === comm && st.state === "S";
+    }, `${comm} to exec and sleep`);
     await check(p);
   } finally {
     killProcessGroup(p.pid, "KILL");
