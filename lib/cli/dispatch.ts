@@ -14,6 +14,7 @@ import { VERSION } from "../version.ts";
  */
 export const LAZY_MODULES = [
   "../process/exec_job.ts",
+  "../process/quiet_signals.ts",
   "../process/self_exec.ts",
   "./check_config.ts",
   "./daemon.ts",
@@ -85,7 +86,29 @@ export function usageError(program: string, message: string): number {
   return 2;
 }
 
+/** See quietSignalsSoon. */
+const QUIET_AFTER_MS = 250;
+
+/**
+ * Make SIGUSR1 and SIGALRM harmless in a command that runs for a while (`initctl start` waits for
+ * its job, the watchdog for the daemon): under `deno run`, Deno starts its own SIGUSR1 listener,
+ * which opens a V8 inspector, 500 ms after start (lib/process/quiet_signals.ts). A command done
+ * sooner never loads the module. `daemon`, `run` and `logs` do it themselves, at once.
+ */
+function quietSignalsSoon(): void {
+  const id = setTimeout(async () => {
+    try {
+      const { quietSignals } = await load<typeof import("../process/quiet_signals.ts")>(
+        "../process/quiet_signals.ts",
+      );
+      quietSignals();
+    } catch { /* as before: Deno's own handling */ }
+  }, QUIET_AFTER_MS);
+  Deno.unrefTimer(id);
+}
+
 export async function dispatch(args: string[]): Promise<number> {
+  if (!["exec-job", "daemon", "run", "logs"].includes(args[0] ?? "")) quietSignalsSoon();
   if (args[0] === "exec-job") {
     // The set-up helper of a job process (hidden): first, and importing nothing else.
     const { execJobMain } = await load<typeof import("../process/exec_job.ts")>(

@@ -23,7 +23,8 @@
  * this call has its old effect.
  *
  * Used by every command that may run for long: `daemon`, `run` (cron jobs, as root) and `logs`
- * (`-f` follows for ever).
+ * (`-f` follows for ever) at once; any other (`initctl start` waits for its job) once it has run
+ * for 250 ms (lib/cli/dispatch.ts quietSignalsSoon).
  */
 
 import { catchAndDoNothing } from "./ffi.ts";

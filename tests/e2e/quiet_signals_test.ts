@@ -101,3 +101,30 @@ Deno.test({
     }
   },
 });
+
+daemonTest(
+  "SIGUSR1: an `initctl start` waiting for its job lives on and opens no inspector",
+  (dir) => ({
+    slow: `pre-start exec sh -c 'while [ ! -e ${dir}/go ]; do sleep 0.02; done'\nexec sleep 1000\n`,
+  }),
+  async (d) => {
+    const [cmd, ...pre] = upkeepArgv();
+    const child = new Deno.Command(cmd!, {
+      args: [...pre, "initctl", "--socket", d.socket, "start", "slow"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = child.output();
+    try {
+      await d.waitStatus("slow", /start\/pre-start/);
+      await usr1LeavesAlone(child.pid, () => "");
+    } finally {
+      Deno.writeTextFileSync(`${d.dir}/go`, "");
+    }
+    const r = await out;
+    const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+    assert(r.code === 0 && /slow start\/running/.test(text), `initctl start: ${r.code} ${text}`);
+    assert(!/Debugger listening/.test(text), text);
+  },
+);
