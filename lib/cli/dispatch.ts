@@ -96,15 +96,19 @@ const QUIET_AFTER_MS = 250;
  * sooner never loads the module. `daemon`, `run` and `logs` do it themselves, at once.
  */
 function quietSignalsSoon(): void {
-  const id = setTimeout(async () => {
+  // Not a setTimeout: Deno loads its timers' modules at the first one (~8 ms of an `initctl
+  // status`). A timed Atomics.waitAsync on a cell nobody notifies ends through V8's own delayed
+  // task and does not keep the process alive (as lib/control/client.ts InactivityTimer).
+  const wait = Atomics.waitAsync(new Int32Array(new SharedArrayBuffer(4)), 0, 0, QUIET_AFTER_MS);
+  if (!wait.async) return;
+  void wait.value.then(async () => {
     try {
       const { quietSignals } = await load<typeof import("../process/quiet_signals.ts")>(
         "../process/quiet_signals.ts",
       );
       quietSignals();
     } catch { /* as before: Deno's own handling */ }
-  }, QUIET_AFTER_MS);
-  Deno.unrefTimer(id);
+  });
 }
 
 export async function dispatch(args: string[]): Promise<number> {
