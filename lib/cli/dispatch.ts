@@ -93,7 +93,8 @@ const QUIET_AFTER_MS = 250;
  * Make SIGUSR1 and SIGALRM harmless in a command that runs for a while (`initctl start` waits for
  * its job, the watchdog for the daemon): under `deno run`, Deno starts its own SIGUSR1 listener,
  * which opens a V8 inspector, 500 ms after start (lib/process/quiet_signals.ts). A command done
- * sooner never loads the module. `daemon`, `run` and `logs` do it themselves, at once.
+ * sooner never loads the module. `daemon`, `run` and `logs` also do it themselves, at once (then
+ * this finds it done).
  */
 function quietSignalsSoon(): void {
   // Not a setTimeout: Deno loads its timers' modules at the first one (~8 ms of an `initctl
@@ -112,7 +113,7 @@ function quietSignalsSoon(): void {
 }
 
 export async function dispatch(args: string[]): Promise<number> {
-  if (!["exec-job", "daemon", "run", "logs"].includes(args[0] ?? "")) quietSignalsSoon();
+  if (args[0] !== "exec-job") quietSignalsSoon(); // the set-up helper imports nothing else
   if (args[0] === "exec-job") {
     // The set-up helper of a job process (hidden): first, and importing nothing else.
     const { execJobMain } = await load<typeof import("../process/exec_job.ts")>(

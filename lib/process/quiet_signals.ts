@@ -32,14 +32,18 @@ import { catchAndDoNothing } from "./ffi.ts";
 const SIGUSR1 = 10;
 const SIGALRM = 14;
 
-/** The outcome: null when both signals now do nothing, else why not. */
+/** What the first call found; later calls only repeat it. */
+let outcome: string | null | undefined;
+
+/** The outcome: null when both signals now do nothing, else why not. Once per process. */
 export function quietSignals(): string | null {
+  if (outcome !== undefined) return outcome;
   try {
     Deno.addSignalListener("SIGUSR1", ignore);
   } catch (e) {
-    return `cannot listen for SIGUSR1: ${e instanceof Error ? e.message : e}`;
+    return outcome = `cannot listen for SIGUSR1: ${e instanceof Error ? e.message : e}`;
   }
-  return catchAndDoNothing([SIGUSR1, SIGALRM]);
+  return outcome = catchAndDoNothing([SIGUSR1, SIGALRM]);
 }
 
 function ignore(): void {}
