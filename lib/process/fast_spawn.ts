@@ -76,6 +76,8 @@ const POSIX_SPAWN_SETSID = 0x80;
 const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_APPEND = 0o2000;
 const O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
 const RLIMIT_NOFILE = 7;
+/** Bits of signals 32 and 33 in the first word of a sigset_t (bit n-1 for signal n). */
+const INTERNAL_SIGNALS = (1n << 31n) | (1n << 32n);
 const EAGAIN = 11, EINTR = 4;
 const MFD_CLOEXEC = 1;
 /** Mode of a log file the spawn creates (Upstart's: owner read-write, group read). */
@@ -228,6 +230,10 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
   try {
     c.sigemptyset(sigs);
     c.sigfillset(all);
+    // glibc's sigfillset leaves out its two internal signals (32, 33), and its posix_spawn then
+    // sets them to SIG_IGN in the child, which the job would keep through exec (Go and musl
+    // programs use them). In the set, the child sets them to SIG_DFL like every other signal.
+    new BigUint64Array(all.buffer, 0, 1)[0]! |= INTERNAL_SIGNALS;
     c.posix_spawnattr_setsigmask(attr, sigs);
     c.posix_spawnattr_setsigdefault(attr, all);
     c.posix_spawnattr_setflags(

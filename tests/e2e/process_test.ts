@@ -105,6 +105,15 @@ Deno.test("spawned process gets exactly the planned env, chdir as cwd, and its o
   });
 });
 
+Deno.test("a job process ignores and blocks no signal, glibc's internal 32 and 33 included", async () => {
+  const plan = planFor({ main: { exec: "sleep 30" } });
+  assert.equal(plan.helper, false); // posix_spawn straight from the daemon
+  await withProcess(plan, "sleep", (p) => {
+    assert.equal(statusField(p.pid, "SigIgn"), "0000000000000000");
+    assert.equal(statusField(p.pid, "SigBlk"), "0000000000000000");
+  });
+});
+
 Deno.test("umask, nice and oom score (a raise) take effect in the job's process", async () => {
   const plan = planFor({ main: { exec: "sleep 30" }, umask: 0o027, nice: 7, oomScore: 321 });
   await withProcess(plan, "sleep", (p) => {
