@@ -333,6 +333,13 @@ async function goalCommand(
   let error: string | null = null;
   let resolveWait: ((failed: boolean) => void) | null = null;
   if (wait) waited = new Promise<boolean>((r) => resolveWait = r);
+  // `stop --no-wait`: Upstart's initctl asks for the status in further calls after the stop, by
+  // when init has mostly seen a job that dies at once on TERM end (`stop/waiting`). So the answer
+  // waits a moment for the stop to settle, never longer than NO_WAIT_SETTLE_MS.
+  let settled: Promise<boolean> | null = null;
+  if (cmd === "stop" && !wait && !req.options.self) {
+    settled = new Promise<boolean>((r) => resolveWait = r);
+  }
   sup.call(() => {
     const inst = t.cls.instances.get(t.name);
     const label = displayName(t.cls.job.name, t.name);
@@ -373,5 +380,18 @@ async function goalCommand(
     }
   }
   if (req.options.self) return okReply("");
+  if (settled) await settleBriefly(settled);
   return okReply(currentStatus(ctx, t.cls, t.name));
+}
+
+/** How long `stop --no-wait` waits for the stop to settle before it answers (see goalCommand). */
+export const NO_WAIT_SETTLE_MS = 20;
+
+async function settleBriefly(settled: Promise<boolean>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    settled,
+    new Promise<void>((r) => timer = setTimeout(r, NO_WAIT_SETTLE_MS)),
+  ]);
+  clearTimeout(timer);
 }

@@ -128,7 +128,11 @@ export function loadJobFile(
   return { ...r, diagnostics: [...diagnostics, ...r.diagnostics] };
 }
 
-/** Relative paths of every `*.conf` under `dir` (sorted), following symlinks without looping. */
+/**
+ * Relative paths of every `*.conf` under `dir` (sorted), as Upstart finds them: a symlink to a file
+ * counts (a dangling one too, so that reading it reports it), a symlink to a directory is not
+ * searched.
+ */
 export function findConfFiles(
   dir: string,
   diagnostics: Diagnostic[],
@@ -151,21 +155,26 @@ export function findConfFiles(
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const childAbs = `${abs}/${e.name}`, childRel = rel ? `${rel}/${e.name}` : e.name;
+      const named = e.name.endsWith(ext) && e.name.length > ext.length;
       let isDir = e.isDirectory, isFile = e.isFile;
       if (e.isSymlink) {
         try {
           const st = Deno.statSync(childAbs);
-          isDir = st.isDirectory;
+          // As Upstart: a link to a job file is a job file; a link to a directory is not searched.
+          if (st.isDirectory) continue;
           isFile = st.isFile;
         } catch {
-          continue; // dangling link
+          // A dangling link named as a job file: reading it says why (as Upstart, "No such file
+          // or directory"); any other dangling link is nothing.
+          if (named) out.push(childRel);
+          continue;
         }
       }
       // As Upstart: directories libnih ignores are not searched; a file is a job file when its
       // name is more than the extension (`.conf` alone is not).
       if (isDir) {
         if (!ignoredDir(e.name)) walk(childAbs, childRel);
-      } else if (!e.name.endsWith(ext) || e.name.length === ext.length) continue;
+      } else if (!named) continue;
       else if (isFile) out.push(childRel);
       else {
         diagnostics.push({

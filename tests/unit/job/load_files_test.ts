@@ -1,7 +1,7 @@
 /** findConfFiles(): which files under a conf dir are job files, as Upstart decides it. */
 
 import { deepEqual, equal } from "node:assert/strict";
-import { findConfFiles, ignoredDir } from "../../../lib/job/load.ts";
+import { findConfFiles, ignoredDir, loadJobFile } from "../../../lib/job/load.ts";
 
 Deno.test("ignoredDir() follows libnih's nih_file_ignore", () => {
   for (const n of [".git", ".hidden", "old~", "x.bak", "X.BAK", "#x#", "a.swp", ".#a", "RCS"]) {
@@ -28,5 +28,30 @@ Deno.test("findConfFiles() skips `.conf` alone and directories Upstart ignores",
     deepEqual(findConfFiles(dir, []).sort(), [".h.conf", "a.conf", "d.conf/f.conf", "sub/b.conf"]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("findConfFiles() takes links to files, dangling ones too, and searches no linked directory", () => {
+  const dir = Deno.makeTempDirSync();
+  const other = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/a.conf`, "exec sleep 1\n");
+    Deno.writeTextFileSync(`${other}/x.conf`, "exec true\n");
+    Deno.mkdirSync(`${dir}/real`);
+    Deno.writeTextFileSync(`${dir}/real/y.conf`, "exec true\n");
+    Deno.symlinkSync(`${dir}/a.conf`, `${dir}/b.conf`);
+    Deno.symlinkSync(other, `${dir}/linked`);
+    Deno.symlinkSync(`${dir}/real`, `${dir}/also-real`);
+    Deno.symlinkSync(`${dir}/nowhere.conf`, `${dir}/dangling.conf`);
+    Deno.symlinkSync(`${dir}/nowhere`, `${dir}/dangling-other`);
+    deepEqual(findConfFiles(dir, []).sort(), ["a.conf", "b.conf", "dangling.conf", "real/y.conf"]);
+    const r = loadJobFile(`${dir}/dangling.conf`);
+    equal(r.job, null);
+    deepEqual(r.diagnostics.map((d) => [d.line, d.message, d.severity]), [
+      [0, "No such file or directory", "error"],
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(other, { recursive: true });
   }
 });
