@@ -4,6 +4,7 @@ import type { Scenario } from "../scenario.ts";
 import { CONFIG } from "./config.ts";
 import { CORNERS } from "./corners.ts";
 import { DELIBERATE } from "./deliberate.ts";
+import { CROSS_CHECKS } from "./cross_checks.ts";
 import { EVENTS, MORE_EVENTS } from "./events.ts";
 import { HOOKS } from "./hooks.ts";
 import { INITCTL } from "./initctl.ts";
@@ -34,4 +35,5 @@ export const SCENARIOS: readonly Scenario[] = [
   ...CORNERS,
   ...OUTPUT,
   ...REAL_JOBS,
+  ...CROSS_CHECKS,
 ];
