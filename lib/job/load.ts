@@ -55,20 +55,62 @@ function readText(path: string, diagnostics: Diagnostic[]): string | null {
       });
       return null;
     }
-    if (st.size > MAX_JOB_FILE_BYTES) {
+    // /proc and /sys files say they are regular and empty, and may be endless (pagemap) or
+    // block for ever (kmsg): a job file never lives there.
+    if (PSEUDO_FS.test(Deno.realPathSync(path))) {
       diagnostics.push({
         file: path,
         line: 0,
-        message: `file too large (${st.size} bytes; job files may be at most 1 MiB)`,
+        message: "in /proc or /sys, not a job file: skipped",
+        severity: "warning",
+      });
+      return null;
+    }
+    const bytes = st.size > MAX_JOB_FILE_BYTES
+      ? null
+      : readAtMost(path, st.size, MAX_JOB_FILE_BYTES);
+    if (bytes === null) {
+      diagnostics.push({
+        file: path,
+        line: 0,
+        message: `file too large (${Math.max(st.size, MAX_JOB_FILE_BYTES + 1)} bytes; ` +
+          "job files may be at most 1 MiB)",
         severity: "error",
       });
       return null;
     }
     // A byte-order mark is kept, as Upstart reads it: part of the first stanza's name.
-    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(Deno.readFileSync(path));
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
   } catch (e) {
     diagnostics.push({ file: path, line: 0, message: errorText(e), severity: "error" });
     return null;
+  }
+}
+
+const PSEUDO_FS = /^\/(proc|sys)(\/|$)/;
+
+/**
+ * The file's bytes, or null when it has more than `max` (it may have grown since its stat said
+ * `size`): never more than max + 1 bytes read or held.
+ */
+function readAtMost(path: string, size: number, max: number): Uint8Array | null {
+  const file = Deno.openSync(path);
+  try {
+    let buf = new Uint8Array(Math.min(max + 1, size + 1));
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        if (len > max) return null;
+        const bigger = new Uint8Array(Math.min(max + 1, len * 2));
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = file.readSync(buf.subarray(len));
+      if (n === null) return buf.subarray(0, len);
+      len += n;
+    }
+  } finally {
+    file.close();
   }
 }
 

@@ -55,3 +55,27 @@ Deno.test("findConfFiles() takes links to files, dangling ones too, and searches
     Deno.removeSync(other, { recursive: true });
   }
 });
+
+Deno.test("loadJobFile() refuses /proc and /sys files and files over 1 MiB without reading them whole", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    // /proc files say they are regular and empty; pagemap is endless, kmsg blocks for ever.
+    Deno.symlinkSync("/proc/self/pagemap", `${dir}/pagemap.conf`);
+    Deno.symlinkSync("/sys/kernel/uevent_seqnum", `${dir}/sys.conf`);
+    for (const name of ["pagemap", "sys"]) {
+      const r = loadJobFile(`${dir}/${name}.conf`);
+      equal(r.job, null);
+      deepEqual(r.diagnostics.map((d) => d.message), ["in /proc or /sys, not a job file: skipped"]);
+    }
+    Deno.writeTextFileSync(`${dir}/big.conf`, "#".repeat(1024 * 1024) + "\n");
+    const big = loadJobFile(`${dir}/big.conf`);
+    equal(big.job, null);
+    deepEqual(big.diagnostics.map((d) => d.message), [
+      "file too large (1048577 bytes; job files may be at most 1 MiB)",
+    ]);
+    Deno.writeTextFileSync(`${dir}/fits.conf`, "#".repeat(1024 * 1024 - 20) + "\nexec true\n");
+    deepEqual(loadJobFile(`${dir}/fits.conf`).job?.main, { exec: "true" });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
