@@ -1,6 +1,8 @@
 /**
- * `upkeep exec-job SPEC ENV_COUNT ENV... PROGRAM ARGS...`: the set-up helper of a job process
- * (hidden subcommand, spawned by the daemon with posix_spawn and by `upkeep run`). Through libc:
+ * `upkeep exec-job SPEC PROGRAM ARGS...`: the set-up helper of a job process (hidden subcommand,
+ * spawned by the daemon with posix_spawn and by `upkeep run`). It reads the job's environment on
+ * its stdin (NUL-ended `KEY=VALUE` entries, never on its command line, which any local user can
+ * read), then puts /dev/null in its place. Through libc:
  * umask, oom score, nice, chroot + chdir, resource limits, supplementary groups, gid, uid; then it
  * resets signal dispositions and the signal mask and execs PROGRAM with exactly ENV, looking
  * PROGRAM up in ENV's PATH only after the privileges are dropped (inside the chroot, as the job's
@@ -31,6 +33,7 @@ const SYMBOLS = {
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
@@ -60,9 +63,9 @@ const RLIMIT: Record<string, number> = {
 };
 const PRIO_PROCESS = 0;
 const F_SETFD = 2, FD_CLOEXEC = 1;
-const O_WRONLY = 1, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_WRONLY = 1, O_CLOEXEC = 0o2000000;
 const SIG_SETMASK = 2;
-const ENOENT = 2, EACCES = 13;
+const ENOENT = 2, EACCES = 13, EINTR = 4, E2BIG = 7;
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 interface Spec {
@@ -115,19 +118,49 @@ function openLibc(): Libc {
 }
 
 /** Parse the helper's arguments. Throws an Error on a malformed command line (a bug). */
-export function parseExecJobArgs(
-  args: readonly string[],
-): { spec: Spec; env: string[]; argv: string[] } {
-  const [specText, countText, ...rest] = args;
-  if (specText === undefined || countText === undefined || !/^\d+$/.test(countText)) {
-    throw new Error("usage: upkeep exec-job SPEC ENV_COUNT ENV... PROGRAM [ARG]...");
-  }
+export function parseExecJobArgs(args: readonly string[]): { spec: Spec; argv: string[] } {
+  const [specText, ...argv] = args;
+  if (specText === undefined) throw new Error("usage: upkeep exec-job SPEC PROGRAM [ARG]...");
   const spec = JSON.parse(specText) as Spec;
-  const count = Number(countText);
-  const env = rest.slice(0, count);
-  const argv = rest.slice(count);
-  if (env.length !== count || argv.length === 0) throw new Error("exec-job: no program to run");
-  return { spec, env, argv };
+  if (argv.length === 0) throw new Error("exec-job: no program to run");
+  return { spec, argv };
+}
+
+/** The environment entries of the helper's stdin (NUL-ended `KEY=VALUE`; see helperStdin). */
+export function parseEnvBlock(bytes: Uint8Array): string[] {
+  const text = new TextDecoder().decode(bytes);
+  return text.split("\0").filter((e) => e.includes("="));
+}
+
+/** The largest environment the helper reads on its stdin. */
+const MAX_ENV_BYTES = 16 * 1024 * 1024;
+
+/** Read the environment on fd 0 to its end, then put /dev/null on fd 0 for the job. */
+function takeEnv(c: Libc): string[] {
+  let buf = new Uint8Array(64 * 1024);
+  let len = 0;
+  for (;;) {
+    if (len === buf.length) {
+      if (len >= MAX_ENV_BYTES) throw new StepError("cannot read the environment", E2BIG);
+      const bigger = new Uint8Array(len * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = Number(c.read(0, buf.subarray(len), BigInt(buf.length - len)));
+    if (n === 0) break;
+    if (n < 0) {
+      if (errno(c) === EINTR) continue;
+      throw new StepError("cannot read the environment", errno(c));
+    }
+    len += n;
+  }
+  const fd = c.open(cstr("/dev/null"), O_RDONLY | O_CLOEXEC, 0);
+  check(c, fd, "cannot open /dev/null");
+  if (fd !== 0) {
+    check(c, c.dup2(fd, 0), "cannot open /dev/null");
+    c.close(fd);
+  }
+  return parseEnvBlock(buf.subarray(0, len));
 }
 
 /**
@@ -156,7 +189,7 @@ export function execJobMain(args: readonly string[]): number {
     console.error(`upkeep: ${e instanceof Error ? e.message : e}`);
     return 126;
   }
-  const { spec, env, argv } = parsed;
+  const { spec, argv } = parsed;
   let c: Libc;
   try {
     c = openLibc();
@@ -167,6 +200,7 @@ export function execJobMain(args: readonly string[]): number {
   if (spec.errorFd) c.fcntl(3, F_SETFD, FD_CLOEXEC);
   if (spec.mergeStderr) c.dup2(1, 2);
   try {
+    const env = takeEnv(c);
     setUp(c, spec);
     execProgram(c, spec, argv, env);
   } catch (e) {

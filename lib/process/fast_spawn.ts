@@ -47,6 +47,7 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -80,6 +81,7 @@ const RLIMIT_NOFILE = 7;
 const INTERNAL_SIGNALS = (1n << 31n) | (1n << 32n);
 const EAGAIN = 11, EINTR = 4;
 const MFD_CLOEXEC = 1;
+const SEEK_SET = 0;
 /** Mode of a log file the spawn creates (Upstart's: owner read-write, group read). */
 export const LOG_FILE_MODE = 0o640;
 
@@ -225,6 +227,7 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
   const pipe = new Int32Array(2);
   let pipeOpen = false;
   let scriptFd = -1;
+  let stdinFd = -1;
   c.posix_spawnattr_init(attr);
   c.posix_spawn_file_actions_init(actions);
   try {
@@ -242,7 +245,10 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
     );
     const devnull = cstr("/dev/null");
     keep.push(devnull);
-    c.posix_spawn_file_actions_addopen(actions, 0, devnull, O_RDONLY, 0);
+    if (plan.stdin !== undefined) {
+      stdinFd = memfdWith(c, "upkeep-stdin", plan.stdin, program, "its input");
+      c.posix_spawn_file_actions_adddup2(actions, stdinFd, 0);
+    } else c.posix_spawn_file_actions_addopen(actions, 0, devnull, O_RDONLY, 0);
     const out = outputOf(plan, opts.output);
     if (out === "null") {
       c.posix_spawn_file_actions_addopen(actions, 1, devnull, O_WRONLY, 0);
@@ -272,7 +278,7 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       c.posix_spawn_file_actions_adddup2(actions, pipe[1]!, 3);
     }
     if (plan.script !== undefined) {
-      scriptFd = scriptMemfd(c, plan.script, program);
+      scriptFd = memfdWith(c, "upkeep-script", enc.encode(plan.script), program, "the script");
       c.posix_spawn_file_actions_adddup2(actions, scriptFd, SCRIPT_FD);
     }
     const cwd = cstr(plan.cwd);
@@ -297,29 +303,39 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       c.close(pipe[1]!);
     }
     if (scriptFd !== -1) c.close(scriptFd);
+    if (stdinFd !== -1) c.close(stdinFd);
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attr);
   }
 }
 
-/** A memfd holding `script` (close-on-exec: the spawn's dup2 makes the child's fd 9). */
-function scriptMemfd(c: Libc, script: string, program: string): number {
-  const fd = c.memfd_create(cstr("upkeep-script"), MFD_CLOEXEC);
-  if (fd < 0) {
-    throw new Error(`Failed to spawn '${program}': cannot pass the script: ${errnoText(errno(c))}`);
-  }
-  const bytes = enc.encode(script);
+/**
+ * A memfd holding `bytes`, read from its start (close-on-exec: the spawn's dup2 gives the child
+ * its copy, fd 9 for a script, fd 0 for the helper's input).
+ */
+function memfdWith(
+  c: Libc,
+  name: string,
+  bytes: Uint8Array,
+  program: string,
+  what: string,
+): number {
+  const fail = (fd: number) => {
+    const why = errnoText(errno(c));
+    if (fd >= 0) c.close(fd);
+    return new Error(`Failed to spawn '${program}': cannot pass ${what}: ${why}`);
+  };
+  const fd = c.memfd_create(cstr(name), MFD_CLOEXEC);
+  if (fd < 0) throw fail(fd);
   let off = 0;
   while (off < bytes.length) {
     const n = Number(c.write(fd, bytes.subarray(off), BigInt(bytes.length - off)));
     if (n < 0 && errno(c) === EINTR) continue;
-    if (n <= 0) {
-      const why = errnoText(errno(c));
-      c.close(fd);
-      throw new Error(`Failed to spawn '${program}': cannot pass the script: ${why}`);
-    }
+    if (n <= 0) throw fail(fd);
     off += n;
   }
+  // The child shares this file offset (a script is reopened through /proc, fd 0 is read as is).
+  if (c.lseek(fd, 0n, SEEK_SET) < 0n) throw fail(fd);
   return fd;
 }
 

@@ -63,6 +63,11 @@ export interface ProcessPlan {
    * Upstart runs such scripts); its first line closes fd 9.
    */
   readonly script?: string;
+  /**
+   * What the process reads on its stdin (fd 0) instead of /dev/null: the set-up helper's job
+   * environment (see helperArgv).
+   */
+  readonly stdin?: Uint8Array;
 }
 
 /** What the set-up helper does before it execs the program (JSON on its command line). */
@@ -178,22 +183,24 @@ function displayName(job: JobClass, instanceEnv: Readonly<Record<string, string>
   return inst ? `${job.name} (${inst})` : job.name;
 }
 
-/** The helper's command line: `UPKEEP exec-job SPEC ENV_COUNT ENV... PROGRAM ARGS...`. */
+/**
+ * The helper's command line: `UPKEEP exec-job SPEC PROGRAM ARGS...`. The job's environment is not
+ * on it (any local user reads a command line in /proc, and `env` and `set-env` hold credentials):
+ * the helper reads it on its stdin (helperStdin), which only root can read through /proc.
+ */
 export function helperArgv(
   helper: HelperCommand,
   spec: SetupSpec,
-  env: Readonly<Record<string, string>>,
   target: readonly string[],
 ): string[] {
-  const entries = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return [
-    ...helper.argv,
-    EXEC_JOB,
-    JSON.stringify(spec),
-    String(entries.length),
-    ...entries,
-    ...target,
-  ];
+  return [...helper.argv, EXEC_JOB, JSON.stringify(spec), ...target];
+}
+
+/** The helper's stdin: the job's environment, each `KEY=VALUE` ended by a NUL byte. */
+export function helperStdin(env: Readonly<Record<string, string>>): Uint8Array {
+  let text = "";
+  for (const [k, v] of Object.entries(env)) text += `${k}=${v}\0`;
+  return new TextEncoder().encode(text);
 }
 
 /** How to run one process of a job, or why it cannot be run (a spawn failure). */
@@ -290,7 +297,7 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
     mergeStderr: pipe,
     errorFd: !pipe,
   };
-  const argv = helperArgv(input.helper, setup, input.env, target);
+  const argv = helperArgv(input.helper, setup, target);
   const plan: ProcessPlan = {
     argv,
     env: input.helper.env,
@@ -298,6 +305,7 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
     stdout,
     stderr,
     helper: true,
+    stdin: helperStdin(input.env),
   };
   return { plan: withOutput(plan) };
 }

@@ -47,7 +47,7 @@ export function spawnPlan(plan: ProcessPlan): RunningProcess {
       env: { ...plan.env },
       clearEnv: true,
       cwd: plan.cwd,
-      stdin: "null",
+      stdin: plan.stdin === undefined ? "null" : "piped",
       stdout: plan.stdout,
       stderr: plan.stderr,
       detached: true,
@@ -55,6 +55,7 @@ export function spawnPlan(plan: ProcessPlan): RunningProcess {
   } catch (e) {
     throw new Error(e instanceof Error ? e.message : String(e));
   }
+  if (plan.stdin !== undefined) feed(child.stdin, plan.stdin);
   // Deno reaps it: a daemon's reaping (process_port.ts) must leave it alone until then.
   const pid = child.pid;
   denoChildren.add(pid);
@@ -65,6 +66,16 @@ export function spawnPlan(plan: ProcessPlan): RunningProcess {
     ...(plan.stdout === "piped" ? { stdout: child.stdout } : {}),
     ...(plan.stderr === "piped" ? { stderr: child.stderr } : {}),
   };
+}
+
+/** Write `bytes` to a child's stdin and close it (a child that is gone already is no error). */
+function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array): void {
+  const w = stdin.getWriter();
+  w.write(bytes).then(() => w.close()).catch(() => {}).finally(() => {
+    try {
+      w.releaseLock();
+    } catch { /* released */ }
+  });
 }
 
 function send(target: number, signal: string): boolean {

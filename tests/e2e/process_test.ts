@@ -174,9 +174,15 @@ Deno.test({
   fn: async () => {
     const dir = await tempDir();
     try {
-      const direct = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", setgid: "nogroup" });
+      const direct = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", setgid: "nogroup" }, {
+        env: { PATH, UPSTART_JOB: "t", DB_PASSWORD: "hunter2" },
+      });
       assert.equal(direct.helper, true);
+      // The environment reaches the job through the helper's stdin, never its command line.
+      assert.ok(!direct.argv.some((a) => a.includes("hunter2")), direct.argv.join(" "));
       await withProcess(direct, "sleep", (p) => {
+        assert.deepEqual(readEnviron(p.pid), { PATH, UPSTART_JOB: "t", DB_PASSWORD: "hunter2" });
+        assert.equal(Deno.readLinkSync(`/proc/${p.pid}/fd/0`), "/dev/null");
         assert.match(statusField(p.pid, "Uid"), /^65534\s+65534\s+65534\s+65534$/);
         assert.match(statusField(p.pid, "Gid"), /^65534\s+65534\s+65534\s+65534$/);
         assert.equal(statusField(p.pid, "Groups"), "65534");

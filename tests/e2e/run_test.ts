@@ -366,6 +366,36 @@ end script
   }
 });
 
+Deno.test({
+  name: "upkeep run JOB.conf with setuid: the job gets its env through the helper, stdin /dev/null",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const dir = await tempDir();
+    try {
+      const conf = `${dir.path}/as-nobody.conf`;
+      Deno.writeTextFileSync(
+        conf,
+        `env SECRET="s3 cret"
+setuid nobody
+task
+script
+  echo "$(id -un) [$SECRET] $(readlink /proc/$$/fd/0)"
+end script
+`,
+      );
+      const r = await runUpkeep(["run", "--log-dir", `${dir.path}/logs`, conf]);
+      assert.equal(r.code, 0, r.stderr);
+      const text = Deno.readTextFileSync(`${dir.path}/logs/as-nobody.log`);
+      const job = text.split("\n").filter((l) => l && !l.includes("[upkeep]")).map((l) =>
+        l.slice(25)
+      );
+      assert.deepEqual(job, ["nobody [s3 cret] /dev/null"]);
+    } finally {
+      await dir.cleanup();
+    }
+  },
+});
+
 Deno.test("upkeep run JOB.conf with a failing pre-start skips main and reports its status", async () => {
   const dir = await tempDir();
   try {

@@ -9,7 +9,7 @@ import {
   type SetupSpec,
   shellQuote,
 } from "../../../lib/process/plan.ts";
-import { helperIdentity, parseExecJobArgs } from "../../../lib/process/exec_job.ts";
+import { helperIdentity, parseEnvBlock, parseExecJobArgs } from "../../../lib/process/exec_job.ts";
 import { parseGroup, parsePasswd, userDbFrom } from "../../../lib/process/users.ts";
 
 const users = userDbFrom(
@@ -42,10 +42,11 @@ function plan(over: Partial<JobClass>, extra: Partial<PlanInput> = {}) {
 }
 
 /** The helper's spec, env and program of a helper plan (as the helper itself parses them). */
-function helperParts(p: { argv: readonly string[] }) {
+function helperParts(p: { argv: readonly string[]; stdin?: Uint8Array }) {
   assert.deepEqual(p.argv.slice(0, 2), ["/opt/upkeep", "exec-job"]);
   const r = parseExecJobArgs(p.argv.slice(2));
-  return { spec: r.spec as unknown as SetupSpec, env: r.env, argv: r.argv };
+  assert.ok(p.stdin, "the environment goes on the helper's stdin");
+  return { spec: r.spec as unknown as SetupSpec, env: parseEnvBlock(p.stdin), argv: r.argv };
 }
 
 Deno.test("needsShell() is true for each of Upstart's shell characters and false otherwise", () => {
