@@ -198,7 +198,8 @@ export function findConfFiles(
     for (const e of entries) {
       const childAbs = `${abs}/${e.name}`, childRel = rel ? `${rel}/${e.name}` : e.name;
       const named = e.name.endsWith(ext) && e.name.length > ext.length;
-      let isDir = e.isDirectory, isFile = e.isFile;
+      const isDir = e.isDirectory;
+      let isFile = e.isFile;
       if (e.isSymlink) {
         try {
           const st = Deno.statSync(childAbs);
