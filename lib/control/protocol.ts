@@ -120,8 +120,46 @@ export function decodeRequest(line: string): Request {
   if (!Array.isArray(r.args) || !r.args.every((a) => typeof a === "string")) {
     throw new ProtocolError("malformed request: args must be strings");
   }
-  const options = typeof r.options === "object" && r.options !== null ? r.options : {};
+  const options = typeof r.options === "object" && r.options !== null
+    ? checkOptions(r.options)
+    : {};
   return { v: PROTOCOL_VERSION, cmd: r.cmd, args: r.args as string[], options };
+}
+
+const FLAG_OPTIONS = ["noWait", "json", "global", "retain", "enumerate", "warn"] as const;
+const TEXT_OPTIONS = ["job", "instance"] as const;
+
+/** The request's options, each of its type (unknown ones dropped); ProtocolError otherwise. */
+function checkOptions(raw: object): RequestOptions {
+  const o = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const bad = (name: string) => new ProtocolError(`malformed request: option ${name}`);
+  for (const k of FLAG_OPTIONS) {
+    if (o[k] === undefined) continue;
+    if (typeof o[k] !== "boolean") throw bad(k);
+    out[k] = o[k];
+  }
+  for (const k of TEXT_OPTIONS) {
+    if (o[k] === undefined) continue;
+    if (typeof o[k] !== "string") throw bad(k);
+    out[k] = o[k];
+  }
+  if (o.self !== undefined) {
+    const self = o.self as Record<string, unknown> | null;
+    if (
+      typeof self !== "object" || self === null || typeof self.job !== "string" ||
+      typeof self.instance !== "string"
+    ) throw bad("self");
+    out.self = { job: self.job, instance: self.instance };
+  }
+  if (o.ignoreEvents !== undefined) {
+    const list = o.ignoreEvents;
+    if (!Array.isArray(list) || !list.every((e) => typeof e === "string")) {
+      throw bad("ignoreEvents");
+    }
+    out.ignoreEvents = list;
+  }
+  return out as RequestOptions;
 }
 
 /** Decode a reply header line (a v1 daemon's error line decodes as an error header). */

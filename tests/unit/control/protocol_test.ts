@@ -83,3 +83,26 @@ Deno.test("the read-only socket serves what the daemon shows, never the environm
     "version",
   ]);
 });
+
+Deno.test("decodeRequest() checks each option's type and drops unknown ones", () => {
+  const req = (options: unknown) =>
+    decodeRequest(JSON.stringify({ v: PROTOCOL_VERSION, cmd: "status", args: [], options }));
+  assert.deepEqual(
+    req({ noWait: true, json: false, job: "a", self: { job: "x", instance: "" }, other: 1 })
+      .options,
+    { noWait: true, json: false, job: "a", self: { job: "x", instance: "" } },
+  );
+  assert.deepEqual(req({ ignoreEvents: ["a", "b"] }).options, { ignoreEvents: ["a", "b"] });
+  // Each of these reached the commands as it was (one answered "internal error").
+  for (
+    const [options, name] of [
+      [{ self: { job: "x", instance: { toString: null } } }, "self"],
+      [{ self: "x" }, "self"],
+      [{ noWait: "yes" }, "noWait"],
+      [{ job: 3 }, "job"],
+      [{ ignoreEvents: [1] }, "ignoreEvents"],
+    ] as const
+  ) {
+    assert.throws(() => req(options), new RegExp(`malformed request: option ${name}$`));
+  }
+});
