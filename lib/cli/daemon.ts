@@ -29,6 +29,7 @@ import { quietSignals } from "../process/quiet_signals.ts";
 import { installLastNet } from "../process/last_net.ts";
 import { fifoDirFor } from "../log/fifo_dir.ts";
 import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
+import { type ConfWatch, watchConfDirs } from "../watch/conf_watch.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -173,9 +174,15 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   // ---- configuration
   const config = new ConfigReloader(confDirs, daemonEnv, (m) => log.write(m));
-  const reload = () => {
+  const reload = (unsettled?: ReadonlySet<string>) => {
     users = loadUserDb();
-    return config.reload(supervisor);
+    return config.reload(supervisor, unsettled);
+  };
+  let watch: ConfWatch | null = null; // see "watch the conf dirs" below
+  /** reload-configuration and SIGHUP: every file as it is now, and every directory watched. */
+  const reloadAll = () => {
+    watch?.resync();
+    return reload();
   };
   const count = reload();
   log.write(`upkeep ${Deno.pid} started: ${count} jobs from ${confDirs.join(", ")}`);
@@ -184,7 +191,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   // ---- control socket
   const ctx = {
     sup: supervisor,
-    reloadConfiguration: () => void reload(),
+    reloadConfiguration: () => void reloadAll(),
     health: (inst: Parameters<typeof health.view>[0]) => health.view(inst),
     showConfig: showConfigText,
     // The boot events are known when this daemon emits them (not when it starts as Upstart's
@@ -226,38 +233,16 @@ export async function daemonMain(argv: string[]): Promise<number> {
   // when no job runs.
   idleGc.activity();
 
-  // ---- watch the conf dirs
-  let reloadTimer: number | undefined;
-  let watchers: Deno.FsWatcher[] = [];
+  // ---- watch the conf dirs (lib/watch/: inotify, a reload once a changed file is whole)
   const startWatching = () => {
-    for (const dir of confDirs) {
-      try {
-        const w = Deno.watchFs(dir, { recursive: true });
-        watchers.push(w);
-        (async () => {
-          try {
-            for await (const _ of w) {
-              clearTimeout(reloadTimer);
-              reloadTimer = Number(setTimeout(() => {
-                log.write("configuration changed: reloading");
-                reload();
-              }, 50));
-            }
-          } catch { /* watcher closed */ }
-        })();
-      } catch (e) {
-        log.write(`cannot watch ${dir}: ${e instanceof Error ? e.message : e}`);
-      }
-    }
+    watch = watchConfDirs(confDirs, (m) => log.write(m), (unsettled) => {
+      log.write("configuration changed: reloading");
+      reload(unsettled);
+    });
   };
   const stopWatching = () => {
-    for (const w of watchers) {
-      try {
-        w.close();
-      } catch { /* closed */ }
-    }
-    watchers = [];
-    clearTimeout(reloadTimer);
+    watch?.close();
+    watch = null;
   };
   startWatching();
 
@@ -299,7 +284,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
   Deno.addSignalListener("SIGHUP", () => {
     log.write("received SIGHUP: reloading configuration");
-    reload();
+    reloadAll();
   });
   // A SIGCHLD reaps at once (waitpid: no zombie waits), but the exits are handled in a task of
   // their own: a storm of exits then never keeps the event loop from the control socket and the

@@ -251,17 +251,22 @@ export function ignoredDir(name: string): boolean {
   return /;[0-9a-fA-F]{8}$/.test(name);
 }
 
+const NOTHING_UNSETTLED: ReadonlySet<string> = new Set();
+
 /**
  * Loads every **\/*.conf under each dir (first dir holding a name wins), applies JOB.override files
  * as Upstart does (an override with a parse error applies up to its first error; override
  * without .conf ignored). Unreadable dirs or files become diagnostics, never throws. `files` =
- * every conf/override path read (for change detection).
+ * every conf/override path read (for change detection). `unsettled`: conf and override paths
+ * someone is still writing (the conf-dir watcher knows them): their jobs keep what `cache` holds,
+ * and are left out when it holds nothing.
  */
 export function loadConfDirs(
   dirs: readonly string[],
   env: Readonly<Record<string, string>> = {},
   cache?: LoadCache,
   strict: StrictModes | null = defaultStrictModes(),
+  unsettled: ReadonlySet<string> = NOTHING_UNSETTLED,
 ): LoadResult {
   const jobs = new Map<string, JobClass>();
   const diagnostics: Diagnostic[] = [];
@@ -287,6 +292,16 @@ export function loadConfDirs(
       // An unsafe override refuses the whole job: it may be what keeps the job `manual`.
       if (refused(path, root) || (overrideStamp !== NO_FILE && refused(override, root))) continue;
       const key = `${name}\0${path}`;
+      if (unsettled.has(path) || unsettled.has(override)) {
+        // Being written: what was loaded before stays; a new job waits until its file is whole.
+        const hit = cache?.get(key);
+        if (!hit) continue;
+        seen.add(key);
+        files.push(...hit.loaded.files);
+        diagnostics.push(...hit.loaded.diagnostics);
+        if (hit.loaded.job) jobs.set(name, hit.loaded.job);
+        continue;
+      }
       seen.add(key);
       const stamp = cache ? fileStamp(path) + overrideStamp : "";
       const hit = cache?.get(key);

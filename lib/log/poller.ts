@@ -3,7 +3,8 @@
  * log pipe (edge-triggered: one wake-up per write), and one nonblocking FFI call to epoll_wait
  * waits on a worker thread, for as long as it takes. When it returns, the handlers of the ready
  * pipes are called and the wait starts again. No timer, no polling: an idle daemon's log pipeline
- * costs one sleeping thread. An eventfd in the set ends the wait when the poller is closed.
+ * costs one sleeping thread. An eventfd in the set ends the wait when the poller is closed. The
+ * conf-dir watcher (lib/watch/) waits on its inotify fd through a Poller of its own.
  */
 
 import {
@@ -35,7 +36,11 @@ export class Poller {
   #closed = false;
   readonly #events = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
 
-  constructor(private readonly onError: (message: string) => void = () => {}) {
+  /** `subject`: what is waited for, in error messages. */
+  constructor(
+    private readonly onError: (message: string) => void = () => {},
+    private readonly subject = "job output",
+  ) {
     this.#epfd = c().epoll_create1(O_CLOEXEC);
     if (this.#epfd < 0) throw new Error(`cannot create an epoll set: ${errorText(errno())}`);
     this.#wakeFd = c().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -97,7 +102,7 @@ export class Poller {
           if (this.#closed) break;
           const again = await c().epoll_waitAsync(this.#epfd, this.#events, MAX_EVENTS, 0);
           if (again < 0) {
-            this.onError("cannot wait for job output (epoll_wait failed)");
+            this.onError(`cannot wait for ${this.subject} (epoll_wait failed)`);
             break;
           }
           this.#dispatch(view, again);
@@ -119,7 +124,7 @@ export class Poller {
       try {
         handler();
       } catch (e) {
-        this.onError(`log pipe handler failed: ${e instanceof Error ? e.message : e}`);
+        this.onError(`${this.subject}: handler failed: ${e instanceof Error ? e.message : e}`);
       }
     }
   }

@@ -28,9 +28,12 @@ export class ConfigReloader {
     private readonly log: (message: string) => void,
   ) {}
 
-  /** Read the conf dirs and hand the jobs to the supervisor; returns how many there are. */
-  reload(supervisor: Supervisor): number {
-    const result = loadConfDirs(this.confDirs, this.env, this.#cache);
+  /**
+   * Read the conf dirs and hand the jobs to the supervisor; returns how many there are. Job files
+   * in `unsettled` are being written: their jobs stay as they are (see loadConfDirs).
+   */
+  reload(supervisor: Supervisor, unsettled?: ReadonlySet<string>): number {
+    const result = loadConfDirs(this.confDirs, this.env, this.#cache, undefined, unsettled);
     this.#logDiagnostics(result.diagnostics);
     const jobs = new Map<string, JobClass>(result.jobs);
     for (const d of result.diagnostics) {
