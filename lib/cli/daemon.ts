@@ -184,9 +184,23 @@ export async function daemonMain(argv: string[]): Promise<number> {
     watch?.resync();
     return reload();
   };
+  // A SIGCHLD reaps at once (waitpid: no zombie waits), but the exits are handled in a task of
+  // their own: a storm of exits then never keeps the event loop from the control socket and the
+  // timers (signals delivered back to back would otherwise run as one endless chain of work).
+  // Listened to before the first spawn: the restore below respawns what ended while no daemon
+  // ran, and a child's SIGCHLD with nobody listening is lost (its job then waited in
+  // start/spawned or pre-start until some other child ended).
+  const childSignalled = () => {
+    port.childSignalled();
+    port.reap();
+  };
+  Deno.addSignalListener("SIGCHLD", childSignalled);
   const count = reload();
   log.write(`upkeep ${Deno.pid} started: ${count} jobs from ${confDirs.join(", ")}`);
   restart.restore(supervisor, health);
+  // What ended before the listener was there (a child of the daemon before a re-exec): a zombie
+  // that no signal will announce again.
+  childSignalled();
 
   // ---- control socket
   const ctx = {
@@ -285,13 +299,6 @@ export async function daemonMain(argv: string[]): Promise<number> {
   Deno.addSignalListener("SIGHUP", () => {
     log.write("received SIGHUP: reloading configuration");
     reloadAll();
-  });
-  // A SIGCHLD reaps at once (waitpid: no zombie waits), but the exits are handled in a task of
-  // their own: a storm of exits then never keeps the event loop from the control socket and the
-  // timers (signals delivered back to back would otherwise run as one endless chain of work).
-  Deno.addSignalListener("SIGCHLD", () => {
-    port.childSignalled();
-    port.reap();
   });
   Deno.addSignalListener("SIGPIPE", () => {});
 

@@ -109,6 +109,31 @@ daemonTest("a job killed while no daemon ran is respawned once the daemon is bac
   assertMatch(d.output, /svc main process \(\d+\) ended \(exit status unknown/);
 });
 
+for (
+  const [kind, job] of [
+    ["an expect fork", `expect fork\nexec sh -c 'sleep ${sleepFor(3104)} &'`],
+    ["a pre-start", `pre-start exec true\nexec sleep ${sleepFor(3104)}`],
+  ]
+) {
+  daemonTest(`${kind} job killed while no daemon ran is respawned and runs (alone)`, {
+    // Respawned by the restore, before the daemon's first turn: its first SIGCHLD (the follow
+    // wrapper's stop, the pre-start's end) must not be lost. No other job: no other child's
+    // SIGCHLD makes up for it.
+    only: `start on startup\nrespawn\n${job}\n`,
+  }, async (d) => {
+    const before = await d.waitRunning("only");
+    const p = d.process!;
+    p.kill("SIGKILL");
+    await p.status;
+    Deno.kill(before, "SIGKILL");
+    await waitFor(() => !pidAlive(before), "the job ended");
+    await d.start();
+    const again = await d.waitRunning("only");
+    assertNotEquals(again, before);
+    assertEquals(running(`sleep ${sleepFor(3104)}`), [again]);
+  });
+}
+
 daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (
   dir,
 ) => ({
