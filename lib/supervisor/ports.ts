@@ -46,6 +46,11 @@ export interface ProcessPort {
   awaitingExec?(pid: number): boolean;
   /** Collect processes that ended (what SIGCHLD triggers); optional for fakes. */
   reap?(): void;
+  /**
+   * The process group a main process that ended while no daemon ran left members in (as the
+   * strays of an exit), or null.
+   */
+  lostGroup?(pid: number, start: number | null): number | null;
 }
 
 export interface SpawnRequest {

@@ -370,6 +370,19 @@ export class RealProcessPort implements ProcessPort {
     );
   }
 
+  /**
+   * See ProcessPort.lostGroup. The group named by the lost pid: Linux keeps a pid number taken
+   * while it is the id of a live group, so members of group PID are that process's (a daemon's
+   * workers, for a daemon that made its own session); once PID runs again, it is not that group.
+   * `start`: the process's start time as recorded (null: unknown).
+   */
+  lostGroup(pid: number, start: number | null): number | null {
+    const st = readProcStat(pid);
+    // Its zombie (a parent that does not reap, such as a container's PID 1) still holds the pid.
+    if (st && (st.state !== "Z" || (start !== null && st.startTime !== start))) return null;
+    return this.#liveGroup([pid]);
+  }
+
   /** Why the state cannot be handed to a new program right now, or null. */
   get busy(): string | null {
     return this.#follower && this.#follower.size > 0

@@ -433,10 +433,15 @@ export class Supervisor {
         }
         for (const kind of lost) {
           ended++;
+          // What it left in its group (a daemon's workers holding its port) goes as strays do.
+          const proc = rec.procs[kind];
+          const strays = kind === "main" && proc
+            ? this.#o.processes.lostGroup?.(proc.pid, proc.start) ?? null
+            : null;
           this.#queue.push({
             kind: "input",
             instance: inst,
-            input: { type: "exited", kind, status: { code: null, signal: null } },
+            input: { type: "exited", kind, status: { code: null, signal: null }, strays },
           });
         }
         this.onInstanceChange?.(inst);
@@ -458,10 +463,11 @@ export class Supervisor {
         if (ok) adopted++;
         else {
           ended++;
+          const strays = this.#o.processes.lostGroup?.(p.pid, p.start) ?? null;
           this.#queue.push({
             kind: "input",
             instance: inst,
-            input: { type: "exited", kind: "main", status: { code: null, signal: null } },
+            input: { type: "exited", kind: "main", status: { code: null, signal: null }, strays },
           });
         }
         this.#o.recorder?.instanceChanged(inst);

@@ -134,6 +134,29 @@ for (
   });
 }
 
+daemonTest("what a main process that ended while no daemon ran left in its group is stopped", {
+  // As nginx's master and workers: the worker holds what the respawned master needs.
+  web: `start on startup\nrespawn\nexec sh -c 'sleep ${sleepFor(3105)} & exec sleep ${
+    sleepFor(3106)
+  }'\n`,
+}, async (d) => {
+  const main = await d.waitRunning("web");
+  const [worker] = await waitFor(() => {
+    const w = running(`sleep ${sleepFor(3105)}`);
+    return w.length === 1 ? w : null;
+  }, "the worker");
+  const p = d.process!;
+  p.kill("SIGKILL");
+  await p.status;
+  Deno.kill(main, "SIGKILL");
+  await waitFor(() => !pidAlive(main), "the main process ended");
+  await d.start();
+  const again = await d.waitRunning("web");
+  assertNotEquals(again, main);
+  await waitFor(() => !pidAlive(worker!), "the old worker stopped");
+  await waitFor(() => running(`sleep ${sleepFor(3105)}`).length === 1, "one worker, the new one");
+});
+
 daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (
   dir,
 ) => ({
