@@ -150,6 +150,8 @@ export interface Instance {
   respawnAt: number | null;
   /** Consecutive quick failures, for `respawn delay`. */
   backoff: number;
+  /** Consecutive spawns of the main process that failed (0 once one succeeds). */
+  spawnFailures: number;
   destroyed: boolean;
 }
 

@@ -34,6 +34,7 @@ import { classEnv, DEFAULT_PATH, type Env, logFileName, startEnv } from "./envir
 import type { InstanceView } from "./status.ts";
 import { describeExit, respawnDelaySeconds, shouldResetBackoff } from "../health/backoff.ts";
 import { eventNames, eventOperands } from "../events/print.ts";
+import { SHORTAGE_DELAY, shortageIn } from "./shortage.ts";
 
 export type {
   Blocked,
@@ -574,8 +575,12 @@ export class Supervisor {
         }
       }
     }
+    if (input.type === "spawned" && input.kind === "main") inst.spawnFailures = 0;
+    if (input.type === "spawnFailed" && input.kind === "main") inst.spawnFailures++;
     // A respawn was decided in this step (the goal passes through `respawn` within one step).
-    if (instance.respawns > before.respawns) this.#planRespawnDelay(inst);
+    if (instance.respawns > before.respawns) {
+      this.#planRespawnDelay(inst, input.type === "spawnFailed" ? shortageIn(input.error) : null);
+    }
     for (const effect of effects) {
       try {
         this.#effect(inst, effect);
@@ -857,10 +862,15 @@ export class Supervisor {
     }
   }
 
-  #planRespawnDelay(inst: Instance): void {
-    const delay = inst.job.respawnDelay;
+  /**
+   * The pause before a respawn: the job's `respawn delay`, or after a spawn that failed for a
+   * shortage (shortage.ts), SHORTAGE_DELAY for a job without one.
+   */
+  #planRespawnDelay(inst: Instance, shortage: string | null): void {
+    const delay = inst.job.respawnDelay ?? (shortage !== null ? SHORTAGE_DELAY : null);
     if (!delay) return;
-    const started = inst.st.mainStartedAt;
+    // A spawn that failed after another one that failed ran for no time at all.
+    const started = inst.spawnFailures > 1 ? null : inst.st.mainStartedAt;
     const uptime = started === null ? 0 : (this.#o.timers.now() - started) / 1000;
     inst.backoff = shouldResetBackoff(delay.min, delay.max, uptime) ? 1 : inst.backoff + 1;
     const seconds = respawnDelaySeconds(delay.min, delay.max, inst.backoff);
@@ -868,8 +878,9 @@ export class Supervisor {
     this.#o.log(
       `${
         instanceLabel(inst.job.name, inst.name)
-      } respawning in ${seconds}s (back-off ${inst.backoff})`,
-      "info",
+      } respawning in ${seconds}s (back-off ${inst.backoff})` +
+        (shortage !== null ? `: the system is short of resources (${shortage})` : ""),
+      shortage !== null ? "notice" : "info",
       inst.job.name,
     );
   }
@@ -953,6 +964,7 @@ export class Supervisor {
       timerDue: {},
       respawnAt: null,
       backoff: 0,
+      spawnFailures: 0,
       destroyed: false,
     };
     cls.instances.set(name, inst);

@@ -20,7 +20,11 @@ class FakeProcesses implements ProcessPort {
   readonly running = new Map<number, SpawnRequest>();
   readonly spawned: string[] = [];
   readonly killed: [number, string][] = [];
+  /** The next spawns throw this error (one spawn each), as a full fd table makes them. */
+  failures: string[] = [];
   spawn(req: SpawnRequest): number {
+    const failure = this.failures.shift();
+    if (failure !== undefined) throw new Error(failure);
     const pid = this.nextPid++;
     this.running.set(pid, req);
     this.spawned.push(`${req.job.name}/${req.kind}`);
@@ -192,6 +196,22 @@ Deno.test("Supervisor starts a job again after `respawn retry` once it hit its l
   await settle();
   assertEquals(w.state("r"), "stop/waiting");
   w.timers.advance(30_000);
+  assertEquals(w.state("r"), "start/running");
+});
+
+Deno.test("Supervisor spawns again after a pause when a spawn fails for want of fds", async () => {
+  const w = world({ r: "respawn\nexec r\n" });
+  w.processes.failures = Array(20).fill("cannot open log /logs/r.log: Too many open files");
+  w.sup.call(() => w.sup.startInstance(w.sup.classes.get("r")!, "", { PATH: "/bin" }, null));
+  for (let i = 0; i < 5; i++) await settle();
+  // Not given up within one turn (Upstart's limit of 10 in 5 s would be reached at once).
+  assertEquals(w.state("r"), "start/post-stop");
+  assert(w.log.some((l) => /r respawning in 1s \(back-off 1\): .*Too many open files/.test(l)));
+  const inst = w.sup.classes.get("r")!.instances.get("")!;
+  assertEquals(w.sup.failureOf(w.sup.classes.get("r")!, "")?.nextTry, inst.respawnAt);
+  w.processes.failures = [];
+  w.timers.advance(1000);
+  for (let i = 0; i < 5; i++) await settle();
   assertEquals(w.state("r"), "start/running");
 });
 
