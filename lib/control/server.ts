@@ -7,7 +7,12 @@
  * Nothing a client does can stall the daemon or starve the owner:
  * - each socket has its own cap on connections (well under the daemon's open-files limit); a
  *   connection over the cap gets a one-line error and is closed at once;
- * - a failing accept (EMFILE, ENFILE…) is retried after a pause, never in a busy loop;
+ * - each socket keeps a few descriptors in reserve (fd_reserve.ts): when the fd table is full
+ *   (jobs' log pipes and spawns took the rest), an accept takes one of them, so the owner's
+ *   connection is served and a read-only one is told `upkeep is out of file descriptors` and
+ *   closed; a backlog of connections is drained at once, not one per pause;
+ * - a failing accept that no reserve can help is retried once a reserved descriptor is back, or
+ *   after a pause: never in a busy loop;
  * - a request must arrive within the read deadline and within the socket's size limit;
  * - a reply must be taken within the write deadline, or the connection is closed and its buffer
  *   freed; replies are written in chunks, of any size;
@@ -30,12 +35,15 @@ import {
 } from "./protocol.ts";
 import { ConnReader, writeAll } from "./stream.ts";
 import { getNofile } from "../process/fast_spawn.ts";
+import { FdReserve, outOfDescriptors } from "./fd_reserve.ts";
 
 export type RequestHandler = (request: Request, privileged: boolean) => Promise<Reply>;
 
 export interface SocketPolicy {
   readonly maxConnections: number;
   readonly maxRequestBytes: number;
+  /** Descriptors held in reserve for accepts when the fd table is full. */
+  readonly reserve: number;
 }
 
 export interface ServerLimits {
@@ -47,7 +55,7 @@ export interface ServerLimits {
   readonly writeTimeoutMs: number;
   /** Interval of `waiting` lines while a request waits for a job. */
   readonly keepAliveMs: number;
-  /** Pause after a failed accept (a full fd table must not become a busy loop). */
+  /** Longest pause after a failed accept (a full fd table must not become a busy loop). */
   readonly acceptRetryMs: number;
 }
 
@@ -58,10 +66,11 @@ export interface ServerLimits {
 export function defaultServerLimits(fdLimit: number): ServerLimits {
   const share = Number.isFinite(fdLimit) ? Math.max(4, Math.floor(fdLimit / 8)) : Infinity;
   return {
-    owner: { maxConnections: Math.min(256, share), maxRequestBytes: MAX_REQUEST_BYTES },
+    owner: { maxConnections: Math.min(256, share), maxRequestBytes: MAX_REQUEST_BYTES, reserve: 2 },
     readOnly: {
       maxConnections: Math.min(64, share),
       maxRequestBytes: MAX_READ_ONLY_REQUEST_BYTES,
+      reserve: 1,
     },
     readTimeoutMs: 5_000,
     writeTimeoutMs: 10_000,
@@ -80,6 +89,7 @@ interface Socket {
   readonly listener: Deno.Listener;
   /** The inode we bound, so close() never removes a successor's socket. */
   readonly ino: number | null;
+  readonly reserve: FdReserve;
   active: number;
   /** Refusals whose one-line reason is being written. */
   refusing: number;
@@ -116,7 +126,17 @@ export class ControlServer {
         ino = Deno.statSync(path).ino;
       } catch { /* gone already */ }
       const policy = privileged ? this.limits.owner : this.limits.readOnly;
-      const socket: Socket = { path, privileged, policy, listener, ino, active: 0, refusing: 0 };
+      const reserve = new FdReserve(policy.reserve);
+      const socket: Socket = {
+        path,
+        privileged,
+        policy,
+        listener,
+        ino,
+        reserve,
+        active: 0,
+        refusing: 0,
+      };
       this.#sockets.push(socket);
       this.#accept(socket);
     }
@@ -130,28 +150,64 @@ export class ControlServer {
 
   async #accept(socket: Socket): Promise<void> {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: Deno.Conn | null;
+      let reserved = false;
       try {
         conn = await socket.listener.accept();
-      } catch {
+      } catch (e) {
         if (this.#closed) return;
-        // EMFILE/ENFILE leave the connection queued and the socket readable: pause, never spin.
-        await new Promise((r) => setTimeout(r, this.limits.acceptRetryMs));
-        if (this.#closed) return;
+        conn = outOfDescriptors(e) ? await this.#acceptWithReserve(socket) : null;
+        if (this.#closed) return close(conn);
+        if (conn === null) {
+          // A failed accept leaves the connection queued and the socket readable: wait for a
+          // reserved descriptor to come back (a connection closing), or a pause; never spin.
+          this.#refill();
+          await socket.reserve.returned(this.limits.acceptRetryMs);
+          if (this.#closed) return;
+          continue;
+        }
+        reserved = true;
+      }
+      if (reserved && !socket.privileged) {
+        // Anyone may fill the read-only socket: it gets one line, and its descriptor back at once.
+        refuse(conn, OUT_OF_FDS).finally(() => this.#refill());
         continue;
       }
       if (socket.active >= socket.policy.maxConnections) {
         // Say why, unless a flood is on: then close at once, holding nothing.
         if (socket.refusing < REFUSALS_WITH_REASON) {
           socket.refusing++;
-          refuse(conn, socket).finally(() => socket.refusing--);
+          refuse(conn, busy(socket)).finally(() => socket.refusing--);
         } else {
           close(conn);
         }
+        this.#refill();
         continue;
       }
       socket.active++;
-      this.#serve(conn, socket).finally(() => socket.active--);
+      this.#serve(conn, socket).finally(() => {
+        socket.active--;
+        this.#refill();
+      });
+    }
+  }
+
+  /** Take the connection that found the fd table full into a reserved descriptor, if one is held. */
+  async #acceptWithReserve(socket: Socket): Promise<Deno.Conn | null> {
+    if (!socket.reserve.release()) return null;
+    try {
+      return await socket.listener.accept();
+    } catch {
+      this.#refill(); // taken meanwhile by something else: into the reserve again if it can
+      return null;
+    }
+  }
+
+  /** A descriptor may be free again: put back what the reserves gave out. */
+  #refill(): void {
+    if (this.#closed) return;
+    for (const s of this.#sockets) {
+      if (s.reserve.held < s.reserve.size) s.reserve.refill();
     }
   }
 
@@ -222,6 +278,7 @@ export class ControlServer {
   close(): void {
     this.#closed = true;
     for (const s of this.#sockets) {
+      s.reserve.close();
       try {
         s.listener.close();
       } catch { /* closed */ }
@@ -234,19 +291,24 @@ export class ControlServer {
 
 const enc = new TextEncoder();
 
-/** Say why and close: a connection over the cap costs one small write and no wait. */
-function refuse(conn: Deno.Conn, socket: Socket): Promise<void> {
-  const which = socket.privileged ? "control" : "read-only";
-  const { header } = encodeReply(errorReply(
-    `upkeep is busy: too many connections on its ${which} socket ` +
-      `(limit ${socket.policy.maxConnections}); try again`,
-  ));
+/** Say why and close: a connection refused costs one small write and no wait. */
+function refuse(conn: Deno.Conn, why: string): Promise<void> {
+  const { header } = encodeReply(errorReply(why));
   return conn.write(header).then(() => {}, () => {}).finally(() => close(conn));
 }
 
-function close(conn: Deno.Conn): void {
+function busy(socket: Socket): string {
+  const which = socket.privileged ? "control" : "read-only";
+  return `upkeep is busy: too many connections on its ${which} socket ` +
+    `(limit ${socket.policy.maxConnections}); try again`;
+}
+
+const OUT_OF_FDS = "upkeep is out of file descriptors (Too many open files): its jobs hold them " +
+  "all; try again, or ask its owner to stop jobs or raise its open-files limit";
+
+function close(conn: Deno.Conn | null): void {
   try {
-    conn.close();
+    conn?.close();
   } catch { /* closed */ }
 }
 

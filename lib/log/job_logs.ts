@@ -19,6 +19,7 @@ import { Poller } from "./poller.ts";
 import { InstanceLog, type InstanceLogHooks, type LogFailure } from "./instance_log.ts";
 import { type LogSettings, resolveLogSettings } from "./settings.ts";
 import { PipeHolder } from "./pipe_holder.ts";
+import { descriptorShortage } from "./fd_headroom.ts";
 
 export interface JobLogsOptions {
   readonly logDir: string;
@@ -101,9 +102,12 @@ export class JobLogs {
       fileOpened: (l: InstanceLog) => {
         this.#openFiles.delete(l);
         this.#openFiles.add(l);
-        if (this.#openFiles.size <= OPEN_FILES_MAX) return;
+        // Past the cap, or with few descriptors free (fd_headroom.ts): the quietest are closed.
+        let max = OPEN_FILES_MAX;
+        if (descriptorShortage(this.#held) !== null) max = Math.min(max, 1);
+        if (this.#openFiles.size <= max) return;
         for (const other of this.#openFiles) {
-          if (this.#openFiles.size <= OPEN_FILES_MAX) break;
+          if (this.#openFiles.size <= max) break;
           if (other !== l && other.releaseFile()) this.#openFiles.delete(other);
         }
       },
@@ -146,9 +150,21 @@ export class JobLogs {
     return this.#poller;
   }
 
+  /** Descriptors the pipeline holds: pipes and log files. */
+  get #held(): number {
+    return this.#logs.size + this.#openFiles.size;
+  }
+
   #open(base: string, settings: LogSettings): InstanceLog | null {
     const poller = this.#pollerOrNull();
     if (!poller) return null;
+    const short = descriptorShortage(this.#held);
+    if (short !== null) {
+      this.#o.log(
+        `${base}: cannot open the log pipe: ${short}: the job writes its log file itself`,
+      );
+      return null;
+    }
     let l: InstanceLog;
     try {
       l = new InstanceLog(
