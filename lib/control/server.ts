@@ -13,6 +13,9 @@
  *   closed; a backlog of connections is drained at once, not one per pause;
  * - a failing accept that no reserve can help is retried once a reserved descriptor is back, or
  *   after a pause: never in a busy loop;
+ * - the read-only socket takes at most READ_ONLY_BURST waiting connections before the event loop
+ *   gets a turn, so a flood of it does not hold the loop, and the owner's requests, for as long
+ *   as it lasts;
  * - a request must arrive within the read deadline and within the socket's size limit;
  * - a reply must be taken within the write deadline, or the connection is closed and its buffer
  *   freed; replies are written in chunks, of any size;
@@ -95,6 +98,9 @@ interface Socket {
   refusing: number;
 }
 
+/** Read-only connections taken at most before the event loop gets a turn. */
+const READ_ONLY_BURST = 8;
+
 /** At most this many refused connections are told why at a time; the rest are just closed. */
 const REFUSALS_WITH_REASON = 16;
 
@@ -149,7 +155,15 @@ export class ControlServer {
   }
 
   async #accept(socket: Socket): Promise<void> {
+    let burst = 0;
     for (;;) {
+      if (!socket.privileged && ++burst >= READ_ONLY_BURST) {
+        // An accept that finds a connection waiting resolves without a turn of the event loop:
+        // a read-only flood would hold the loop (and the owner's requests) for as long as it lasts.
+        burst = 0;
+        await new Promise((r) => setTimeout(r, 0));
+        if (this.#closed) return;
+      }
       let conn: Deno.Conn | null;
       let reserved = false;
       try {
