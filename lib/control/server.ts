@@ -47,6 +47,11 @@ export interface SocketPolicy {
   readonly maxRequestBytes: number;
   /** Descriptors held in reserve for accepts when the fd table is full. */
   readonly reserve: number;
+  /**
+   * Bytes of replies that may wait for their clients at once: a client that asks and never reads
+   * makes the daemon hold its whole reply until the write deadline.
+   */
+  readonly maxPendingBytes: number;
 }
 
 export interface ServerLimits {
@@ -69,11 +74,17 @@ export interface ServerLimits {
 export function defaultServerLimits(fdLimit: number): ServerLimits {
   const share = Number.isFinite(fdLimit) ? Math.max(4, Math.floor(fdLimit / 8)) : Infinity;
   return {
-    owner: { maxConnections: Math.min(256, share), maxRequestBytes: MAX_REQUEST_BYTES, reserve: 2 },
+    owner: {
+      maxConnections: Math.min(256, share),
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      reserve: 2,
+      maxPendingBytes: Infinity,
+    },
     readOnly: {
       maxConnections: Math.min(64, share),
       maxRequestBytes: MAX_READ_ONLY_REQUEST_BYTES,
       reserve: 1,
+      maxPendingBytes: READ_ONLY_PENDING_BYTES,
     },
     readTimeoutMs: 5_000,
     writeTimeoutMs: 10_000,
@@ -96,7 +107,15 @@ interface Socket {
   active: number;
   /** Refusals whose one-line reason is being written. */
   refusing: number;
+  /** Bytes of replies being written (see SocketPolicy.maxPendingBytes). */
+  pending: number;
 }
+
+/**
+ * What the read-only socket's clients may keep waiting at once: 64 clients that ask for a
+ * 1.5 MB `list --json` (5,000 jobs) and never read held 100 MB and more of the daemon's memory.
+ */
+export const READ_ONLY_PENDING_BYTES = 8 * 1024 * 1024;
 
 /** Read-only connections taken at most before the event loop gets a turn. */
 const READ_ONLY_BURST = 8;
@@ -142,6 +161,7 @@ export class ControlServer {
         reserve,
         active: 0,
         refusing: 0,
+        pending: 0,
       };
       this.#sockets.push(socket);
       this.#accept(socket);
@@ -151,6 +171,12 @@ export class ControlServer {
   /** Connections being served now, per socket (owner, read-only). */
   get connections(): { owner: number; readOnly: number } {
     const of = (p: boolean) => this.#sockets.find((s) => s.privileged === p)?.active ?? 0;
+    return { owner: of(true), readOnly: of(false) };
+  }
+
+  /** Bytes of replies waiting for their clients, by socket. */
+  get pendingBytes(): { owner: number; readOnly: number } {
+    const of = (p: boolean) => this.#sockets.find((s) => s.privileged === p)?.pending ?? 0;
     return { owner: of(true), readOnly: of(false) };
   }
 
@@ -252,13 +278,21 @@ export class ControlServer {
     }
     if (closed) return;
     const writeDeadline = this.#deadlines.add(this.limits.writeTimeoutMs, closeConn);
+    let { header, body } = encodeReply(reply);
+    if (body.length > 0 && socket.pending + body.length > socket.policy.maxPendingBytes) {
+      ({ header, body } = encodeReply(errorReply(
+        "upkeep is busy: too much output waiting for the clients of its read-only socket; " +
+          "try again",
+      )));
+    }
+    socket.pending += body.length;
     try {
-      const { header, body } = encodeReply(reply);
       await writeAll(conn, header);
       for (let off = 0; off < body.length && !closed; off += CHUNK) {
         await writeAll(conn, body.subarray(off, off + CHUNK));
       }
     } catch { /* the client went away, or its deadline passed */ }
+    socket.pending -= body.length;
     this.#deadlines.cancel(writeDeadline);
     closeConn();
     if (reply.ok) reply.after?.();
