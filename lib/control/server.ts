@@ -279,7 +279,8 @@ export class ControlServer {
     if (closed) return;
     const writeDeadline = this.#deadlines.add(this.limits.writeTimeoutMs, closeConn);
     let { header, body } = encodeReply(reply);
-    if (body.length > 0 && socket.pending + body.length > socket.policy.maxPendingBytes) {
+    // (One reply alone always goes, however big: the bound is on what waits beside it.)
+    if (socket.pending > 0 && socket.pending + body.length > socket.policy.maxPendingBytes) {
       ({ header, body } = encodeReply(errorReply(
         "upkeep is busy: too much output waiting for the clients of its read-only socket; " +
           "try again",
