@@ -7,7 +7,8 @@
  *   the offset, so a new daemon needs no record. Rotation happens at a line end: tee(2) shows the
  *   head of the pipe without taking it, to find the last newline that still fits.
  * - lines (timestamps or markers): through the spool (lib/log/spool.ts), then framed into lines
- *   (lib/log/lines.ts) and written.
+ *   (lib/log/lines.ts) and written, a share of the turn's budget at a time (lib/log/turn_budget.ts):
+ *   framing is the daemon's own work, so many busy logs take turns and the loop goes on between.
  *
  * When the file cannot be written (a full disk, a removed directory), the job runs on: what it
  * writes waits in the pipe; past half of the pipe the oldest whole lines are dropped and counted,
@@ -25,6 +26,7 @@ import { type LogSettings, needsLineMode } from "./settings.ts";
 import { compressRotated, expireRotated, rotateFiles } from "./rotate_files.ts";
 import { Failing, type LogFailure } from "./failing.ts";
 import { LineWriter, type Step } from "./line_writer.ts";
+import type { Share } from "./turn_budget.ts";
 
 export type { LogFailure };
 
@@ -48,6 +50,8 @@ export interface InstanceLogHooks {
   fileOpened(log: InstanceLog): void;
   /** Output is being moved (a burst of work: the daemon's idle GC counts it). */
   active(log: InstanceLog): void;
+  /** A share of the line-mode work of this turn (one TurnBudget for all logs). */
+  share(): Promise<Share>;
   /** A fault of upkeep's own (never expected): for the daemon log. */
   error(log: InstanceLog, message: string): void;
 }
@@ -179,12 +183,17 @@ export class InstanceLog {
       if (!this.#failing.mayTry) return this.#failing.dropExcess(this.pipe);
       if (!(await this.#ready())) return this.#failing.dropExcess(this.pipe);
       const before = this.file.writes;
+      // Line mode waits for its share of the turn's budget (fair among logs, bounded per turn).
       const step: Step = this.#spooled // (#ready may have just found it)
-        ? await this.#lines!.writeSpooled(this.settings, this.pipe.capacity)
+        ? await this.#lines!.writeSpooled(
+          this.settings,
+          this.pipe.capacity,
+          await this.hooks.share(),
+        )
         : n === 0
         ? "ok" // nothing new: round again, to idle
         : this.#lines && needsLineMode(this.settings)
-        ? await this.#lines.batch(this.pipe, n, this.settings)
+        ? await this.#lines.batch(this.pipe, this.settings, await this.hooks.share())
         : await this.#spliceBatch(n);
       if (typeof step === "object") this.#fail(step.error);
       if (typeof step === "object" || (step === "rotate" && !(await this.#rotate()))) {

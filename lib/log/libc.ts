@@ -74,6 +74,8 @@ const SYMBOLS = {
     nonblocking: true,
   },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  /** Does nothing on a worker thread: answered in a later turn of the loop (TurnBudget). */
+  getpidAsync: { name: "getpid", parameters: [], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 

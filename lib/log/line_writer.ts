@@ -2,7 +2,8 @@
  * The line-mode half of an instance's log (timestamps or markers): whole lines at the head of the
  * pipe are framed (lib/log/lines.ts), moved into the spool with splice(2), recorded, then written;
  * after a daemon stopped anywhere, the spool and its record say where to go on (lib/log/spool.ts).
- * Each step answers what the caller is to do next: go on, wait for more output, rotate, or fail.
+ * Each step frames at most a share of the turn's budget (lib/log/turn_budget.ts) and answers what
+ * the caller is to do next: go on, wait for more output, rotate, or fail.
  */
 
 import type { LogFile } from "./log_file.ts";
@@ -11,6 +12,7 @@ import { type FrameBuffer, type Framed, frameLines } from "./lines.ts";
 import { linePrefix } from "./timestamps.ts";
 import type { LogSettings } from "./settings.ts";
 import { resumePoint, Spool, SPOOL_RESET_BYTES } from "./spool.ts";
+import type { Share } from "./turn_budget.ts";
 
 /** A partial line this long is written as a line of its own. */
 export const MAX_LINE = 64 * 1024;
@@ -50,9 +52,13 @@ export class LineWriter {
     return this.spool.unwritten;
   }
 
-  /** Frame the whole lines among the `n` bytes at the head of `pipe`, spool and write them. */
-  async batch(pipe: LogPipe, n: number, s: LogSettings): Promise<Step> {
-    const framed = this.#frame(pipe.peek(n), s, pipe.capacity, false);
+  /**
+   * Frame the whole lines at the head of `pipe`, as many as `share` allows (spent here, before
+   * anything is awaited), spool and write them.
+   */
+  async batch(pipe: LogPipe, s: LogSettings, share: Share): Promise<Step> {
+    const framed = this.#frameHead(pipe, s, share.units);
+    share.spend(framed.cost);
     if (framed.used === 0) return framed.full ? "rotate" : "wait";
     const moved = await this.spool.fill(pipe.fd, framed.used);
     if (moved < 0) return { error: `cannot write the spool ${this.spool.path}` };
@@ -61,11 +67,26 @@ export class LineWriter {
     return await this.#commit(framed);
   }
 
-  /** Write what the spool holds (after a failure, or left by an earlier daemon). */
-  async writeSpooled(s: LogSettings, capacity: number): Promise<Step> {
-    const framed = this.#frame(await this.spool.unwrittenBytes(), s, capacity, true);
+  /** Write what the spool holds (after a failure, or left by an earlier daemon), within `share`. */
+  async writeSpooled(s: LogSettings, capacity: number, share: Share): Promise<Step> {
+    const bytes = await this.spool.unwrittenBytes();
+    const framed = this.#frame(bytes, s, capacity, { final: true, budget: share.units });
+    share.spend(framed.cost);
     if (framed.used === 0) return framed.full ? "rotate" : "ok";
     return await this.#commit(framed);
+  }
+
+  /**
+   * Only as much of the pipe is looked at as the budget allows; when no line ends in it, all of
+   * it (a long line is taken whole, as before, or cut at the partial-line limit).
+   */
+  #frameHead(pipe: LogPipe, s: LogSettings, budget: number): Framed {
+    const n = pipe.bytes();
+    const look = Math.min(n, Math.max(budget, 1));
+    const head = pipe.peek(look);
+    const framed = this.#frame(head, s, pipe.capacity, { more: head.length < n, budget });
+    if (framed.used > 0 || framed.full || head.length >= n) return framed;
+    return this.#frame(pipe.peek(n), s, pipe.capacity, { budget });
   }
 
   /** A new log file (rotation): recorded before anything more is spooled. */
@@ -84,13 +105,18 @@ export class LineWriter {
     this.spool.close(remove && this.spool.unwritten === 0);
   }
 
-  #frame(input: Uint8Array, s: LogSettings, capacity: number, final: boolean): Framed {
+  #frame(
+    input: Uint8Array,
+    s: LogSettings,
+    capacity: number,
+    opts: { final?: boolean; more?: boolean; budget: number },
+  ): Framed {
     return frameLines(input, {
       prefix: s.timestamps ? linePrefix(s.timestamps, Date.now()) : EMPTY,
       maxOut: s.maxBytes > 0 ? s.maxBytes - this.file.size : Infinity,
       maxLine: Math.min(MAX_LINE, capacity / 2),
       cutFirst: this.file.size === 0,
-      final,
+      ...opts,
     }, this.#work);
   }
 

@@ -32,6 +32,13 @@ export interface FrameOptions {
   readonly cutFirst: boolean;
   /** Nothing more will follow: an incomplete last line is written too, completed. */
   readonly final?: boolean;
+  /**
+   * `input` is only the head of what is waiting: a line whose end is not in it stops the framing
+   * (neither cut nor waited for: the caller looks at more).
+   */
+  readonly more?: boolean;
+  /** Stop before the record that would bring `cost` past this (the first one is always taken). */
+  readonly budget?: number;
 }
 
 export interface Framed {
@@ -42,7 +49,12 @@ export interface Framed {
   readonly lines: number;
   /** Stopped because the next line would pass maxOut: rotate, then go on. */
   readonly full: boolean;
+  /** The work it took, in budget units: input bytes taken plus LINE_COST per record. */
+  readonly cost: number;
 }
+
+/** What a record costs beyond its bytes, in budget units (about what framing a short line takes). */
+export const LINE_COST = 32;
 
 function isTag(input: Uint8Array, at: number): boolean {
   if (at + MARKER_TAG.length > input.length) return false;
@@ -50,65 +62,70 @@ function isTag(input: Uint8Array, at: number): boolean {
   return true;
 }
 
+/** The first newline in `bytes` at or after `from`, or -1 (a short line costs no call). */
+function nextNewline(bytes: Uint8Array, from: number): number {
+  const stop = Math.min(from + 16, bytes.length);
+  for (let i = from; i < stop; i++) if (bytes[i] === NEWLINE) return i;
+  return stop < bytes.length ? bytes.indexOf(NEWLINE, stop) : -1;
+}
+
 /** A buffer kept between calls of frameLines (per log), grown when a batch needs more. */
 export interface FrameBuffer {
   buf: Uint8Array;
 }
 
+function grow(work: FrameBuffer, used: number, needed: number): Uint8Array {
+  const bigger = new Uint8Array(Math.max(needed, work.buf.length * 2, 4096));
+  bigger.set(work.buf.subarray(0, used));
+  return work.buf = bigger;
+}
+
 /**
- * Lines of `input` with their prefix, as far as whole records and `maxOut` allow. The output is
- * a view into `work.buf` (valid until the next call with it): the input is copied to the end of
- * that buffer and the lines are moved to its front with copyWithin (no allocation per line).
+ * Lines of `input` with their prefix, as far as whole records, `maxOut` and `budget` allow. The
+ * output is a view into `work.buf` (valid until the next call with it). Linear in the input: the
+ * next newline and the next marker are each searched for once, not again for every line.
  */
 export function frameLines(
   input: Uint8Array,
   opts: FrameOptions,
   work: FrameBuffer = { buf: new Uint8Array(0) },
 ): Framed {
-  const P = opts.prefix.length;
-  const len = input.length;
-  let margin = Math.max(64 * (P + 1), len >> 1);
-  if (work.buf.length < len + margin + P) work.buf = new Uint8Array(len + margin + P);
+  const prefix = opts.prefix, P = prefix.length, len = input.length;
+  const budget = opts.budget ?? Infinity;
   let buf = work.buf;
-  let pre = buf.length - P; // the prefix, kept at the very end
-  let base = pre - len; // the input, just before it
-  buf.set(opts.prefix, pre);
-  buf.set(input, base);
-  let o = 0, pos = 0, lines = 0, full = false;
-  let zero = input.indexOf(0);
-  const tagIn = (from: number, to: number): number => {
-    if (zero !== -1 && zero < from) zero = input.indexOf(0, from);
-    for (let z = zero; z !== -1 && z < to; z = input.indexOf(0, z + 1)) {
-      if (isTag(input, z)) return z;
-    }
-    return -1;
-  };
+  const guess = Math.min(len, budget) + 64 * (P + 1);
+  if (buf.length < guess) buf = grow(work, 0, guess);
+  let o = 0, pos = 0, lines = 0, cost = 0, full = false;
+  let nl = nextNewline(input, 0), tag = indexOfMarker(input);
   while (pos < len) {
-    const nl = input.indexOf(NEWLINE, pos);
+    if (nl !== -1 && nl < pos) nl = nextNewline(input, pos);
+    if (tag !== -1 && tag < pos) tag = indexOfMarker(input, pos);
     const recordEnd = nl === -1 ? len : nl + 1;
-    const tag = zero === -1 ? -1 : tagIn(pos, recordEnd);
+    const tagged = tag !== -1 && tag < recordEnd;
     let start = pos, end: number, addNewline = false;
-    if (tag === pos) {
+    if (tagged && tag === pos) {
       if (nl === -1 && !opts.final) break; // a marker record still being written
       if (nl === -1) {
         start = pos + 1;
         end = len;
         addNewline = true;
       } else if (nl === pos + MARKER_TAG.length) {
+        if (cost > 0 && cost + MARKER_TAG.length + 1 + LINE_COST > budget) break;
+        cost += MARKER_TAG.length + 1 + LINE_COST;
         pos = nl + 1; // the empty marker: ends a partial line, writes nothing
         continue;
       } else {
         start = pos + 1; // drop the NUL: `upkeep: …\n`
         end = nl + 1;
       }
-    } else if (tag !== -1) {
-      end = tag; // a partial line the process left: completed here
+    } else if (tagged) {
+      end = Math.min(tag, pos + opts.maxLine); // a partial line the process left: completed here
       addNewline = true;
     } else if (nl === -1) {
       if (opts.final) {
         end = len;
-      } else if (len - pos < opts.maxLine) {
-        break; // wait for the rest of the line
+      } else if (opts.more || len - pos < opts.maxLine) {
+        break; // wait for the rest of the line (or look at more of it)
       } else {
         end = pos + opts.maxLine;
       }
@@ -116,6 +133,7 @@ export function frameLines(
     } else {
       end = nl + 1;
     }
+    if (cost > 0 && cost + end - pos + LINE_COST > budget) break;
     let size = P + end - start + (addNewline ? 1 : 0);
     if (o + size > opts.maxOut) {
       if (o > 0 || !opts.cutFirst || opts.maxOut < P + 2) {
@@ -126,25 +144,18 @@ export function frameLines(
       addNewline = true;
       size = opts.maxOut;
     }
-    // The output must not run into input not read yet: grow the buffer (rare: short lines).
-    if (o + size > base + end) {
-      margin = Math.max(margin * 2, o + size - base - start + len);
-      const bigger = new Uint8Array(len + margin + P);
-      bigger.set(buf.subarray(0, o));
-      pre = bigger.length - P;
-      base = pre - len;
-      bigger.set(opts.prefix, pre);
-      bigger.set(input, base);
-      buf = work.buf = bigger;
-    }
-    buf.copyWithin(o + P, base + start, base + end); // the line first: the prefix may cover it
-    if (P) buf.copyWithin(o, pre, pre + P);
+    if (o + size > buf.length) buf = grow(work, o, o + size);
+    for (let k = 0; k < P; k++) buf[o + k] = prefix[k]!;
+    const at = o + P, n = end - start;
+    if (n <= 256) { for (let k = 0; k < n; k++) buf[at + k] = input[start + k]!; }
+    else buf.set(input.subarray(start, end), at);
     o += size;
     if (addNewline) buf[o - 1] = NEWLINE;
     lines++;
+    cost += end - pos + LINE_COST;
     pos = end;
   }
-  return { used: pos, out: buf.subarray(0, o), lines, full };
+  return { used: pos, out: buf.subarray(0, o), lines, full, cost };
 }
 
 /**
@@ -158,10 +169,21 @@ export function lineBoundary(bytes: Uint8Array, room: number): number {
   return nl === -1 ? 0 : nl + 1;
 }
 
-/** Where the first marker record starts in `bytes`, or -1. */
-export function indexOfMarker(bytes: Uint8Array): number {
-  for (let z = bytes.indexOf(0); z !== -1; z = bytes.indexOf(0, z + 1)) {
+/**
+ * Where the first marker record at or after `from` starts in `bytes`, or -1. A NUL that is not one
+ * costs a step of a loop, not a call (a job writing NULs, `cat /dev/zero`, is framed in linear
+ * time).
+ */
+export function indexOfMarker(bytes: Uint8Array, from = 0): number {
+  const len = bytes.length;
+  let z = bytes.indexOf(0, from);
+  while (z !== -1) {
+    while (z + 1 < len && bytes[z + 1] === 0) z++; // only the last NUL of a run can start one
     if (isTag(bytes, z)) return z;
+    const stop = Math.min(z + 64, len);
+    let i = z + 1;
+    while (i < stop && bytes[i] !== 0) i++;
+    z = i < stop ? i : stop < len ? bytes.indexOf(0, stop) : -1;
   }
   return -1;
 }

@@ -5,6 +5,8 @@ import {
   countLines,
   frameLines,
   type FrameOptions,
+  indexOfMarker,
+  LINE_COST,
   lineBoundary,
   markerRecord,
 } from "../../../lib/log/lines.ts";
@@ -74,6 +76,11 @@ Deno.test("frameLines() completes a partial line that a marker follows, never gl
   equal(f.text, "T partial\nT upkeep: main process (5) terminated with status 1\n");
 });
 
+Deno.test("frameLines() cuts a partial line before a marker at maxLine too", () => {
+  const f = frame(cat("x".repeat(100), markerRecord("")), { maxLine: 64 });
+  equal(f.text, `T ${"x".repeat(64)}\nT ${"x".repeat(36)}\n`);
+});
+
 Deno.test("frameLines(): the empty marker only ends a partial line", () => {
   equal(frame(cat("partial", markerRecord(""), "next\n")).text, "T partial\nT next\n");
   equal(frame(cat("whole\n", markerRecord(""))).text, "T whole\n");
@@ -125,6 +132,104 @@ Deno.test("frameLines() reuses a work buffer between calls", () => {
 Deno.test("frameLines() keeps bytes that are not UTF-8 as they are", () => {
   const f = frameLines(new Uint8Array([0xff, 0xfe, 10]), opts());
   deepEqual([...f.out], [...enc.encode("T "), 0xff, 0xfe, 10]);
+});
+
+const budgetRows: {
+  name: string;
+  input: string;
+  o: Partial<FrameOptions>;
+  text: string;
+  used: number;
+  cost: number;
+}[] = [
+  {
+    name: "no budget: every whole line, each costing its bytes and LINE_COST",
+    input: "aaa\nbb\nc\n",
+    o: {},
+    text: "T aaa\nT bb\nT c\n",
+    used: 9,
+    cost: 9 + 3 * LINE_COST,
+  },
+  {
+    name: "stops before the line that would pass the budget",
+    input: "aaa\nbb\nc\n",
+    o: { budget: 4 + LINE_COST + 3 + LINE_COST - 1 },
+    text: "T aaa\n",
+    used: 4,
+    cost: 4 + LINE_COST,
+  },
+  {
+    name: "a budget just big enough takes the line that reaches it",
+    input: "aaa\nbb\nc\n",
+    o: { budget: 4 + LINE_COST + 3 + LINE_COST },
+    text: "T aaa\nT bb\n",
+    used: 7,
+    cost: 7 + 2 * LINE_COST,
+  },
+  {
+    name: "the first line is taken whatever the budget (progress)",
+    input: "a long first line\nb\n",
+    o: { budget: 1 },
+    text: "T a long first line\n",
+    used: 18,
+    cost: 18 + LINE_COST,
+  },
+  {
+    name: "the budget counts empty markers too",
+    input: "\0upkeep:\n\0upkeep:\nx\n",
+    o: { budget: 9 + LINE_COST },
+    text: "",
+    used: 9,
+    cost: 9 + LINE_COST,
+  },
+  {
+    name: "more: a line whose end is not in view is not cut at maxLine (the caller looks further)",
+    input: "done\n" + "x".repeat(100),
+    o: { more: true, maxLine: 64 },
+    text: "T done\n",
+    used: 5,
+    cost: 5 + LINE_COST,
+  },
+  {
+    name: "without more, the same partial line is cut at maxLine",
+    input: "done\n" + "x".repeat(100),
+    o: { maxLine: 64 },
+    text: `T done\nT ${"x".repeat(64)}\n`,
+    used: 69,
+    cost: 69 + 2 * LINE_COST,
+  },
+];
+
+for (const row of budgetRows) {
+  Deno.test(`frameLines() budget: ${row.name}`, () => {
+    const f = frame(row.input, row.o);
+    deepEqual([f.text, f.used, f.cost], [row.text, row.used, row.cost]);
+  });
+}
+
+Deno.test("frameLines() cuts an endless line of NULs (cat /dev/zero) at maxLine, in order", () => {
+  const zeros = new Uint8Array(1000);
+  const f = frame(zeros, { maxLine: 64, prefix: new Uint8Array(0) });
+  equal(f.lines, 15);
+  equal(f.used, 960);
+  equal(f.out.length, 15 * 65);
+  for (let i = 0; i < 15; i++) equal(f.out[i * 65 + 64], 10);
+  equal(f.out.filter((b) => b !== 0).length, 15);
+});
+
+Deno.test("frameLines() finds a marker after a run of NULs (the last NUL starts it)", () => {
+  const f = frame(cat(new Uint8Array(10), markerRecord("m")), { maxLine: 64 });
+  equal(f.text, `T ${"\0".repeat(10)}\nT upkeep: m\n`);
+});
+
+Deno.test("indexOfMarker() from a position: NULs, runs of them, a marker at the end", () => {
+  const bytes = cat("a\0b", new Uint8Array(100), markerRecord("x"), "\0upkeep:y\n");
+  const first = 4 + 99;
+  equal(indexOfMarker(bytes), first);
+  equal(indexOfMarker(bytes, first), first);
+  equal(indexOfMarker(bytes, first + 1), first + markerRecord("x").length);
+  equal(indexOfMarker(bytes, bytes.length - 2), -1);
+  equal(indexOfMarker(new Uint8Array(50)), -1);
 });
 
 Deno.test("lineBoundary() ends at the last newline within room", () => {
