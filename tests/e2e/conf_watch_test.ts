@@ -5,7 +5,7 @@
  * subdirectories are watched; a mode change is noticed.
  */
 
-import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { daemonTest, logged, type TestDaemon } from "./daemon_helpers.ts";
 import { waitFor } from "./helpers.ts";
 
