@@ -13,6 +13,7 @@
  */
 
 import { errnoText } from "../process/ffi.ts";
+import { lazyLibc } from "../process/libc_open.ts";
 
 const SYMBOLS = {
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
@@ -80,23 +81,8 @@ const SYMBOLS = {
 } as const;
 
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null | undefined;
-
 /** The libc symbols, or null without glibc or FFI permission. */
-export function lib(): Libc | null {
-  if (libc === undefined) {
-    libc = null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // not this name, or no FFI
-      }
-    }
-  }
-  return libc;
-}
+export const lib: () => Libc | null = lazyLibc(SYMBOLS);
 
 /** The libc symbols; throws when FFI is not available (callers check `lib()` first). */
 export function c(): Libc {

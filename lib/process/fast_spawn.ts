@@ -19,6 +19,7 @@
 
 import { type ProcessPlan, SCRIPT_FD } from "./plan.ts";
 import { errnoText } from "./ffi.ts";
+import { lazyLibc } from "./libc_open.ts";
 
 const SYMBOLS = {
   posix_spawn: {
@@ -53,22 +54,7 @@ const SYMBOLS = {
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null | undefined;
-
-function lib(): Libc | null {
-  if (libc === undefined) {
-    libc = null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // not glibc, or no FFI permission
-      }
-    }
-  }
-  return libc;
-}
+const lib: () => Libc | null = lazyLibc(SYMBOLS);
 
 // glibc's values.
 const POSIX_SPAWN_SETSIGDEF = 0x04;

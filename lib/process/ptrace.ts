@@ -10,6 +10,7 @@
 
 import { decodeWaitStatus } from "./ffi.ts";
 import type { ExitStatus } from "./spawn.ts";
+import { lazyLibc } from "./libc_open.ts";
 
 const SYMBOLS = {
   ptrace: { parameters: ["i32", "i32", "u64", "u64"], result: "i64" },
@@ -20,22 +21,8 @@ const SYMBOLS = {
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null | undefined;
-
-function lib(): Libc | null {
-  if (libc === undefined) {
-    libc = null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // no FFI or no glibc: fork following falls back to the process tree
-      }
-    }
-  }
-  return libc;
-}
+/** Null without FFI or glibc: fork following then falls back to the process tree. */
+const lib: () => Libc | null = lazyLibc(SYMBOLS);
 
 const PTRACE_CONT = 7;
 const PTRACE_DETACH = 17;

@@ -6,6 +6,7 @@
  */
 
 import { errnoText } from "../process/ffi.ts";
+import { lazyLibc } from "../process/libc_open.ts";
 
 const SYMBOLS = {
   inotify_init1: { parameters: ["i32"], result: "i32" },
@@ -17,22 +18,7 @@ const SYMBOLS = {
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null | undefined;
-
-function lib(): Libc | null {
-  if (libc === undefined) {
-    libc = null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // not this name, or no FFI
-      }
-    }
-  }
-  return libc;
-}
+const lib: () => Libc | null = lazyLibc(SYMBOLS);
 
 const IN_NONBLOCK = 0o4000, IN_CLOEXEC = 0o2000000;
 const EINTR = 4, EAGAIN = 11;
