@@ -10,6 +10,13 @@
  * snapshot (a crash between the rename and the truncation) are skipped by their number. A
  * snapshot before a re-exec is fsynced.
  *
+ * A full disk: the store keeps a file of RESERVE_BYTES (`reserve`) that it removes when a write
+ * fails, so that the records that matter most (the processes just started, which a restarted
+ * daemon must adopt rather than start twice) still reach the disk; it is made again after a
+ * snapshot once there is room. When even that fails, the whole state is written as a snapshot at
+ * the next change, and every RETRY_MS until it is (the records are all in memory: nothing said is
+ * lost while the daemon lives, and nothing piles up).
+ *
  * When to write is the Recorder's business (lib/supervisor/recorder.ts); this is the file I/O.
  */
 
@@ -71,6 +78,10 @@ interface ProcessLine {
 }
 
 const MIN_COMPACT_BYTES = 256 * 1024;
+/** Room kept for the journal on a disk that fills up (see the top). */
+export const RESERVE_BYTES = 1024 * 1024;
+/** How often a state that could not be written is tried again (see the top). */
+const RETRY_MS = 5_000;
 const enc = new TextEncoder();
 
 export class StateStore {
@@ -83,6 +94,11 @@ export class StateStore {
   #journalBytes = 0;
   #snapshotBytes = 0;
   #failed: string | null = null;
+  /** A write failed: the next is a whole snapshot (see the top). */
+  #behind = false;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  /** A failed write may have left part of a line: the next write starts on a new line. */
+  #torn = false;
 
   constructor(stateDir: string, private readonly log: (message: string) => void) {
     this.dir = `${stateDir}/state`;
@@ -90,6 +106,38 @@ export class StateStore {
       Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch (e) {
       this.#fail(`cannot create ${this.dir}`, e);
+    }
+    this.#keepReserve();
+  }
+
+  /** Make the reserve file when it is not there (nothing when there is no room for it). */
+  #keepReserve(): void {
+    const path = `${this.dir}/reserve`;
+    try {
+      if (Deno.statSync(path).size >= RESERVE_BYTES) return;
+    } catch { /* not there */ }
+    try {
+      const f = Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o600 });
+      try {
+        const zeros = new Uint8Array(64 * 1024);
+        for (let n = 0; n < RESERVE_BYTES;) n += f.writeSync(zeros);
+      } finally {
+        f.close();
+      }
+    } catch {
+      try {
+        Deno.removeSync(path); // a part of it would only take the room it is meant to keep
+      } catch { /* none */ }
+    }
+  }
+
+  /** Give the reserve's room back to the journal; false when there was none to give. */
+  #useReserve(): boolean {
+    try {
+      Deno.removeSync(`${this.dir}/reserve`);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -258,35 +306,65 @@ export class StateStore {
       add("d", "", changes.daemon);
     }
     if (
-      sync ||
+      this.#behind || sync ||
       this.#journalBytes + lines.length > Math.max(MIN_COMPACT_BYTES, 2 * this.#snapshotBytes)
     ) {
-      this.#snapshot(sync);
-    } else if (lines) {
-      this.#append(lines);
+      if (this.#snapshot(sync)) return; // it holds everything
+      if (this.#behind) return; // tried again later
     }
+    if (lines) this.#append(lines);
   }
 
+  /** Behind the records in memory: a snapshot at the next change, and every RETRY_MS till then. */
+  #fallBehind(): void {
+    this.#behind = true;
+    if (this.#retry !== undefined) return;
+    const again = () => {
+      this.#retry = undefined;
+      if (this.#behind && !this.#snapshot(false)) this.#retry ??= later();
+    };
+    // Unref'd: a state dir that cannot be written never keeps a stopping daemon alive.
+    const later = () => {
+      const id = setTimeout(again, RETRY_MS);
+      Deno.unrefTimer(id as unknown as number);
+      return id;
+    };
+    this.#retry = later();
+  }
+
+  /** Append journal lines; on a failure, once more with the reserve's room, else fall behind. */
   #append(lines: string): void {
-    try {
-      this.#journal ??= Deno.openSync(`${this.dir}/journal`, {
-        append: true,
-        create: true,
-        mode: 0o600,
-      });
-      const bytes = enc.encode(lines);
+    const write = (): boolean => {
       let off = 0;
-      while (off < bytes.length) off += this.#journal.writeSync(bytes.subarray(off));
-      this.#journalBytes += bytes.length;
-      this.#failed = null;
-    } catch (e) {
-      this.#closeJournal();
-      this.#fail(`cannot write ${this.dir}/journal`, e);
+      try {
+        this.#journal ??= Deno.openSync(`${this.dir}/journal`, {
+          append: true,
+          create: true,
+          mode: 0o600,
+        });
+        const bytes = enc.encode(this.#torn ? `\n${lines}` : lines);
+        while (off < bytes.length) off += this.#journal.writeSync(bytes.subarray(off));
+        this.#journalBytes += bytes.length;
+        this.#torn = false;
+        this.#failed = null;
+        return true;
+      } catch (e) {
+        if (off > 0) this.#torn = true;
+        this.#closeJournal();
+        this.#fail(`cannot write ${this.dir}/journal`, e);
+        return false;
+      }
+    };
+    if (write()) return;
+    if (this.#useReserve()) {
+      this.log(`${this.dir}: writing into the room kept in reserve; free space there`);
+      if (write()) return;
     }
+    this.#fallBehind();
   }
 
-  /** The whole state as a new snapshot; the journal starts again. */
-  #snapshot(sync: boolean): void {
+  /** The whole state as a new snapshot; the journal starts again. False when it failed. */
+  #snapshot(sync: boolean): boolean {
     this.#foldProcessChanges();
     const obj = (m: Map<string, string>) =>
       `{${[...m].map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`;
@@ -311,9 +389,20 @@ export class StateStore {
       this.#closeJournal();
       Deno.writeFileSync(`${this.dir}/journal`, new Uint8Array(0), { mode: 0o600 });
       this.#journalBytes = 0;
+      this.#torn = false;
       this.#failed = null;
+      this.#behind = false;
+      clearTimeout(this.#retry);
+      this.#retry = undefined;
+      this.#keepReserve();
+      return true;
     } catch (e) {
+      try {
+        Deno.removeSync(tmp); // its part takes room the journal needs
+      } catch { /* none */ }
       this.#fail(`cannot write ${path}`, e);
+      this.#fallBehind();
+      return false;
     }
   }
 

@@ -4,8 +4,8 @@
  * when a daemon is killed before any snapshot and when a record's text is repeated unchanged.
  */
 
-import { deepEqual, equal } from "node:assert/strict";
-import { instanceKey, StateStore } from "../../../lib/supervisor/state_store.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { instanceKey, RESERVE_BYTES, StateStore } from "../../../lib/supervisor/state_store.ts";
 import { SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
 
 type Procs = Record<string, { pid: number; start: number | null }>;
@@ -135,4 +135,69 @@ Deno.test("state store: a process journalled before its instance's record is kep
     deepEqual(loaded.lone, [{ job: "b", instance: "", kind: "main", pid: 60, start: 1 }]);
     deepEqual(loaded.instances, []);
   });
+});
+
+/** A tmpfs of `kib` KiB for `fn`, or nothing where mounting is not allowed (not root). */
+function withSmallDisk(kib: number, fn: (dir: string) => void): boolean {
+  const dir = Deno.makeTempDirSync({ prefix: "upkeep-full-disk-" });
+  const mount = new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${kib}k`, "tmpfs", dir],
+  })
+    .outputSync();
+  try {
+    if (!mount.success) return false;
+    try {
+      fn(dir);
+    } finally {
+      new Deno.Command("umount", { args: ["-l", dir] }).outputSync(); // lazy: the store holds its journal open
+    }
+    return true;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/** Fill the disk holding `dir` to the last byte. */
+function fill(dir: string): void {
+  const f = Deno.openSync(`${dir}/fill`, { write: true, create: true });
+  try {
+    const block = new Uint8Array(4096);
+    for (;;) f.writeSync(block);
+  } catch {
+    /* full */
+  } finally {
+    f.close();
+  }
+}
+
+Deno.test({
+  name:
+    "state store on a full disk: the reserve takes the records; then a snapshot once there is room",
+  ignore: Deno.uid() !== 0,
+  fn: () => {
+    const logs: string[] = [];
+    const ran = withSmallDisk(2048, (dir) => {
+      const store = new StateStore(dir, (m) => logs.push(m));
+      store.load();
+      equal(Deno.statSync(`${dir}/state/reserve`).size, RESERVE_BYTES);
+      fill(dir);
+      // A start while the disk is full: what a restarted daemon needs to adopt, not start twice.
+      store.record({ instances: [[A, recordText("a", { main: { pid: 10, start: 1 } })]] });
+      store.record({ processes: [{ key: A, kind: "main", pid: 11, start: 2 }] });
+      deepEqual(reload(dir), { a: { procs: { main: { pid: 11, start: 2 } }, state: "running" } });
+      ok(logs.some((m) => /writing into the room kept in reserve/.test(m)), logs.join("\n"));
+      // With the reserve gone too, the journal falls behind; the state in memory is written
+      // whole once there is room again, and the reserve made again.
+      fill(dir);
+      store.record({ instances: [[B, recordText("b", { main: { pid: 20, start: 3 } })]] });
+      Deno.removeSync(`${dir}/fill`);
+      store.record({ processes: [{ key: B, kind: "main", pid: 21, start: 4 }] });
+      deepEqual(reload(dir), {
+        a: { procs: { main: { pid: 11, start: 2 } }, state: "running" },
+        b: { procs: { main: { pid: 21, start: 4 } }, state: "running" },
+      });
+      equal(Deno.statSync(`${dir}/state/reserve`).size, RESERVE_BYTES);
+    });
+    if (!ran) console.log("(no tmpfs could be mounted here: not run)");
+  },
 });
