@@ -9,7 +9,7 @@
 
 import { match as assertMatch, ok as assert } from "node:assert/strict";
 import { daemonTest, logged } from "./daemon_helpers.ts";
-import { waitFor } from "./helpers.ts";
+import { deadConnections, waitFor } from "./helpers.ts";
 
 const LIMIT_64 = ["/bin/sh", "-c", 'ulimit -n 64 && exec "$@"', "sh"];
 const JOBS = 40;
@@ -20,16 +20,6 @@ function logJobs(): Record<string, string> {
     jobs[`j${i}`] = "start on startup\nconsole log\nrespawn\nexec sleep 1000\n";
   }
   return jobs;
-}
-
-/** Connect up to `n` clients to `path` and close them all: a backlog of dead connections. */
-async function deadConnections(path: string, n: number): Promise<number> {
-  const conns: Deno.Conn[] = [];
-  try {
-    while (conns.length < n) conns.push(await Deno.connect({ transport: "unix", path }));
-  } catch { /* the backlog is full */ }
-  for (const c of conns) c.close();
-  return conns.length;
 }
 
 daemonTest(

@@ -97,3 +97,13 @@ export function pidAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Connect up to `n` clients to the socket at `path` and close them all: a backlog of dead connections. */
+export async function deadConnections(path: string, n: number): Promise<number> {
+  const conns: Deno.Conn[] = [];
+  try {
+    while (conns.length < n) conns.push(await Deno.connect({ transport: "unix", path }));
+  } catch { /* the backlog is full */ }
+  for (const c of conns) c.close();
+  return conns.length;
+}

@@ -15,11 +15,16 @@ import {
 import { daemonTest, lines, logged, type TestDaemon } from "./daemon_helpers.ts";
 import { pidAlive, REPO_ROOT, runUpkeep, tempDir, waitFor } from "./helpers.ts";
 
-/** kill -9 of the daemon, then a new daemon on the same dirs. */
-async function crashAndRestart(d: TestDaemon): Promise<void> {
+/**
+ * kill -9 of the daemon, then a new daemon on the same dirs; `endWhileDown`: job processes killed
+ * (and gone) while no daemon runs.
+ */
+async function crashAndRestart(d: TestDaemon, endWhileDown: number[] = []): Promise<void> {
   const p = d.process!;
   p.kill("SIGKILL");
   await p.status;
+  for (const pid of endWhileDown) Deno.kill(pid, "SIGKILL");
+  await waitFor(() => !endWhileDown.some(pidAlive), "the job processes ended");
   await d.start();
 }
 
@@ -94,13 +99,7 @@ daemonTest("a job killed while no daemon ran is respawned once the daemon is bac
 }, async (d) => {
   const svc = await d.waitRunning("svc");
   const once = await d.waitRunning("once");
-  const p = d.process!;
-  p.kill("SIGKILL");
-  await p.status;
-  Deno.kill(svc, "SIGKILL");
-  Deno.kill(once, "SIGKILL");
-  await waitFor(() => !pidAlive(svc) && !pidAlive(once), "both ended");
-  await d.start();
+  await crashAndRestart(d, [svc, once]);
   const fresh = await d.waitRunning("svc");
   assertNotEquals(fresh, svc);
   // Without respawn it stays stopped (its exit status is unknown: no verdict); no boot events
@@ -122,12 +121,7 @@ for (
     only: `start on startup\nrespawn\n${job}\n`,
   }, async (d) => {
     const before = await d.waitRunning("only");
-    const p = d.process!;
-    p.kill("SIGKILL");
-    await p.status;
-    Deno.kill(before, "SIGKILL");
-    await waitFor(() => !pidAlive(before), "the job ended");
-    await d.start();
+    await crashAndRestart(d, [before]);
     const again = await d.waitRunning("only");
     assertNotEquals(again, before);
     assertEquals(running(`sleep ${sleepFor(3104)}`), [again]);
@@ -145,12 +139,7 @@ daemonTest("what a main process that ended while no daemon ran left in its group
     const w = running(`sleep ${sleepFor(3105)}`);
     return w.length === 1 ? w : null;
   }, "the worker");
-  const p = d.process!;
-  p.kill("SIGKILL");
-  await p.status;
-  Deno.kill(main, "SIGKILL");
-  await waitFor(() => !pidAlive(main), "the main process ended");
-  await d.start();
+  await crashAndRestart(d, [main]);
   const again = await d.waitRunning("web");
   assertNotEquals(again, main);
   await waitFor(() => !pidAlive(worker!), "the old worker stopped");

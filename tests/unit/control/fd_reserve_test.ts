@@ -7,18 +7,9 @@
 import { equal, match } from "node:assert/strict";
 import { sendRequest } from "../../../lib/control/client.ts";
 import { PROTOCOL_VERSION } from "../../../lib/control/protocol.ts";
+import { deadConnections } from "../../e2e/helpers.ts";
 
 const SERVER = new URL("./full_table_server.ts", import.meta.url).pathname;
-
-/** Connect up to `n` clients and close them all: a backlog of dead connections. */
-async function deadConnections(path: string, n: number): Promise<number> {
-  const conns: Deno.Conn[] = [];
-  try {
-    while (conns.length < n) conns.push(await Deno.connect({ transport: "unix", path }));
-  } catch { /* the backlog is full */ }
-  for (const c of conns) c.close();
-  return conns.length;
-}
 
 Deno.test("with no descriptor free, the owner is served and read-only clients told why", async () => {
   const dir = await Deno.makeTempDir({ prefix: "upkeep-fdres-" });
