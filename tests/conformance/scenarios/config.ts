@@ -1,6 +1,6 @@
 /** Job files: show-config, check-config, parse errors and their lines, reloads, overrides. */
 
-import { initctl, job, parseErrors, type Scenario } from "../scenario.ts";
+import { initctl, job, parseErrors, type Scenario, waitFile } from "../scenario.ts";
 
 export const CONFIG: Scenario[] = [
   {
@@ -154,7 +154,11 @@ end script
     },
     steps: [
       initctl("start", "a"),
+      // "running" comes when the shell is spawned, not when it has echoed: wait for each line
+      // before the next stop, or a busy machine kills the shell first (both inits alike).
+      waitFile("out", /\n/),
       initctl("restart", "a", "A=9"),
+      waitFile("out", /\n.*\n/),
       initctl("stop", "a"),
       { do: "file", path: "out", match: /\n.*\n/ },
     ],
