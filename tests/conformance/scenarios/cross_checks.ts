@@ -474,6 +474,9 @@ end script
       initctl("restart", "a"),
       file("ev", /started[^]*started/),
       initctl("reload", "a"),
+      // SIGHUP ends sleep: a fails and stops by itself. Wait for its stopped, or the stop below
+      // may come while a is still stopping (and answer otherwise than "Unknown instance").
+      waitFile("ev", /stopped/),
       initctl("stop", "a"),
       file("ev", /stopped/),
     ],
@@ -735,10 +738,12 @@ exec /nonexistent/binary
     },
     steps: [
       quiet("start", "a"),
-      waitFile("ev"),
+      waitFile("ev", /\n/),
       file("out"),
       initctl("start", "b"),
       file("outb"),
+      // The recorder of b's stopped runs beside the next steps: its line before c's, in order.
+      waitFile("ev", /\n.*\n/),
       quiet("start", "c"),
       file("outc"),
       file("ev", /\n.*\n.*\n/),

@@ -205,7 +205,8 @@ pre-stop exec sh -c 'echo "b WHY=$WHY" >> @TMP@/outb'
     },
     steps: [
       initctl("start", "w", "N=1"),
-      waitFile("ev"),
+      // rec is one job: the started line written (rec then ends) before stopped comes.
+      waitFile("ev", /\n/),
       initctl("stop", "w", "N=1"),
       file("ev", /\n.*\n/),
     ],

@@ -1,6 +1,15 @@
 /** initctl's words, streams and exit codes: options, errors, shortcuts, env commands. */
 
-import { as, awaitStatus, file, initctl, quiet, type Scenario } from "../scenario.ts";
+import {
+  as,
+  awaitStatus,
+  file,
+  initctl,
+  quiet,
+  recorder,
+  type Scenario,
+  waitFile,
+} from "../scenario.ts";
 
 export const INITCTL: Scenario[] = [
   {
@@ -99,7 +108,11 @@ export const INITCTL: Scenario[] = [
   },
   {
     name: "start, stop, status and restart by program name",
-    jobs: { a: "exec sleep 1000\n" },
+    jobs: {
+      a: "exec sleep 1000\n",
+      // Only to know when a has stopped by itself (nothing reads its file into the transcript).
+      rec: recorder("stopped a", "stopped"),
+    },
     steps: [
       as("status", "a"),
       as("start", "a"),
@@ -107,6 +120,9 @@ export const INITCTL: Scenario[] = [
       as("status", "a"),
       as("restart", "a"),
       as("reload", "a"),
+      // SIGHUP ends sleep: a fails and stops by itself. Wait for its stopped, or the stop below
+      // may come while a is still stopping (and answer otherwise than "Unknown instance").
+      waitFile("stopped", /\n/),
       as("stop", "a"),
       as("stop", "a"),
       as("status", "nosuch"),

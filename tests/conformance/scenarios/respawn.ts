@@ -89,7 +89,9 @@ end script
     },
     steps: [
       quiet("start", "-n", "a"),
-      waitFile("ev"),
+      // rec is one job: its line for a must be written (it then ends) before b's stopped comes,
+      // else that event finds rec still running and starts nothing.
+      waitFile("ev", /\n/),
       initctl("start", "b"),
       kill("TERM", "b"),
       file("ev", /\n.*\n/),
@@ -108,7 +110,8 @@ end script
     },
     steps: [
       quiet("start", "-n", "a"),
-      waitFile("ev"),
+      // As above: a's line first, or b's stopped may find rec still running.
+      waitFile("ev", /\n/),
       initctl("status", "a"),
       initctl("start", "b"),
       kill("SEGV", "b"),
@@ -126,6 +129,9 @@ end script
     steps: [
       initctl("start", "a"),
       initctl("status", "a"),
+      // stopped comes after start has answered: rec (one job) must have written a's line and
+      // ended before b's stopped comes, else that event finds rec running and starts nothing.
+      waitFile("ev", /\n/),
       initctl("start", "b"),
       file("ev", /\n.*\n/),
     ],
@@ -164,6 +170,8 @@ end script
     },
     steps: [
       initctl("start", "t"),
+      // As above: t's line from rec (one job) before u's stopped comes.
+      waitFile("ev", /\n/),
       initctl("start", "u"),
       file("ev", /\n.*\n/),
       file("runs"),
