@@ -207,6 +207,7 @@ pre-stop exec sh -c 'echo "b WHY=$WHY" >> @TMP@/outb'
       initctl("start", "w", "N=1"),
       // rec is one job: the started line written (rec then ends) before stopped comes.
       waitFile("ev", /\n/),
+      awaitStatus(/stop\/waiting/, "rec"),
       initctl("stop", "w", "N=1"),
       file("ev", /\n.*\n/),
     ],

@@ -44,9 +44,14 @@ export const OUTPUT: Scenario[] = [
   {
     name: "every process of a job writes to the job's log; instances have their own",
     jobs: {
+      // main and post-start run side by side: main waits until post-start has written its line,
+      // so the log's order is the same on every run.
       a: `pre-start exec echo pre-start
-post-start exec echo post-start
-exec echo main
+post-start exec sh -c 'echo post-start; touch @TMP@/posted'
+script
+  ${gate("posted")}
+  echo main
+end script
 post-stop exec echo post-stop
 task
 `,

@@ -92,6 +92,7 @@ end script
       // rec is one job: its line for a must be written (it then ends) before b's stopped comes,
       // else that event finds rec still running and starts nothing.
       waitFile("ev", /\n/),
+      awaitStatus(/stop\/waiting/, "rec"),
       initctl("start", "b"),
       kill("TERM", "b"),
       file("ev", /\n.*\n/),
@@ -112,6 +113,7 @@ end script
       quiet("start", "-n", "a"),
       // As above: a's line first, or b's stopped may find rec still running.
       waitFile("ev", /\n/),
+      awaitStatus(/stop\/waiting/, "rec"),
       initctl("status", "a"),
       initctl("start", "b"),
       kill("SEGV", "b"),
@@ -132,6 +134,7 @@ end script
       // stopped comes after start has answered: rec (one job) must have written a's line and
       // ended before b's stopped comes, else that event finds rec running and starts nothing.
       waitFile("ev", /\n/),
+      awaitStatus(/stop\/waiting/, "rec"),
       initctl("start", "b"),
       file("ev", /\n.*\n/),
     ],
@@ -172,6 +175,7 @@ end script
       initctl("start", "t"),
       // As above: t's line from rec (one job) before u's stopped comes.
       waitFile("ev", /\n/),
+      awaitStatus(/stop\/waiting/, "rec"),
       initctl("start", "u"),
       file("ev", /\n.*\n/),
       file("runs"),
