@@ -131,6 +131,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   // What an earlier daemon (this one before a re-exec, or one that died) left: its jobs are
   // taken over, never started twice.
   const restart = new DaemonRestart(stateDir, (m) => log.write(m));
+  const emitBoot = restart.bootEventsDue && values["no-startup-event"] !== true;
+  restart.bootPending = emitBoot;
   const daemonEnv = Deno.env.toObject();
   let users: UserDb = loadUserDb();
   const daemonUmask = Deno.umask();
@@ -302,13 +304,16 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   Deno.addSignalListener("SIGPIPE", () => {});
 
-  // ---- boot events (a re-exec or a restart after a crash is not a boot)
-  if (restart.mode === "fresh" && values["no-startup-event"] !== true) {
+  // ---- boot events (a re-exec or a restart after a crash is not a boot, unless the daemon
+  // before died before what they started was recorded)
+  if (emitBoot) {
     const only = str("startup-event");
     const events = only !== undefined
       ? [[only, []] as [string, [string, string][]]]
       : bootEvents(runlevel);
+    if (restart.mode !== "fresh") log.write("the boot events were not all taken: emitted again");
     for (const [name, env] of events) supervisor.emit(name, env);
+    restart.bootDone(supervisor);
   }
   // Pipes no restored or started instance took up: written out, then closed.
   jobLogs.releaseUnclaimed();

@@ -39,6 +39,8 @@ export class DaemonRestart {
   readonly mode: RestartMode;
   readonly #loaded: ReturnType<StateStore["load"]>;
   recorder: Recorder | null = null;
+  /** See DaemonRecord.bootPending: set before the first record, cleared by bootDone. */
+  bootPending = false;
 
   constructor(stateDir: string, private readonly log: (m: string) => void) {
     this.store = new StateStore(stateDir, log);
@@ -47,6 +49,22 @@ export class DaemonRestart {
     this.mode = restartMode(this.#loaded.daemon, this.me);
     for (const f of this.#loaded.unreadable) log(`state record ${f} cannot be read: ignored`);
     if (this.mode === "fresh") this.store.clear();
+  }
+
+  /**
+   * Whether this daemon is to emit the boot events: a fresh start, or a restart of a daemon that
+   * died before what its boot events started was recorded.
+   */
+  get bootEventsDue(): boolean {
+    return this.mode === "fresh" || this.#loaded.daemon?.bootPending === true;
+  }
+
+  /** The boot events are emitted: record what they started, and that they were. */
+  bootDone(sup: Supervisor): void {
+    if (!this.bootPending) return;
+    this.bootPending = false;
+    this.recordAll(sup);
+    this.recorder?.flush();
   }
 
   /** The job environment (set-env) the earlier daemon had, when this is not a fresh start. */
@@ -66,7 +84,7 @@ export class DaemonRestart {
       processStart,
       health: (inst) => health()?.exportState(inst) ?? null,
       jobEnv: () => sup().jobEnv,
-      daemon: () => this.me,
+      daemon: () => ({ ...this.me, bootPending: this.bootPending }),
     });
     return this.recorder;
   }

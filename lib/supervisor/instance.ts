@@ -156,7 +156,14 @@ export type Input =
   | { readonly type: "expectTimeout" }
   | { readonly type: "eventFinished" }
   | { readonly type: "killTimeout" }
-  | { readonly type: "respawnDelayOver" };
+  | { readonly type: "respawnDelayOver" }
+  /**
+   * Restored after a daemon restart, no process of it having ended meanwhile: the process its
+   * state waits for (a hook, or the main process in spawned) was never recorded, so the earlier
+   * daemon died before spawning it (a spawn held for the next turn, or one of a burst): spawn it
+   * now, or the instance would wait there for ever. `respawnTimer`: a respawn delay is armed.
+   */
+  | { readonly type: "resume"; readonly respawnTimer: boolean };
 
 /**
  * How much a log line matters: `debug` (goal and state changes: only with --debug, as Upstart's
@@ -269,6 +276,15 @@ export function describeFailure(f: Failure, lastExit: ExitStatus | null): string
 export function instanceLabel(jobName: string, instanceName: string): string {
   return instanceName ? `${jobName} (${instanceName})` : jobName;
 }
+
+/** The process a state waits for, where it waits for one. */
+const STATE_PROCESS: Partial<Record<State, ProcessKind>> = {
+  "pre-start": "preStart",
+  spawned: "main",
+  "post-start": "postStart",
+  "pre-stop": "preStop",
+  "post-stop": "postStop",
+};
 
 /** Advance one input. `now` is milliseconds from an injected monotonic clock. */
 export function step(
@@ -399,7 +415,33 @@ class Machine {
           this.advance();
         }
         return;
+      case "resume":
+        return this.resume(input.respawnTimer);
     }
+  }
+
+  /** See the `resume` input: do again what entering the current state does, if it is missing. */
+  resume(respawnTimer: boolean): void {
+    const state = this.s.state;
+    if (this.s.blocked) return; // starting/stopping: the restore releases their event
+    if (state === "killed") {
+      // Waiting for a main process or strays that are not there: nothing to wait for.
+      if (this.s.pids.main === undefined && this.s.strays === null) this.advance();
+      return;
+    }
+    const kind = STATE_PROCESS[state];
+    if (kind === undefined || this.s.pids[kind] !== undefined) return;
+    if (state === "post-stop" && respawnTimer) return; // the hook is done: the delay runs
+    if (this.job[kind] !== null) {
+      this.emit({
+        type: "log",
+        message: `${this.label} ${PROCESS_NAMES[kind]} process was not started before the ` +
+          "restart: starting it now",
+      });
+    }
+    const wait = this.enter(state, state);
+    if (wait === "destroyed" || wait) return;
+    this.advance();
   }
 
   changeGoal(goal: Goal): void {

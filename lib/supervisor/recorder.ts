@@ -8,7 +8,7 @@
  */
 
 import type { Instance, JobClassEntry } from "./ports.ts";
-import { instanceKey, type ProcessChange, type StateStore } from "./state_store.ts";
+import { instanceKey, type StateStore } from "./state_store.ts";
 import {
   type ClassRecord,
   type InstanceRecord,
@@ -37,7 +37,12 @@ export interface RecorderDeps {
   /** The health state of an instance worth keeping, or null. */
   readonly health?: (inst: Instance) => InstanceRecord["health"];
   readonly jobEnv: () => Env;
-  readonly daemon: () => { pid: number; start: number | null; bootId: string };
+  readonly daemon: () => {
+    pid: number;
+    start: number | null;
+    bootId: string;
+    bootPending?: boolean;
+  };
 }
 
 export class Recorder {
@@ -46,8 +51,6 @@ export class Recorder {
   /** Start times of the pids we record, read once per pid. */
   readonly #starts = new Map<number, number | null>();
   #scheduled = false;
-  #procsScheduled = false;
-  #procs: ProcessChange[] = [];
   #lastFlush = -Infinity;
   /** The spacing of writes now: 0 when quiet, growing while changes come back to back. */
   #interval = 0;
@@ -64,27 +67,25 @@ export class Recorder {
   }
 
   /**
-   * A process of an instance started (`pid`) or ended (null): journalled at the end of this
-   * turn, never held back, so that no process goes unrecorded while full records wait.
+   * A process of an instance started (`pid`) or ended (null): journalled at once (one write),
+   * never held back, so that no process goes unrecorded while full records wait. (At the end of
+   * the turn, as before, a daemon killed in the middle of a burst of spawns left up to a turn's
+   * worth of processes nobody knew of: a job ran twice after the restart.)
    */
   processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void {
-    if (old !== undefined) this.#starts.delete(old);
-    this.#procs.push({
-      key: instanceKey(inst.job.name, inst.name),
-      kind,
-      pid,
-      start: pid === null ? null : this.#start(pid),
-    });
-    if (this.#procsScheduled) return;
-    this.#procsScheduled = true;
-    queueMicrotask(() => {
-      this.#procsScheduled = false;
-      if (this.#procs.length === 0) return;
-      const processes = this.#procs;
-      this.#procs = [];
-      this.deps.store.record({ processes });
+    const key = instanceKey(inst.job.name, inst.name);
+    const slot = `${kind} ${key}`;
+    if (this.#journalled.get(slot) === pid) return; // said already (at the spawn itself)
+    if (pid === null) this.#journalled.delete(slot);
+    else this.#journalled.set(slot, pid);
+    if (old !== undefined && old !== pid) this.#starts.delete(old);
+    this.deps.store.record({
+      processes: [{ key, kind, pid, start: pid === null ? null : this.#start(pid) }],
     });
   }
+
+  /** The pid last journalled for each process slot (`KIND KEY`) that has one. */
+  readonly #journalled = new Map<string, number>();
 
   /** A job class's `start on` match, pending retries or failures changed (or it was dropped). */
   classChanged(cls: JobClassEntry, name: string, urgent = false): void {
@@ -117,8 +118,6 @@ export class Recorder {
   /** Write every record that changed now (`sync`: a fsynced snapshot, before a re-exec). */
   flush(sync = false): void {
     this.#scheduled = false;
-    const processes = this.#procs;
-    this.#procs = [];
     this.#lastFlush = this.deps.now();
     const offset = this.deps.wallOffset();
     const instances: [string, string | null][] = [];
@@ -150,9 +149,10 @@ export class Recorder {
         bootId: d.bootId,
         jobEnv: this.deps.jobEnv(),
         at: Date.now(),
+        ...(d.bootPending ? { bootPending: true } : {}),
       });
     }
-    this.deps.store.record({ instances, classes, daemon, processes }, sync);
+    this.deps.store.record({ instances, classes, daemon }, sync);
   }
 
   /** Record everything now, the daemon record included (a first start, or before a re-exec). */

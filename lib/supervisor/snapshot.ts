@@ -73,6 +73,12 @@ export interface DaemonRecord {
   readonly jobEnv: Env;
   /** Wall-clock ms when written. */
   readonly at: number;
+  /**
+   * The boot events are emitted (or about to be) but what they started is not all recorded yet:
+   * a daemon that finds this emits them again (a kill -9 at that moment would otherwise leave
+   * every `start on startup` job unstarted for good).
+   */
+  readonly bootPending?: boolean;
 }
 
 /** InstanceState times between the monotonic clock and wall-clock ms. */

@@ -445,6 +445,14 @@ export class Supervisor {
             input: { type: "exited", kind, status: { code: null, signal: null }, strays },
           });
         }
+        // Nothing ended: a process its state waits for and the record lacks was never spawned.
+        if (lost.length === 0) {
+          this.#queue.push({
+            kind: "input",
+            instance: inst,
+            input: { type: "resume", respawnTimer: rec.respawnAt !== null },
+          });
+        }
         this.onInstanceChange?.(inst);
         onRestored(inst, rec);
       }
@@ -823,6 +831,9 @@ export class Supervisor {
       "debug",
       inst.job.name,
     );
+    // Journalled now, not when the `spawned` input below is taken (after the whole turn's burst
+    // of spawns): a daemon killed meanwhile would leave processes no later daemon knows of.
+    this.#o.recorder?.processChanged(inst, kind, pid, inst.st.pids[kind]);
     const execPending = kind === "main" && (this.#o.processes.awaitingExec?.(pid) ?? false);
     this.#queue.push({
       kind: "input",

@@ -93,6 +93,59 @@ daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplica
   assertEquals(running(`sleep ${sleepFor(3000)}`).length, 1);
 });
 
+/**
+ * The records a daemon killed at the start of its boot leaves: its daemon record only (written
+ * before the boot events), `bootPending` as given; no instance recorded yet.
+ */
+function leaveBootRecords(state: string, bootPending: boolean): void {
+  for (const f of ["journal", "snapshot.json"]) {
+    Deno.removeSync(`${state}/state/${f}`, { recursive: true });
+  }
+  const daemon = {
+    v: 1,
+    pid: 999999,
+    start: 1,
+    bootId: Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim(),
+    jobEnv: {},
+    at: Date.now(),
+    ...(bootPending ? { bootPending: true } : {}),
+  };
+  Deno.writeTextFileSync(
+    `${state}/state/journal`,
+    JSON.stringify({ seq: 1, t: "d", k: "", r: daemon }) + "\n",
+    { mode: 0o600 },
+  );
+}
+
+for (const pending of [true, false]) {
+  daemonTest(
+    `a daemon killed ${
+      pending
+        ? "before what its boot events started was recorded: the next emits them again"
+        : "after its boot: the next emits no boot event"
+    }`,
+    { boot: `start on startup\nexec sleep ${sleepFor(3109)}\n` },
+    async (d) => {
+      const first = await d.waitRunning("boot");
+      const p = d.process!;
+      p.kill("SIGKILL");
+      await p.status;
+      Deno.kill(first, "SIGKILL");
+      await waitFor(() => !pidAlive(first), "the job process ended");
+      leaveBootRecords(d.state, pending);
+      await d.start();
+      if (pending) {
+        const again = await d.waitRunning("boot");
+        assertNotEquals(again, first);
+        assertMatch(d.output, /the boot events were not all taken: emitted again/);
+      } else {
+        await d.waitStatus("boot", /^boot stop\/waiting$/);
+        assertEquals(running(`sleep ${sleepFor(3109)}`), []);
+      }
+    },
+  );
+}
+
 daemonTest("a job killed while no daemon ran is respawned once the daemon is back", {
   svc: "start on startup\nrespawn\nexec sleep 3101\n",
   once: "start on startup\nexec sleep 3102\n",

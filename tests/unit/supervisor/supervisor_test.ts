@@ -96,6 +96,8 @@ function world(files: Record<string, string>) {
   const processes = new FakeProcesses();
   const timers = new FakeTimers();
   const log: string[] = [];
+  /** Process changes as the recorder is told of them: `job/kind pid`. */
+  const journal: string[] = [];
   const sup = new Supervisor({
     processes,
     timers,
@@ -103,13 +105,18 @@ function world(files: Record<string, string>) {
     logDir: "/logs",
     jobEnv: { PATH: "/bin" },
     processEnv: {},
+    recorder: {
+      instanceChanged: () => {},
+      classChanged: () => {},
+      processChanged: (inst, kind, pid) => journal.push(`${inst.job.name}/${kind} ${pid}`),
+    },
   });
   sup.setJobs(jobs(files));
   const state = (job: string, instance = "") => {
     const inst = sup.classes.get(job)?.instances.get(instance);
     return inst ? `${inst.st.goal}/${inst.st.state}` : "stop/waiting";
   };
-  return { sup, processes, timers, log, state };
+  return { sup, processes, timers, log, state, journal };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -304,4 +311,70 @@ Deno.test("restore: a process the record lists but the journal says ended is han
   assertEquals(r.ended, 1);
   await settle();
   assertEquals(after.state("app"), "stop/waiting");
+});
+
+Deno.test("a process is told to the recorder as soon as it is spawned, before the next spawn", () => {
+  const names = ["a", "b", "c", "d", "e", "f"];
+  const w = world(Object.fromEntries(names.map((n) => [n, `start on startup\nexec ${n}\n`])));
+  // Each spawn sees every one before it already told, also within a turn's burst of held spawns
+  // (a daemon killed during a spawn, where kill -9 mostly finds it in a burst, then leaves no
+  // process a later daemon does not know of).
+  const seen: string[] = [];
+  const spawn = w.processes.spawn.bind(w.processes);
+  w.processes.spawn = (req) => {
+    seen.push([...new Set(w.journal)].join(","));
+    w.timers.t += 0.4; // spawns take time: the turn's budget runs out, the rest are held
+    return spawn(req);
+  };
+  w.sup.emit("startup", []);
+  for (let i = 0; i < 5 && w.processes.spawned.length < names.length; i++) w.timers.advance(0);
+  assertEquals(w.processes.spawned.length, names.length);
+  assertEquals(
+    seen,
+    names.map((_, i) => names.slice(0, i).map((n, k) => `${n}/main ${1000 + k}`).join(",")),
+  );
+});
+
+Deno.test("restore: a main process never spawned before the restart is spawned now, once", async () => {
+  const files = { app: "start on startup\nexec app\n", hooked: "pre-start exec p\nexec h\n" };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  before.sup.call(() =>
+    before.sup.startInstance(before.sup.classes.get("hooked")!, "", { PATH: "/bin" }, null)
+  );
+  // As a record written while the spawns were held for the next turn says it.
+  const app = recordOf(before, "app", {});
+  const spawned = { ...app, st: { ...app.st, state: "spawned" as const, pids: {} } };
+  const hooked = recordOf(before, "hooked", {});
+  const preStart = { ...hooked, st: { ...hooked.st, state: "pre-start" as const, pids: {} } };
+
+  const after = world(files);
+  const r = after.sup.restore({ instances: [spawned, preStart], classes: [] }, 0);
+  assertEquals(r, { adopted: 0, ended: 0 });
+  await settle();
+  assertEquals(after.processes.spawned, ["app/main", "hooked/preStart"]);
+  assertEquals(after.state("app"), "start/running");
+  assertEquals(after.state("hooked"), "start/pre-start");
+  assert(after.log.some((l) => /app main process was not started before the restart/.test(l)));
+  after.processes.finish("hooked", "preStart");
+  await settle();
+  assertEquals(after.state("hooked"), "start/running");
+  assertEquals(after.processes.spawned, ["app/main", "hooked/preStart", "hooked/main"]);
+});
+
+Deno.test("restore: a post-stop waiting out its respawn delay is not started again", async () => {
+  const files = { r: "respawn\npost-stop exec ps\nexec r\n" };
+  const before = world(files);
+  before.sup.call(() => before.sup.startInstance(before.sup.classes.get("r")!, "", {}, null));
+  const r = recordOf(before, "r", {});
+  const waiting = {
+    ...r,
+    st: { ...r.st, state: "post-stop" as const, pids: {}, respawnDelay: 2 },
+    respawnAt: Date.now() + 2000,
+  };
+  const after = world(files);
+  after.sup.restore({ instances: [waiting], classes: [] }, 0);
+  await settle();
+  assertEquals(after.processes.spawned, []); // no second post-stop: the delay runs
+  assertEquals(after.state("r"), "start/post-stop");
 });
