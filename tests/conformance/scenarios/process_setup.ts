@@ -1,0 +1,100 @@
+/**
+ * The stanzas that set up a job's processes (limit, nice, oom score, umask, chdir, setuid/setgid,
+ * kill signal/timeout), and what status and list print while several processes of a job run.
+ */
+
+import { awaitStatus, gate, initctl, quiet, type Scenario, touch, waitFile } from "../scenario.ts";
+
+/** An instance job whose hooks each wait for a gate of their own instance (`HOOK-$N`). */
+const GATED_INSTANCES = `instance $N
+exec sleep 1000
+pre-start script
+  touch @TMP@/pre-start-$N.started
+  [ "$N" != 1 ] || { ${gate("pre-start-$N")}; }
+end script
+post-start script
+  touch @TMP@/post-start-$N.started
+  [ "$N" != 2 ] || { ${gate("post-start-$N")}; }
+end script
+pre-stop script
+  touch @TMP@/pre-stop-$N.started
+  [ "$N" != 3 ] || { ${gate("pre-stop-$N")}; }
+end script
+post-stop script
+  touch @TMP@/post-stop-$N.started
+  [ "$N" != 4 ] || { ${gate("post-stop-$N")}; }
+end script
+`;
+
+export const PROCESS_SETUP: Scenario[] = [
+  {
+    name: "process set-up: status and list of an instance job with a hook running in each instance",
+    jobs: { w: GATED_INSTANCES },
+    steps: [
+      quiet("start", "-n", "w", "N=1"),
+      waitFile("pre-start-1.started"),
+      quiet("start", "-n", "w", "N=2"),
+      waitFile("post-start-2.started"),
+      initctl("start", "w", "N=3"),
+      quiet("stop", "-n", "w", "N=3"),
+      waitFile("pre-stop-3.started"),
+      initctl("start", "w", "N=4"),
+      quiet("stop", "-n", "w", "N=4"),
+      waitFile("post-stop-4.started"),
+      initctl("start", "w", "N=5"),
+      initctl("status", "w", "N=1"),
+      initctl("status", "w", "N=2"),
+      initctl("status", "w", "N=3"),
+      initctl("status", "w", "N=4"),
+      initctl("status", "w", "N=5"),
+      initctl("status", "w"),
+      initctl("status", "w", "N=6"),
+      initctl("list"),
+      touch("pre-start-1"),
+      touch("post-start-2"),
+      touch("pre-stop-3"),
+      touch("post-stop-4"),
+      awaitStatus(/running/, "w", "N=1"),
+      awaitStatus(/running/, "w", "N=2"),
+      awaitStatus(/waiting|Unknown/, "w", "N=3"),
+      awaitStatus(/waiting|Unknown/, "w", "N=4"),
+      initctl("list"),
+      initctl("stop", "w", "N=1"),
+      initctl("stop", "w", "N=2"),
+      initctl("stop", "w", "N=5"),
+      initctl("list"),
+    ],
+  },
+  {
+    name: "process set-up: status of a single job in pre-stop, and of a task's hooks",
+    jobs: {
+      a: `exec sleep 1000
+pre-stop script
+  touch @TMP@/pre-stop.started
+  ${gate("go")}
+end script
+`,
+      t: `task
+exec sleep 1000
+post-start script
+  touch @TMP@/t.post-start
+  ${gate("go-t")}
+end script
+`,
+    },
+    steps: [
+      initctl("start", "a"),
+      quiet("stop", "-n", "a"),
+      waitFile("pre-stop.started"),
+      initctl("status", "a"),
+      initctl("list"),
+      touch("go"),
+      awaitStatus(/waiting/, "a"),
+      quiet("start", "-n", "t"),
+      waitFile("t.post-start"),
+      initctl("status", "t"),
+      touch("go-t"),
+      initctl("stop", "t"),
+    ],
+  },
+];
