@@ -300,7 +300,8 @@ function limitValue(text: string): LimitValue | null {
   if (text === "unlimited") return "unlimited";
   const n = strtoul(text);
   if (n === null) return null;
-  return n === ULONG_MAX ? "unlimited" : Number(n);
+  if (n === ULONG_MAX) return "unlimited";
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : `${n}`;
 }
 
 const limit: Handler = ({ c, job }) => {

@@ -3,7 +3,16 @@
  * kill signal/timeout), and what status and list print while several processes of a job run.
  */
 
-import { awaitStatus, gate, initctl, quiet, type Scenario, touch, waitFile } from "../scenario.ts";
+import {
+  awaitStatus,
+  file,
+  gate,
+  initctl,
+  quiet,
+  type Scenario,
+  touch,
+  waitFile,
+} from "../scenario.ts";
 
 /** An instance job whose hooks each wait for a gate of their own instance (`HOOK-$N`). */
 const GATED_INSTANCES = `instance $N
@@ -25,6 +34,25 @@ post-stop script
   [ "$N" != 4 ] || { ${gate("post-stop-$N")}; }
 end script
 `;
+
+/** Resource, `limit` values, and its line in /proc/PID/limits. */
+const LIMITS: readonly (readonly [string, string, string])[] = [
+  ["as", "-1 unlimited", "address space"],
+  ["core", "1000 2000", "core file size"],
+  ["cpu", "100 unlimited", "cpu time"],
+  ["data", "18446744073709551615 unlimited", "data size"],
+  ["fsize", "unlimited unlimited", "file size"],
+  ["memlock", "4096 8192", "locked memory"],
+  ["msgqueue", "1000 1001", "msgqueue size"],
+  ["nice", "0 0", "nice priority"],
+  ["nofile", "+100 200", "open files"],
+  ["nproc", "1000 2000", "processes"],
+  ["rss", "1000 unlimited", "resident set"],
+  ["rtprio", "0 0", "realtime priority"],
+  ["sigpending", "1000 1000", "pending signals"],
+  // Past 2^53, up to 2^64 - 2 (2^64 - 1 is unlimited): exact values.
+  ["stack", "9007199254740993 18446744073709551614", "stack size"],
+];
 
 export const PROCESS_SETUP: Scenario[] = [
   {
@@ -96,5 +124,15 @@ end script
       touch("go-t"),
       initctl("stop", "t"),
     ],
+  },
+  {
+    name: "process set-up: every limit resource Upstart knows, in /proc/PID/limits",
+    jobs: Object.fromEntries(
+      LIMITS.map(([res, values, line]) => [
+        `l-${res}`,
+        `limit ${res} ${values}\ntask\nexec sh -c 'grep "^Max ${line} " /proc/self/limits > @TMP@/${res}'\n`,
+      ]),
+    ),
+    steps: LIMITS.flatMap(([res]) => [initctl("start", `l-${res}`), file(res)]),
   },
 ];

@@ -100,6 +100,13 @@ const VALID: [string, (j: JobClass) => unknown, unknown][] = [
   ["limit nofile 1024 unlimited", (j) => j.limits, { nofile: { soft: 1024, hard: "unlimited" } }],
   ["limit core 0 0\nlimit core 1 2", (j) => j.limits, { core: { soft: 1, hard: 2 } }],
   ["limit stack unlimited unlimited\nlimit as 1 2", (j) => Object.keys(j.limits), ["stack", "as"]],
+  // Past 2^53 a value is kept exact, as its decimal text; 2^64 - 1 (and -1) is unlimited.
+  ["limit stack 9007199254740993 18446744073709551614", (j) => j.limits, {
+    stack: { soft: "9007199254740993", hard: "18446744073709551614" },
+  }],
+  ["limit core 9007199254740991 -1", (j) => j.limits, {
+    core: { soft: 9007199254740991, hard: "unlimited" },
+  }],
   ["apparmor load /etc/p", (j) => j.apparmorLoad, "/etc/p"],
   ["apparmor switch prof", (j) => j.apparmorSwitch, "prof"],
   ["cgroup memory", (j) => j.cgroups, [{
