@@ -25,6 +25,7 @@ import { denoChildren } from "../process/deno_children.ts";
 import type { UserDb } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
+import { setLongTimeout } from "./long_timers.ts";
 
 type OnExit = (pid: number, status: ExitStatus, strays: number | null) => void;
 
@@ -403,10 +404,9 @@ export class RealProcessPort implements ProcessPort {
 
   /** After the kill timeout, SIGKILL whatever is left of the group: no orphan survives a stop. */
   #sweepGroupLater(pgid: number, ms: number): void {
-    const id = setTimeout(() => {
+    setLongTimeout(() => {
       if (processGroupMembers(pgid).length) killProcessGroup(pgid, "KILL");
     }, ms + 50);
-    Deno.unrefTimer(id);
   }
 
   #signalled = true;

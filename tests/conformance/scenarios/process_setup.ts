@@ -136,3 +136,23 @@ end script
     steps: LIMITS.flatMap(([res]) => [initctl("start", `l-${res}`), file(res)]),
   },
 ];
+
+PROCESS_SETUP.push({
+  name: "process set-up: kill timeouts past setTimeout's 24.8 days and past 2^53 seconds",
+  jobs: {
+    a: `kill timeout 2147484
+exec sh -c 'trap "" TERM; touch @TMP@/a.up; ${gate("go")}'
+`,
+    b: "kill timeout 9007199254740993\nexec sleep 1000\n",
+    c: "respawn\nrespawn limit 10 9007199254740993\nexec sleep 1000\n",
+  },
+  steps: [
+    initctl("list"),
+    initctl("start", "a"),
+    waitFile("a.up"),
+    initctl("stop", "-n", "a"),
+    initctl("status", "a"),
+    touch("go"),
+    awaitStatus(/waiting/, "a"),
+  ],
+});
