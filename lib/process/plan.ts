@@ -149,7 +149,10 @@ function oomValue(job: JobClass): number | null {
 interface Identity {
   readonly uid: number | null;
   readonly gid: number | null;
-  /** Supplementary groups initgroups(3) would give (primary first); null when no setuid. */
+  /**
+   * Supplementary groups initgroups(3) would give (the primary or setgid group first); null when
+   * neither setuid nor setgid.
+   */
   readonly groups: readonly number[] | null;
 }
 
@@ -167,8 +170,14 @@ function resolveIdentity(job: JobClass, users: UserDb): Identity | { error: stri
     const g = users.group(job.setgid);
     if (!g) return { error: `setgid group "${job.setgid}" does not exist` };
     gid = g.gid;
-    // As Upstart: setgid alone leaves the supplementary groups; with setuid the group comes first.
+    // As Upstart's initgroups(user, group): the group first, then the groups listing the user,
+    // who is root for setgid alone (the list is set only by a root helper).
     if (groups) groups = [g.gid, ...groups.slice(1).filter((x) => x !== g.gid)];
+    else {
+      const root = users.user("0");
+      const theirs = root ? users.groupsOf?.(root.name) ?? [] : [];
+      groups = [g.gid, ...theirs.filter((x) => x !== g.gid)];
+    }
   }
   return { uid, gid, groups };
 }

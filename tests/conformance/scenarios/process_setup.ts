@@ -156,3 +156,23 @@ exec sh -c 'trap "" TERM; touch @TMP@/a.up; ${gate("go")}'
     awaitStatus(/waiting/, "a"),
   ],
 });
+
+PROCESS_SETUP.push({
+  name: "process set-up: setgid alone sets the supplementary groups to initgroups' (root, group)",
+  jobs: {
+    g: `setgid daemon
+task
+script
+  grep -E "^(Uid|Gid|Groups):" /proc/self/status > @TMP@/g
+end script
+`,
+    ug: `setuid nobody
+setgid daemon
+task
+script
+  grep -E "^(Uid|Gid|Groups):" /proc/self/status > @TMP@/ug
+end script
+`,
+  },
+  steps: [initctl("start", "g"), file("g"), initctl("start", "ug"), file("ug")],
+});

@@ -173,8 +173,9 @@ Deno.test("planProcess() drops to the setuid user with initgroups' groups, setgi
   assert.deepEqual(www.groups, [33, 110, 4]);
   const g = helperParts(plan({ main: { exec: "a" }, setuid: "www", setgid: "adm" })).spec;
   assert.deepEqual([g.uid, g.gid, g.groups], [33, 4, [4, 110]]);
+  // setgid alone: Upstart's initgroups("root", gid), root being in adm.
   const onlyGroup = helperParts(plan({ main: { exec: "a" }, setgid: "nogroup" })).spec;
-  assert.deepEqual([onlyGroup.uid, onlyGroup.gid, onlyGroup.groups], [null, 65534, null]);
+  assert.deepEqual([onlyGroup.uid, onlyGroup.gid, onlyGroup.groups], [null, 65534, [65534, 4]]);
 });
 
 Deno.test("planProcess() resolves numeric setuid/setgid as ids", () => {
