@@ -176,3 +176,67 @@ end script
   },
   steps: [initctl("start", "g"), file("g"), initctl("start", "ug"), file("ug")],
 });
+
+/** A shell-made daemon: a (double, for `expect daemon`) forked subshell that traps USR1 and TERM. */
+function shellDaemon(name: string, expect: "fork" | "daemon"): string {
+  const loop = `trap "echo usr1 >> @TMP@/${name}.sig" USR1
+    trap "echo term >> @TMP@/${name}.sig; exit 0" TERM
+    touch @TMP@/${name}.up
+    while :; do sleep 0.05; done`;
+  const daemon = expect === "fork" ? `(\n    ${loop}\n  ) &` : `( (\n    ${loop}\n  ) & exit 0 ) &`;
+  return `expect ${expect}
+reload signal USR1
+pre-start exec touch @TMP@/${name}.pre-start
+post-start exec touch @TMP@/${name}.post-start
+script
+  ${daemon}
+  exit 0
+end script
+`;
+}
+
+PROCESS_SETUP.push({
+  name: "process set-up: shell-made daemons with expect fork and daemon: status, reload, stop",
+  jobs: { f: shellDaemon("f", "fork"), d: shellDaemon("d", "daemon") },
+  steps: ["f", "d"].flatMap((j) => [
+    initctl("start", j),
+    waitFile(`${j}.up`),
+    initctl("status", j),
+    initctl("list"),
+    initctl("reload", j),
+    file(`${j}.sig`, /usr1/),
+    initctl("stop", j),
+    file(`${j}.sig`, /term/),
+    initctl("status", j),
+  ]),
+});
+
+PROCESS_SETUP.push({
+  name: "process set-up: status of a followed daemon while its post-start and pre-stop run",
+  jobs: {
+    p: `expect daemon
+exec sh -c '(sleep 1000 &) ; exit 0'
+post-start script
+  touch @TMP@/post-start.started
+  ${gate("go")}
+end script
+pre-stop script
+  touch @TMP@/pre-stop.started
+  ${gate("go2")}
+end script
+`,
+  },
+  steps: [
+    quiet("start", "-n", "p"),
+    waitFile("post-start.started"),
+    initctl("status", "p"),
+    initctl("list"),
+    touch("go"),
+    awaitStatus(/running/, "p"),
+    quiet("stop", "-n", "p"),
+    waitFile("pre-stop.started"),
+    initctl("status", "p"),
+    touch("go2"),
+    awaitStatus(/waiting/, "p"),
+  ],
+});
