@@ -22,7 +22,7 @@ import { systemTrace, type TraceSys } from "../process/ptrace.ts";
 import { signalNumber } from "../process/signals.ts";
 import { ExitWatcher } from "../process/exit_watch.ts";
 import { denoChildren } from "../process/deno_children.ts";
-import type { UserDb } from "../process/users.ts";
+import { type UserDb, userDbForJob } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
 import { setLongTimeout } from "./long_timers.ts";
@@ -145,7 +145,7 @@ export class RealProcessPort implements ProcessPort {
       job: req.job,
       kind: req.kind,
       env: req.env,
-      users: this.users(),
+      users: userDbForJob(req.job, this.users),
       daemonUmask: this.daemonUmask,
       logFile: req.logFile,
       helper: this.settings.helper,

@@ -240,3 +240,54 @@ end script
     awaitStatus(/waiting/, "p"),
   ],
 });
+
+PROCESS_SETUP.push({
+  name: "process set-up: setuid and setgid names are looked up inside the job's chroot",
+  jobs: {
+    // A chroot with /bin/sh, its libraries, and users of its own.
+    mk: `task
+script
+  r=@TMP@/root
+  mkdir -p $r/bin $r/etc $r/out
+  chmod 777 $r/out
+  for f in /bin/sh $(ldd /bin/sh | grep -o '/[^ ]*'); do
+    mkdir -p $r$(dirname $f)
+    cp -L $f $r$f
+  done
+  printf 'root:x:0:0::/:/bin/sh\\napp:x:4321:4321::/:/bin/sh\\n' > $r/etc/passwd
+  printf 'root:x:0:\\nappg:x:4322:\\n' > $r/etc/group
+end script
+`,
+    app: `chroot @TMP@/root
+setuid app
+task
+exec /bin/sh -c 'echo app > /out/app'
+`,
+    appg: `chroot @TMP@/root
+setuid app
+setgid appg
+task
+exec /bin/sh -c 'echo appg > /out/appg'
+`,
+    // nobody is a user of the host, not of the chroot.
+    nobody: `chroot @TMP@/root
+setuid nobody
+task
+exec /bin/sh -c 'echo nobody > /out/nobody'
+`,
+    st: `task
+script
+  cd @TMP@/root/out
+  for f in *; do echo "$f $(stat -c %u:%g $f)"; done > @TMP@/owners
+end script
+`,
+  },
+  steps: [
+    initctl("start", "mk"),
+    initctl("start", "app"),
+    initctl("start", "appg"),
+    initctl("start", "nobody"),
+    initctl("start", "st"),
+    file("owners"),
+  ],
+});
