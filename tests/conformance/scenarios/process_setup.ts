@@ -9,6 +9,7 @@ import {
   gate,
   initctl,
   quiet,
+  recorder,
   type Scenario,
   touch,
   waitFile,
@@ -289,5 +290,59 @@ end script
     initctl("start", "nobody"),
     initctl("start", "st"),
     file("owners"),
+  ],
+});
+
+PROCESS_SETUP.push({
+  name: "process set-up: an unknown group, and an unknown user in a job with hooks",
+  jobs: {
+    g: "setgid no-such-group-here\nexec sleep 1000\n",
+    h: "setuid no-such-user-here\npre-start exec true\npost-stop exec true\nexec sleep 1000\n",
+    t: "setuid no-such-user-here\ntask\nexec true\n",
+    rec: `instance $JOB\n${recorder("stopped JOB=[ght]", "ev")}`,
+  },
+  steps: [
+    initctl("start", "g"),
+    file("ev", /JOB=g/),
+    initctl("start", "h"),
+    file("ev", /JOB=h/),
+    initctl("start", "t"),
+    file("ev", /JOB=t/),
+    initctl("list"),
+  ],
+});
+
+/** A command that writes its user, groups, umask, nice, open-files limits and cwd to @TMP@/WHAT. */
+const describeSelf = (what: string) =>
+  `sh -c 'echo "$(id -u):$(id -g) $(grep ^Groups: /proc/self/status | tr -d "\\t ") $(umask) ` +
+  `$(cut -d" " -f19 /proc/self/stat) $(ulimit -n)/$(ulimit -Hn) $(pwd)" > @TMP@/${what}'`;
+
+PROCESS_SETUP.push({
+  name: "process set-up: hooks run with the job's user, group, umask, nice, limits and chdir",
+  jobs: {
+    a: `setuid nobody
+setgid daemon
+umask 077
+nice 4
+limit nofile 77 88
+chdir /tmp
+pre-start exec ${describeSelf("pre-start")}
+post-start exec ${describeSelf("post-start")}
+pre-stop exec ${describeSelf("pre-stop")}
+post-stop exec ${describeSelf("post-stop")}
+script
+  ${describeSelf("main")}
+  exec sleep 1000
+end script
+`,
+  },
+  steps: [
+    initctl("start", "a"),
+    file("pre-start"),
+    file("main"),
+    file("post-start"),
+    initctl("stop", "a"),
+    file("pre-stop"),
+    file("post-stop"),
   ],
 });
