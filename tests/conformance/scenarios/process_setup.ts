@@ -346,3 +346,41 @@ end script
     file("post-stop"),
   ],
 });
+
+// Without a main process there is nothing for pre-stop to do: Upstart does not run it.
+PROCESS_SETUP.push({
+  name: "process set-up: status of a job without a main process while its hooks run",
+  jobs: {
+    s: `pre-start script
+  touch @TMP@/pre-start.started
+  ${gate("go1")}
+end script
+post-start script
+  touch @TMP@/post-start.started
+  ${gate("go2")}
+end script
+pre-stop exec touch @TMP@/pre-stop.started
+post-stop script
+  [ -e @TMP@/pre-stop.started ] && echo "pre-stop ran" > @TMP@/post-stop || echo "no pre-stop" > @TMP@/post-stop
+  ${gate("go3")}
+end script
+`,
+  },
+  steps: [
+    quiet("start", "-n", "s"),
+    waitFile("pre-start.started"),
+    initctl("status", "s"),
+    touch("go1"),
+    waitFile("post-start.started"),
+    initctl("status", "s"),
+    initctl("list"),
+    touch("go2"),
+    awaitStatus(/running/, "s"),
+    quiet("stop", "-n", "s"),
+    file("post-stop"),
+    initctl("status", "s"),
+    initctl("list"),
+    touch("go3"),
+    awaitStatus(/waiting/, "s"),
+  ],
+});
