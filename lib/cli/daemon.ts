@@ -30,6 +30,7 @@ import { installLastNet } from "../process/last_net.ts";
 import { fifoDirFor } from "../log/fifo_dir.ts";
 import { type LogFlags, logSettingsFromFlags } from "../log/settings.ts";
 import { type ConfWatch, watchConfDirs } from "../watch/conf_watch.ts";
+import { LongTimers } from "../supervisor/long_timers.ts";
 
 const HELP = `Usage: upkeep daemon [OPTION]...
 
@@ -138,10 +139,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const daemonUmask = Deno.umask();
   Deno.umask(daemonUmask);
 
+  // Any delay: a kill timeout may be far longer than setTimeout's 24.8 days.
+  const longTimers = new LongTimers();
   const timers: TimerPort = {
     now: () => performance.now(),
-    set: (ms, fn) => Number(setTimeout(fn, ms)),
-    clear: (id) => clearTimeout(id),
+    set: (ms, fn) => longTimers.set(ms, fn),
+    clear: (id) => longTimers.clear(id),
   };
   const port = new RealProcessPort(() => users, daemonUmask, (m) => log.write(m), undefined, {
     helper: helperCommand(daemonEnv),
@@ -278,10 +281,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
       }
       let deadline: number | undefined;
       const timedOut = await new Promise<boolean>((done) => {
-        deadline = Number(setTimeout(() => done(true), (longest + 10) * 1000));
+        deadline = longTimers.set((longest + 10) * 1000, () => done(true));
         supervisor.shutdown(() => done(false));
       });
-      clearTimeout(deadline);
+      if (deadline !== undefined) longTimers.clear(deadline);
       if (timedOut) {
         log.write("shutdown: jobs still stopping after the deadline: killing what is left");
         supervisor.killEverything();

@@ -4,7 +4,7 @@
  * stanza that systemd cannot express is reported through `Notes`. Pure: no Deno APIs.
  */
 
-import type { JobClass, LimitResource } from "../job/model.ts";
+import type { JobClass, LimitResource, LimitValue } from "../job/model.ts";
 import { formatEventExpr } from "../events/print.ts";
 import {
   durationText,
@@ -53,7 +53,7 @@ const LIMIT_KEYS: Readonly<Record<LimitResource, string>> = {
   stack: "LimitSTACK",
 };
 
-const limitValue = (v: number | "unlimited") => v === "unlimited" ? "infinity" : String(v);
+const limitValue = (v: LimitValue) => v === "unlimited" ? "infinity" : String(v);
 
 /** Process settings shared by job services and cron services. */
 function execSettings(job: JobClass, notes: Notes, template: boolean): Entry[] {
@@ -83,7 +83,7 @@ function execSettings(job: JobClass, notes: Notes, template: boolean): Entry[] {
   for (
     const [res, lim] of Object.entries(job.limits) as [
       LimitResource,
-      { soft: number | "unlimited"; hard: number | "unlimited" },
+      { soft: LimitValue; hard: LimitValue },
     ][]
   ) {
     s.push([LIMIT_KEYS[res], `${limitValue(lim.soft)}:${limitValue(lim.hard)}`]);

@@ -36,8 +36,11 @@ export type ProcessSpec = { readonly exec: string } | { readonly script: string 
 export type Expect = "none" | "fork" | "daemon" | "stop";
 export type Console = "log" | "output" | "owner" | "none";
 
-/** A resource limit value: a number, or `"unlimited"`. */
-export type LimitValue = number | "unlimited";
+/**
+ * A resource limit value: a number, or `"unlimited"`. A value past Number.MAX_SAFE_INTEGER (rlim_t
+ * goes to 2^64 - 2) is kept as its exact decimal text.
+ */
+export type LimitValue = number | "unlimited" | `${bigint}`;
 export interface Limit {
   readonly soft: LimitValue;
   readonly hard: LimitValue;

@@ -165,10 +165,9 @@ const kill: Handler = ({ c, job }) => {
   if (k.text === "timeout") {
     const t = arg(c);
     if (t instanceof LexError) return t;
+    // A time_t, as Upstart reads it: anything up to 2^63 - 1 (past 2^53 only roughly kept).
     const n = strtol(t.text);
-    if (n === null || n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) {
-      return err(PARSE_MSG.illegalInterval, t.line);
-    }
+    if (n === null || n < 0n) return err(PARSE_MSG.illegalInterval, t.line);
     job.killTimeout = Number(n);
   } else if (k.text === "signal") {
     const t = arg(c);
@@ -214,9 +213,7 @@ const respawn: Handler = (ctx) => {
   const i = arg(c);
   if (i instanceof LexError) return i;
   const interval = strtol(i.text);
-  if (interval === null || interval < 0n || interval > BigInt(Number.MAX_SAFE_INTEGER)) {
-    return err(PARSE_MSG.illegalInterval, i.line);
-  }
+  if (interval === null || interval < 0n) return err(PARSE_MSG.illegalInterval, i.line);
   job.respawnLimit = count === 0n || interval === 0n
     ? "unlimited"
     : { count: Number(count), interval: Number(interval) };
@@ -300,7 +297,8 @@ function limitValue(text: string): LimitValue | null {
   if (text === "unlimited") return "unlimited";
   const n = strtoul(text);
   if (n === null) return null;
-  return n === ULONG_MAX ? "unlimited" : Number(n);
+  if (n === ULONG_MAX) return "unlimited";
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : `${n}`;
 }
 
 const limit: Handler = ({ c, job }) => {

@@ -70,7 +70,8 @@ const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 interface Spec {
   what: string;
-  limits: [string, number, number][];
+  /** Resource, soft, hard: `-1` is unlimited; a value past 2^53 comes as its decimal text. */
+  limits: [string, number | string, number | string][];
   umask: number | null;
   oomScore: number | null;
   nice: number | null;
@@ -225,8 +226,13 @@ function check(c: Libc, result: number | bigint, step: string): void {
   if (Number(result) < 0) throw new StepError(step, errno(c));
 }
 
-function limitText(v: number): string {
-  return v < 0 ? "unlimited" : String(v);
+function limitText(v: number | string): string {
+  return v === -1 ? "unlimited" : String(v);
+}
+
+/** rlim_t of a limit value: -1 is RLIM_INFINITY; a decimal text is exact past 2^53. */
+function rlim(v: number | string): bigint {
+  return v === -1 ? 0xffffffffffffffffn : BigInt(v);
 }
 
 function setUp(c: Libc, spec: Spec): void {
@@ -245,8 +251,8 @@ function setUp(c: Libc, spec: Spec): void {
 function lastSteps(c: Libc, spec: Spec): void {
   const limits = spec.limits.map(([name, soft, hard]) => {
     const buf = new BigUint64Array(2);
-    buf[0] = soft < 0 ? 0xffffffffffffffffn : BigInt(soft);
-    buf[1] = hard < 0 ? 0xffffffffffffffffn : BigInt(hard);
+    buf[0] = rlim(soft);
+    buf[1] = rlim(hard);
     const step = `cannot set limit ${name} ${limitText(soft)} ${limitText(hard)}`;
     return { res: RLIMIT[name] ?? -1, buf, step };
   });

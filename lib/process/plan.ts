@@ -70,12 +70,15 @@ export interface ProcessPlan {
   readonly stdin?: Uint8Array;
 }
 
+/** A limit value for setrlimit: `-1` = unlimited; past 2^53 the exact decimal text. */
+export type SetupLimitValue = number | `${bigint}`;
+
 /** What the set-up helper does before it execs the program (JSON on its command line). */
 export interface SetupSpec {
   /** `JOB (INSTANCE) main process`, for messages. */
   readonly what: string;
   /** setrlimit(2) calls in order: resource, soft, hard (`-1` = unlimited). */
-  readonly limits: readonly (readonly [LimitResource, number, number])[];
+  readonly limits: readonly (readonly [LimitResource, SetupLimitValue, SetupLimitValue])[];
   readonly umask: number | null;
   readonly oomScore: number | null;
   readonly nice: number | null;
@@ -132,7 +135,8 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-function limitNumber(v: Limit["soft"]): number {
+/** A limit for the helper: `-1` for unlimited, a value past 2^53 as its exact decimal text. */
+function limitNumber(v: Limit["soft"]): SetupLimitValue {
   return v === "unlimited" ? -1 : v;
 }
 
@@ -145,7 +149,10 @@ function oomValue(job: JobClass): number | null {
 interface Identity {
   readonly uid: number | null;
   readonly gid: number | null;
-  /** Supplementary groups initgroups(3) would give (primary first); null when no setuid. */
+  /**
+   * Supplementary groups initgroups(3) would give (the primary or setgid group first); null when
+   * neither setuid nor setgid.
+   */
   readonly groups: readonly number[] | null;
 }
 
@@ -163,8 +170,14 @@ function resolveIdentity(job: JobClass, users: UserDb): Identity | { error: stri
     const g = users.group(job.setgid);
     if (!g) return { error: `setgid group "${job.setgid}" does not exist` };
     gid = g.gid;
-    // As Upstart: setgid alone leaves the supplementary groups; with setuid the group comes first.
+    // As Upstart's initgroups(user, group): the group first, then the groups listing the user,
+    // who is root for setgid alone (the list is set only by a root helper).
     if (groups) groups = [g.gid, ...groups.slice(1).filter((x) => x !== g.gid)];
+    else {
+      const root = users.user("0");
+      const theirs = root ? users.groupsOf?.(root.name) ?? [] : [];
+      groups = [g.gid, ...theirs.filter((x) => x !== g.gid)];
+    }
   }
   return { uid, gid, groups };
 }
@@ -259,7 +272,7 @@ export function planProcess(input: PlanInput): { plan: ProcessPlan } | { error: 
   };
 
   // Limits: the daemon's original open-files limit first, then the job's own stanzas.
-  const limits: [LimitResource, number, number][] = [];
+  const limits: [LimitResource, SetupLimitValue, SetupLimitValue][] = [];
   for (const [res, lim] of Object.entries(job.limits) as [LimitResource, Limit | undefined][]) {
     if (lim) limits.push([res, limitNumber(lim.soft), limitNumber(lim.hard)]);
   }

@@ -1,7 +1,7 @@
 /**
  * User and group lookup for `setuid` / `setgid`: pure parsers of `/etc/passwd` and `/etc/group`
- * text, and one loader that reads them from disk (optionally under a chroot). Names that are all
- * digits resolve as numeric ids, as `chown` does, when no entry has that name.
+ * text, and a loader that reads them from disk (a chroot job's from inside its chroot). Names that
+ * are all digits resolve as numeric ids, as `chown` does, when no entry has that name.
  */
 
 export interface UserEntry {
@@ -72,6 +72,24 @@ export function userDbFrom(users: readonly UserEntry[], groups: readonly GroupEn
       return groups.filter((g) => g.members.includes(name)).map((g) => g.gid);
     },
   };
+}
+
+/**
+ * The user database a job's `setuid`/`setgid` names are looked up in: the chroot's own
+ * /etc/passwd and /etc/group for a job with `chroot`, as Upstart looks them up after its chroot();
+ * the host's (`host`) otherwise.
+ */
+export function userDbForJob(
+  job: {
+    readonly chroot: string | null;
+    readonly setuid: string | null;
+    readonly setgid: string | null;
+  },
+  host: () => UserDb,
+): UserDb {
+  return job.chroot !== null && (job.setuid !== null || job.setgid !== null)
+    ? loadUserDb(job.chroot)
+    : host();
 }
 
 /** Read `ROOT/etc/passwd` and `ROOT/etc/group` (missing files count as empty). */

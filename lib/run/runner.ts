@@ -10,7 +10,7 @@ import { type FileLock, lockFileWait, tryLockFile } from "../process/ffi.ts";
 import { type HelperCommand, planProcess } from "../process/plan.ts";
 import { processGroupMembers } from "../process/proc.ts";
 import { killProcessGroup, type RunningProcess, spawnPlan } from "../process/spawn.ts";
-import { loadUserDb, type UserDb } from "../process/users.ts";
+import { loadUserDb, type UserDb, userDbForJob } from "../process/users.ts";
 import { OutputSink } from "./output.ts";
 import {
   type AttemptEnd,
@@ -98,7 +98,7 @@ class Attempt {
       kind,
       env: { ...input.env, UPKEEP_RUN_TRY: String(tryNo) },
       logFile: null,
-      users: this.users,
+      users: userDbForJob(input.job, () => this.users),
       daemonUmask: Deno.umask(),
       helper: input.helper,
       output: "pipe",

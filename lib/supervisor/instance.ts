@@ -254,12 +254,16 @@ export function isNormalExit(job: JobClass, status: ExitStatus): boolean {
   );
 }
 
-/** `terminated with status N` / `killed by TERM signal`, as Upstart logs process ends. */
+/**
+ * `terminated with status N` / `killed by TERM signal` (`killed by signal 64` for a signal without
+ * a name), as Upstart logs process ends.
+ */
 export function describeExitStatus(status: ExitStatus): string {
   if (isUnknownExit(status)) return "ended (exit status unknown: not a child of this upkeep)";
-  return status.signal !== null
-    ? `killed by ${status.signal} signal`
-    : `terminated with status ${status.code ?? 0}`;
+  if (status.signal === null) return `terminated with status ${status.code ?? 0}`;
+  return /^\d+$/.test(status.signal)
+    ? `killed by signal ${status.signal}`
+    : `killed by ${status.signal} signal`;
 }
 
 /** A failure in words, for status and doctor: `main process terminated with status 3`, … */

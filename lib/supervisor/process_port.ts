@@ -22,9 +22,10 @@ import { systemTrace, type TraceSys } from "../process/ptrace.ts";
 import { signalNumber } from "../process/signals.ts";
 import { ExitWatcher } from "../process/exit_watch.ts";
 import { denoChildren } from "../process/deno_children.ts";
-import type { UserDb } from "../process/users.ts";
+import { type UserDb, userDbForJob } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
+import { setLongTimeout } from "./long_timers.ts";
 
 type OnExit = (pid: number, status: ExitStatus, strays: number | null) => void;
 
@@ -144,7 +145,7 @@ export class RealProcessPort implements ProcessPort {
       job: req.job,
       kind: req.kind,
       env: req.env,
-      users: this.users(),
+      users: userDbForJob(req.job, this.users),
       daemonUmask: this.daemonUmask,
       logFile: req.logFile,
       helper: this.settings.helper,
@@ -403,10 +404,9 @@ export class RealProcessPort implements ProcessPort {
 
   /** After the kill timeout, SIGKILL whatever is left of the group: no orphan survives a stop. */
   #sweepGroupLater(pgid: number, ms: number): void {
-    const id = setTimeout(() => {
+    setLongTimeout(() => {
       if (processGroupMembers(pgid).length) killProcessGroup(pgid, "KILL");
     }, ms + 50);
-    Deno.unrefTimer(id);
   }
 
   #signalled = true;

@@ -50,7 +50,7 @@ daemonTest("kill signal 34: a signal without a name stops the job", {
   await d.waitRunning("rt");
   const r = await d.initctl("stop", "rt");
   assertEquals(r.stdout.trim(), "rt stop/waiting");
-  await logged(d, /rt main process \(\d+\) killed by 34 signal/);
+  await logged(d, /rt main process \(\d+\) killed by signal 34$/m);
   assertEquals((await d.initctl("start", "rt")).code, 0);
   await d.waitRunning("rt");
 });

@@ -346,6 +346,53 @@ $ initctl status a  # awaited
 a stop/waiting`,
     },
   },
+  {
+    name: "deliberate: kill signal 0 sends nothing, then SIGKILL after the kill timeout",
+    jobs: { a: "kill signal 0\nkill timeout 1\nexec sleep 1000\n" },
+    steps: [initctl("start", "a"), initctl("stop", "a"), initctl("status", "a")],
+    deliberate: {
+      reason:
+        "Upstart 1.13.2 accepts kill signal 0, then its init aborts (an assertion) when it stops the job",
+      upkeep: `$ initctl start a
+a start/running, process PID1
+$ initctl stop a
+a stop/waiting
+$ initctl status a
+a stop/waiting`,
+    },
+  },
+  {
+    name: "deliberate: setuid gives the user's own groups, not root's; numeric ids are ids",
+    jobs: {
+      u: `setuid nobody
+task
+script
+  grep -qE "^Groups:.*[[:space:]]0([[:space:]]|$)" /proc/self/status && g=yes || g=no
+  echo "root group: $g" > @TMP@/u
+end script
+`,
+      n: "setuid 65534\nsetgid 65534\ntask\nexec sh -c 'echo $(id -u):$(id -g) > @TMP@/n'\n",
+    },
+    // n has written its line when start returns; Upstart never runs it (a short wait).
+    steps: [
+      initctl("start", "u"),
+      file("u"),
+      initctl("start", "n"),
+      { do: "file", path: "n", timeoutMs: 3000 },
+    ],
+    deliberate: {
+      reason:
+        "Upstart's initgroups(user, 0) leaves the root group to a job that drops its privileges; ids as chown takes them",
+      upkeep: `$ initctl start u
+u stop/waiting
+= u
+root group: no
+$ initctl start n
+n stop/waiting
+= n
+65534:65534`,
+    },
+  },
   ...(lowerOomRefused() ? [oomRefused()] : []),
 ];
 

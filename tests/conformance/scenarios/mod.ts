@@ -13,6 +13,7 @@ import { MISC } from "./misc.ts";
 import { OUTPUT } from "./output.ts";
 import { PARSE } from "./parse.ts";
 import { PROCESS } from "./process.ts";
+import { PROCESS_SETUP } from "./process_setup.ts";
 import { REAL_JOBS } from "./real_jobs.ts";
 import { RESPAWN } from "./respawn.ts";
 import { SHELL } from "./shell.ts";
@@ -25,6 +26,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...HOOKS,
   ...RESPAWN,
   ...PROCESS,
+  ...PROCESS_SETUP,
   ...SHELL,
   ...EVENTS,
   ...MORE_EVENTS,

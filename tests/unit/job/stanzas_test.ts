@@ -73,6 +73,9 @@ const VALID: [string, (j: JobClass) => unknown, unknown][] = [
   ["expect fork\nexpect none", (j) => j.expect, "none"],
   ["kill timeout 30", (j) => j.killTimeout, 30],
   ["kill timeout 0", (j) => j.killTimeout, 0],
+  // A time_t: up to 2^63 - 1, as Upstart.
+  ["kill timeout 9223372036854775807", (j) => j.killTimeout, 2 ** 63],
+  ["respawn limit 5 9007199254740993", (j) => j.respawnLimit, { count: 5, interval: 2 ** 53 }],
   ["kill signal INT", (j) => j.killSignal, "INT"],
   ["kill signal SIGKILL", (j) => j.killSignal, "KILL"],
   ["kill signal 9", (j) => j.killSignal, "KILL"],
@@ -100,6 +103,13 @@ const VALID: [string, (j: JobClass) => unknown, unknown][] = [
   ["limit nofile 1024 unlimited", (j) => j.limits, { nofile: { soft: 1024, hard: "unlimited" } }],
   ["limit core 0 0\nlimit core 1 2", (j) => j.limits, { core: { soft: 1, hard: 2 } }],
   ["limit stack unlimited unlimited\nlimit as 1 2", (j) => Object.keys(j.limits), ["stack", "as"]],
+  // Past 2^53 a value is kept exact, as its decimal text; 2^64 - 1 (and -1) is unlimited.
+  ["limit stack 9007199254740993 18446744073709551614", (j) => j.limits, {
+    stack: { soft: "9007199254740993", hard: "18446744073709551614" },
+  }],
+  ["limit core 9007199254740991 -1", (j) => j.limits, {
+    core: { soft: 9007199254740991, hard: "unlimited" },
+  }],
   ["apparmor load /etc/p", (j) => j.apparmorLoad, "/etc/p"],
   ["apparmor switch prof", (j) => j.apparmorSwitch, "prof"],
   ["cgroup memory", (j) => j.cgroups, [{
@@ -202,6 +212,7 @@ const INVALID: [string, string[]][] = [
   ["kill timeout -1", ["1: Illegal interval, expected number of seconds"]],
   ["kill timeout 5s", ["1: Illegal interval, expected number of seconds"]],
   ["kill timeout 99999999999999999999", ["1: Illegal interval, expected number of seconds"]],
+  ["kill timeout 9223372036854775808", ["1: Illegal interval, expected number of seconds"]],
   ["kill signal FOO", ["1: Illegal signal status, expected integer"]],
   ["kill signal -1", ["1: Illegal signal status, expected integer"]],
   // glibc 2.26 dropped SIGUNUSED, and Upstart built on it does not know the name.

@@ -156,6 +156,16 @@ Deno.test("planProcess() restores the daemon's original open-files limit before 
   assert.deepEqual(helperParts(own).spec.limits, [["nofile", 5, 6]]);
 });
 
+Deno.test("planProcess() passes limits past 2^53 to the helper exactly, as decimal text", () => {
+  const p = plan({
+    main: { exec: "a" },
+    limits: { stack: { soft: "9007199254740993", hard: "18446744073709551614" } },
+  });
+  assert.deepEqual(helperParts(p).spec.limits, [
+    ["stack", "9007199254740993", "18446744073709551614"],
+  ]);
+});
+
 Deno.test("planProcess() drops to the setuid user with initgroups' groups, setgid first", () => {
   const p = helperParts(plan({ main: { exec: "a" }, setuid: "nobody" })).spec;
   assert.deepEqual([p.uid, p.gid, p.groups], [65534, 65534, [65534]]);
@@ -163,8 +173,9 @@ Deno.test("planProcess() drops to the setuid user with initgroups' groups, setgi
   assert.deepEqual(www.groups, [33, 110, 4]);
   const g = helperParts(plan({ main: { exec: "a" }, setuid: "www", setgid: "adm" })).spec;
   assert.deepEqual([g.uid, g.gid, g.groups], [33, 4, [4, 110]]);
+  // setgid alone: Upstart's initgroups("root", gid), root being in adm.
   const onlyGroup = helperParts(plan({ main: { exec: "a" }, setgid: "nogroup" })).spec;
-  assert.deepEqual([onlyGroup.uid, onlyGroup.gid, onlyGroup.groups], [null, 65534, null]);
+  assert.deepEqual([onlyGroup.uid, onlyGroup.gid, onlyGroup.groups], [null, 65534, [65534, 4]]);
 });
 
 Deno.test("planProcess() resolves numeric setuid/setgid as ids", () => {

@@ -1,7 +1,7 @@
 /** Unit tests of the /etc/passwd and /etc/group parsers and the UserDb built from them. */
 
 import assert from "node:assert/strict";
-import { parseGroup, parsePasswd, userDbFrom } from "../../../lib/process/users.ts";
+import { parseGroup, parsePasswd, userDbForJob, userDbFrom } from "../../../lib/process/users.ts";
 
 const db = userDbFrom(
   parsePasswd(
@@ -26,4 +26,23 @@ Deno.test("UserDb resolves groups and lists a user's supplementary groups", () =
   assert.equal(db.group("broken"), null);
   assert.deepEqual(db.groupsOf?.("bob"), [999]);
   assert.deepEqual(db.groupsOf?.("root"), []);
+});
+
+Deno.test("userDbForJob() reads a chroot job's users from inside its chroot, as Upstart", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(`${root}/etc`);
+    Deno.writeTextFileSync(`${root}/etc/passwd`, "app:x:4321:4321::/:/bin/sh\n");
+    Deno.writeTextFileSync(`${root}/etc/group`, "appg:x:4322:app\n");
+    const job = { chroot: root, setuid: "app", setgid: null };
+    const inside = userDbForJob(job, () => db);
+    assert.deepEqual(inside.user("app"), { name: "app", uid: 4321, gid: 4321, home: "/" });
+    assert.equal(inside.user("bob"), null); // a user of the host only
+    assert.deepEqual(inside.groupsOf?.("app"), [4322]);
+    // Without chroot (or without setuid/setgid), the host's.
+    assert.equal(userDbForJob({ ...job, chroot: null }, () => db), db);
+    assert.equal(userDbForJob({ ...job, setuid: null }, () => db), db);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });

@@ -5,6 +5,7 @@
 import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
 import { defaultJob, type JobClass } from "../../../lib/job/model.ts";
 import {
+  describeExitStatus,
   type Effect,
   type ExitStatus,
   type Input,
@@ -209,6 +210,13 @@ Deno.test("step() reports a main killed by a signal as EXIT_SIGNAL", () => {
     ["PROCESS", "main"],
     ["EXIT_SIGNAL", "SEGV"],
   ]);
+});
+
+Deno.test("describeExitStatus() words a process end as Upstart logs it", () => {
+  assertEquals(describeExitStatus({ code: 3, signal: null }), "terminated with status 3");
+  assertEquals(describeExitStatus({ code: null, signal: "SEGV" }), "killed by SEGV signal");
+  // A signal without a name (a real-time one): Upstart says `killed by signal 64`.
+  assertEquals(describeExitStatus({ code: null, signal: "64" }), "killed by signal 64");
 });
 
 Deno.test("step() finishes a task only when it has stopped", () => {
