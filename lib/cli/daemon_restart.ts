@@ -93,7 +93,7 @@ export class DaemonRestart {
   restore(sup: Supervisor, health: HealthSupervision): void {
     if (this.mode !== "fresh") {
       const { adopted, ended } = sup.restore(
-        this.#loaded,
+        { ...this.#loaded, daemonStart: this.#loaded.daemon?.start ?? null },
         Date.now() - performance.now(),
         (inst, rec) => health.importState(inst, rec.health),
       );

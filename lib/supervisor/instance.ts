@@ -290,6 +290,18 @@ const STATE_PROCESS: Partial<Record<State, ProcessKind>> = {
   "post-stop": "postStop",
 };
 
+/**
+ * The process `st`'s state waits for and that it lacks (a hook, or main in spawned), or null:
+ * what a restored instance that lost no process still has to spawn (the `resume` input).
+ * `respawnTimer`: a respawn delay is armed (a post-stop then waits for it, not for its hook).
+ */
+export function awaitedProcess(st: InstanceState, respawnTimer: boolean): ProcessKind | null {
+  const kind = STATE_PROCESS[st.state];
+  if (kind === undefined || st.blocked || st.pids[kind] !== undefined) return null;
+  if (st.state === "post-stop" && respawnTimer) return null; // the hook is done: the delay runs
+  return kind;
+}
+
 /** Advance one input. `now` is milliseconds from an injected monotonic clock. */
 export function step(
   job: JobClass,
@@ -433,9 +445,8 @@ class Machine {
       if (this.s.pids.main === undefined && this.s.strays === null) this.advance();
       return;
     }
-    const kind = STATE_PROCESS[state];
-    if (kind === undefined || this.s.pids[kind] !== undefined) return;
-    if (state === "post-stop" && respawnTimer) return; // the hook is done: the delay runs
+    const kind = awaitedProcess(this.s, respawnTimer);
+    if (kind === null) return;
     if (this.job[kind] !== null) {
       this.emit({
         type: "log",

@@ -51,6 +51,30 @@ export interface ProcessPort {
    * strays of an exit), or null.
    */
   lostGroup?(pid: number, start: number | null): number | null;
+  /**
+   * The process an earlier daemon spawned and was killed before it could record (kill -9 mostly
+   * lands in a spawn, which it waits in until the child has exec'd): see UnrecordedQuery. Null
+   * when there is none, or more than one.
+   */
+  findUnrecorded?(
+    queries: readonly (UnrecordedQuery | null)[],
+    known: ReadonlySet<number>,
+  ): ({ pid: number; start: number } | null)[];
+}
+
+/**
+ * What tells a job's unrecorded process: a session leader (every job process starts a session)
+ * started no earlier than `since` (ticks since boot: the earlier daemon's own start), whose pid no
+ * record holds (`known`), whose environment names this job, instance and daemon socket as upkeep gives
+ * them, and, unless `anyUser` (a job with setuid/setgid), of this daemon's user (a local user
+ * cannot make a process pass for a root job's).
+ */
+export interface UnrecordedQuery {
+  readonly job: string;
+  readonly instance: string;
+  readonly socket: string;
+  readonly since: number;
+  readonly anyUser: boolean;
 }
 
 export interface SpawnRequest {

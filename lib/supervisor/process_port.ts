@@ -25,6 +25,7 @@ import { denoChildren } from "../process/deno_children.ts";
 import { type UserDb, userDbForJob } from "../process/users.ts";
 import type { ExitStatus } from "./instance.ts";
 import type { ProcessPort, SpawnRequest } from "./supervisor.ts";
+import type { UnrecordedQuery } from "./ports.ts";
 import { setLongTimeout } from "./long_timers.ts";
 
 type OnExit = (pid: number, status: ExitStatus, strays: number | null) => void;
@@ -382,6 +383,43 @@ export class RealProcessPort implements ProcessPort {
     // Its zombie (a parent that does not reap, such as a container's PID 1) still holds the pid.
     if (st && (st.state !== "Z" || (start !== null && st.startTime !== start))) return null;
     return this.#liveGroup([pid]);
+  }
+
+  /** See ProcessPort.findUnrecorded: one pass over the process table for every query. */
+  findUnrecorded(
+    queries: readonly (UnrecordedQuery | null)[],
+    known: ReadonlySet<number>,
+  ): ({ pid: number; start: number } | null)[] {
+    const asked = queries.filter((q) => q !== null);
+    if (asked.length === 0) return queries.map(() => null);
+    const since = Math.min(...asked.map((q) => q.since));
+    const key = (job: string, instance: string, socket: string) => `${job}\0${instance}\0${socket}`;
+    const wanted = new Set(asked.map((q) => key(q.job, q.instance, q.socket)));
+    const candidates = new Map<string, { pid: number; start: number; uid: number }[]>();
+    for (const st of allProcStats()) {
+      if (st.session !== st.pid || st.startTime < since || st.state === "Z") continue;
+      if (known.has(st.pid) || st.pid === Deno.pid) continue;
+      const env = readEnviron(st.pid);
+      if (!env?.UPSTART_JOB || env.UPSTART_INSTANCE === undefined || !env.UPKEEP_SOCKET) continue;
+      const k = key(env.UPSTART_JOB, env.UPSTART_INSTANCE, env.UPKEEP_SOCKET);
+      if (!wanted.has(k)) continue;
+      let uid: number;
+      try {
+        uid = Deno.statSync(`/proc/${st.pid}`).uid ?? -1;
+      } catch {
+        continue; // gone
+      }
+      const list = candidates.get(k) ?? [];
+      list.push({ pid: st.pid, start: st.startTime, uid });
+      candidates.set(k, list);
+    }
+    const me = Deno.uid();
+    return queries.map((q) => {
+      if (q === null) return null;
+      const found = (candidates.get(key(q.job, q.instance, q.socket)) ?? [])
+        .filter((c) => c.start >= q.since && (q.anyUser || c.uid === me));
+      return found.length === 1 ? { pid: found[0]!.pid, start: found[0]!.start } : null;
+    });
   }
 
   /** Why the state cannot be handed to a new program right now, or null. */

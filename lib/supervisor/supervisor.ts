@@ -9,6 +9,7 @@ import type { JobClass, ProcessKind } from "../job/model.ts";
 import { eventEnvironment, initialMatch, isSatisfied, satisfyingEvents } from "../events/match.ts";
 import { ExpandError, expandVars } from "../events/expand.ts";
 import {
+  awaitedProcess,
   describeExitStatus,
   describeFailure,
   type Effect,
@@ -362,6 +363,8 @@ export class Supervisor {
       instances: readonly InstanceRecord[];
       classes: readonly ClassRecord[];
       lone?: readonly LoneProcess[];
+      /** The earlier daemon's start (ticks since boot), when known: see #unrecorded. */
+      daemonStart?: number | null;
     },
     wallOffset: number,
     onRestored: (inst: Instance, record: InstanceRecord) => void = () => {},
@@ -382,7 +385,12 @@ export class Supervisor {
         }
         for (const r of rec.retries) this.#armRetry(cls, r.name, r.env, inMs(r.at) ?? 0);
       }
-      for (const rec of records.instances) {
+      const instances = this.#withUnrecorded(
+        records.instances,
+        records.lone ?? [],
+        records.daemonStart ?? null,
+      );
+      for (const rec of instances) {
         const name = rec.job.name;
         let cls = this.classes.get(name);
         if (!cls) {
@@ -484,6 +492,49 @@ export class Supervisor {
       }
     });
     return { adopted, ended };
+  }
+
+  /**
+   * The records with the process its state waits for and lacks, where the earlier daemon spawned
+   * it but was killed before recording it (it is then in no record, but runs: found by
+   * ProcessPort.findUnrecorded, one look at the process table for all). Without it, the restore
+   * would spawn it a second time.
+   */
+  #withUnrecorded(
+    records: readonly InstanceRecord[],
+    lone: readonly LoneProcess[],
+    since: number | null,
+  ): InstanceRecord[] {
+    const socket = this.#o.processEnv.UPKEEP_SOCKET;
+    const find = this.#o.processes.findUnrecorded?.bind(this.#o.processes);
+    const wanted = records.map((rec) => {
+      const kind = awaitedProcess(rec.st, rec.respawnAt !== null);
+      return kind !== null && !rec.procs[kind] ? kind : null;
+    });
+    if (!find || !socket || since === null || wanted.every((k) => k === null)) return [...records];
+    const known = new Set<number>([
+      ...records.flatMap((r) => Object.values(r.procs).map((p) => p.pid)),
+      ...lone.map((p) => p.pid),
+    ]);
+    const queries = records.map((rec, i) =>
+      wanted[i] === null ? null : {
+        job: rec.job.name,
+        instance: rec.name,
+        socket,
+        since,
+        anyUser: rec.job.setuid !== null || rec.job.setgid !== null,
+      }
+    );
+    const found = find(queries, known);
+    return records.map((rec, i) => {
+      const kind = wanted[i], proc = found[i];
+      if (!kind || !proc) return rec;
+      this.#o.log(
+        `${instanceLabel(rec.job.name, rec.name)} ${PROCESS_NAMES[kind]} process (${proc.pid}) ` +
+          "was started but not recorded before the restart: taken over",
+      );
+      return { ...rec, procs: { ...rec.procs, [kind]: proc } };
+    });
   }
 
   /**

@@ -35,9 +35,10 @@ class FakeProcesses implements ProcessPort {
     if (signal === "TERM" || signal === "KILL") this.exit(pid, { code: null, signal });
   }
   signal(): void {}
-  adopt(): boolean {
+  adopt(_pid: number, _start: number | null, _main: boolean, _onExit: unknown): boolean {
     return false;
   }
+  findUnrecorded?: ProcessPort["findUnrecorded"];
   killGroup(_pgid: number, _signal: string, onGone: () => void): void {
     queueMicrotask(onGone);
   }
@@ -92,7 +93,7 @@ function jobs(files: Record<string, string>): Map<string, JobClass> {
   return out;
 }
 
-function world(files: Record<string, string>) {
+function world(files: Record<string, string>, processEnv: Record<string, string> = {}) {
   const processes = new FakeProcesses();
   const timers = new FakeTimers();
   const log: string[] = [];
@@ -104,7 +105,7 @@ function world(files: Record<string, string>) {
     log: (m) => log.push(m),
     logDir: "/logs",
     jobEnv: { PATH: "/bin" },
-    processEnv: {},
+    processEnv,
     recorder: {
       instanceChanged: () => {},
       classChanged: () => {},
@@ -377,4 +378,36 @@ Deno.test("restore: a post-stop waiting out its respawn delay is not started aga
   await settle();
   assertEquals(after.processes.spawned, []); // no second post-stop: the delay runs
   assertEquals(after.state("r"), "start/post-stop");
+});
+
+Deno.test("restore: a main process spawned but not recorded before the restart is taken over", async () => {
+  const files = { app: "start on startup\nexec app\n", other: "start on startup\nexec other\n" };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  const spawned = (job: string) => {
+    const r = recordOf(before, job, {});
+    return { ...r, st: { ...r.st, state: "spawned" as const, pids: {} } };
+  };
+  const after = world(files, { UPKEEP_SOCKET: "/run/upkeep.sock" });
+  const asked: unknown[] = [];
+  after.processes.findUnrecorded = (queries, known) => {
+    asked.push(queries, [...known]);
+    return queries.map((q) => q?.job === "app" ? { pid: 4343, start: 9 } : null);
+  };
+  const adopted: number[] = [];
+  after.processes.adopt = (pid) => (adopted.push(pid), true);
+  after.sup.restore(
+    { instances: [spawned("app"), spawned("other")], classes: [], daemonStart: 5 },
+    0,
+  );
+  await settle();
+  assertEquals(asked, [[
+    { job: "app", instance: "", socket: "/run/upkeep.sock", since: 5, anyUser: false },
+    { job: "other", instance: "", socket: "/run/upkeep.sock", since: 5, anyUser: false },
+  ], []]);
+  assertEquals(adopted, [4343]);
+  assertEquals(after.processes.spawned, ["other/main"]); // app's is not spawned a second time
+  assertEquals(after.state("app"), "start/running");
+  assertEquals(after.sup.classes.get("app")!.instances.get("")!.st.pids.main, 4343);
+  assert(after.log.some((l) => /app main process \(4343\) was started but not recorded/.test(l)));
 });
