@@ -128,6 +128,13 @@ function makeJail(root: string): void {
   Deno.mkdirSync(`${root}/jail-bin`);
   Deno.copyFileSync(real, `${root}/jail-bin/sleep`);
   Deno.chmodSync(`${root}/jail-bin/sleep`, 0o755);
+  // setuid of a chroot job names a user of the jail, as in Upstart (looked up after chroot()).
+  Deno.mkdirSync(`${root}/etc`);
+  Deno.writeTextFileSync(
+    `${root}/etc/passwd`,
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+  );
+  Deno.writeTextFileSync(`${root}/etc/group`, "root:x:0:\nnogroup:x:65534:\n");
 }
 
 // ---- the read-only socket
