@@ -64,11 +64,44 @@ export class Recorder {
   }
 
   /**
+   * A process of an instance started: on disk now, before anything else happens in this turn
+   * (a daemon killed later in the turn must find it, or the next one starts the job a second
+   * time), after the process ends said before it. An instance never recorded yet is recorded
+   * with it (else its process would be a lone one, of which only a main process is taken
+   * over); so is one whose main process is now the daemon a followed fork made (`withRecord`:
+   * the next daemon must not take it for a fork still being followed).
+   */
+  processStarted(inst: Instance, kind: ProcessKind, pid: number, withRecord = false): void {
+    const key = instanceKey(inst.job.name, inst.name);
+    const slot = `${key}\u0000${kind}`;
+    if (this.#journalled.get(slot) === pid && !withRecord) return;
+    this.#journalled.set(slot, pid);
+    this.#procs.push({ key, kind, pid, start: this.#start(pid) });
+    const processes = this.#procs;
+    this.#procs = [];
+    const instances: [string, string][] = [];
+    if (withRecord || !this.#written.has(inst)) {
+      this.#written.add(inst);
+      instances.push([key, this.#instanceJson(inst, this.deps.wallOffset())]);
+    }
+    this.deps.store.record({ instances, processes });
+  }
+
+  /** The process each instance's kind was last journalled with (processStarted). */
+  readonly #journalled = new Map<string, number>();
+  /** Instances whose record was written at least once. */
+  readonly #written = new WeakSet<Instance>();
+
+  /**
    * A process of an instance started (`pid`) or ended (null): journalled at the end of this
-   * turn, never held back, so that no process goes unrecorded while full records wait.
+   * turn, never held back, so that no process goes unrecorded while full records wait. (Starts
+   * go through processStarted first: this repeats none of them.)
    */
   processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void {
     if (old !== undefined) this.#starts.delete(old);
+    const slot = `${instanceKey(inst.job.name, inst.name)}\u0000${kind}`;
+    if (pid !== null && this.#journalled.get(slot) === pid) return;
+    if (pid === null) this.#journalled.delete(slot);
     this.#procs.push({
       key: instanceKey(inst.job.name, inst.name),
       kind,
@@ -128,6 +161,7 @@ export class Recorder {
         for (const pid of Object.values(inst.st.pids)) this.#starts.delete(pid);
         instances.push([key, null]);
       } else {
+        this.#written.add(inst);
         instances.push([key, this.#instanceJson(inst, offset)]);
       }
     }
@@ -157,7 +191,10 @@ export class Recorder {
 
   /** Record everything now, the daemon record included (a first start, or before a re-exec). */
   recordAll(instances: Iterable<Instance>, classes: Iterable<[string, JobClassEntry]>): void {
-    for (const inst of instances) this.#instances.add(inst);
+    for (const inst of instances) {
+      this.#instances.add(inst);
+      this.#written.add(inst);
+    }
     for (const [name, cls] of classes) this.#classes.set(cls, name);
     this.#lastEnv = "";
   }

@@ -569,9 +569,12 @@ export class Supervisor {
       if (before.pids !== instance.pids) {
         for (const kind of PROCESS_KINDS) {
           const pid = instance.pids[kind];
-          if (before.pids[kind] !== pid) {
-            rec.processChanged(inst, kind, pid ?? null, before.pids[kind]);
+          if (before.pids[kind] === pid) continue;
+          if (pid !== undefined && rec.processStarted) {
+            // The daemon a followed fork made: with the record that says it is no fork now.
+            rec.processStarted(inst, kind, pid, input.type === "forked");
           }
+          rec.processChanged(inst, kind, pid ?? null, before.pids[kind]);
         }
       }
     }
@@ -818,6 +821,8 @@ export class Supervisor {
       });
       return;
     }
+    // On disk before anything else (see Recorder.processStarted).
+    this.#o.recorder?.processStarted?.(inst, kind, pid);
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
       "debug",

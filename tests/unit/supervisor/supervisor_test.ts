@@ -12,8 +12,11 @@ import {
   type ProcessPort,
   type SpawnRequest,
   Supervisor,
+  type SupervisorOptions,
   type TimerPort,
 } from "../../../lib/supervisor/supervisor.ts";
+import { StateStore } from "../../../lib/supervisor/state_store.ts";
+import { Recorder } from "../../../lib/supervisor/recorder.ts";
 
 class FakeProcesses implements ProcessPort {
   nextPid = 1000;
@@ -92,7 +95,7 @@ function jobs(files: Record<string, string>): Map<string, JobClass> {
   return out;
 }
 
-function world(files: Record<string, string>) {
+function world(files: Record<string, string>, recorder?: SupervisorOptions["recorder"]) {
   const processes = new FakeProcesses();
   const timers = new FakeTimers();
   const log: string[] = [];
@@ -103,6 +106,7 @@ function world(files: Record<string, string>) {
     logDir: "/logs",
     jobEnv: { PATH: "/bin" },
     processEnv: {},
+    ...(recorder ? { recorder } : {}),
   });
   sup.setJobs(jobs(files));
   const state = (job: string, instance = "") => {
@@ -304,4 +308,66 @@ Deno.test("restore: a process the record lists but the journal says ended is han
   assertEquals(r.ended, 1);
   await settle();
   assertEquals(after.state("app"), "stop/waiting");
+});
+
+/**
+ * A world whose changes go to a real state store in a temp dir, and what a daemon killed at this
+ * instant would find there: each job's processes (pids by kind), from records and lone processes.
+ */
+function recordedWorld(files: Record<string, string>) {
+  const dir = Deno.makeTempDirSync({ prefix: "upkeep-recorded-" });
+  const store = new StateStore(dir, () => {});
+  const recorder = new Recorder({
+    store,
+    now: () => performance.now(),
+    wallOffset: () => 0,
+    processStart: (pid) => pid * 10,
+    jobEnv: () => ({}),
+    daemon: () => ({ pid: 1, start: 1, bootId: "boot" }),
+  });
+  const w = world(files, recorder);
+  const found = (): Record<string, Record<string, number>> => {
+    const loaded = new StateStore(dir, () => {}).load();
+    const out: Record<string, Record<string, number>> = {};
+    for (const r of loaded.instances) {
+      out[r.job.name] = Object.fromEntries(
+        Object.entries(r.procs).map(([kind, p]) => [kind, p!.pid]),
+      );
+    }
+    for (const p of loaded.lone) (out[p.job] ??= {})[p.kind] = p.pid;
+    return out;
+  };
+  return { ...w, found, cleanup: () => Deno.removeSync(dir, { recursive: true }) };
+}
+
+/** End process `pid` of the fake world now, in this very turn (no microtask in between). */
+function endNow(w: ReturnType<typeof world>, pid: number, code = 0): void {
+  const req = w.processes.running.get(pid)!;
+  w.processes.running.delete(pid);
+  req.onExit(pid, { code, signal: null }, null);
+}
+
+Deno.test("restart: a process is on disk once spawned, before the loop turn that spawned it ends", async () => {
+  // Chaos (scripts/restart_chaos.ts): a daemon killed in the turn of a spawn, after it, left
+  // the process unrecorded: the next daemon started the job a second time, or left an orphan.
+  const w = recordedWorld({
+    a: "start on startup\nrespawn\npre-start exec prep\nexec a\n",
+    b: "start on startup\nexec b\n",
+  });
+  try {
+    w.sup.emit("startup", []);
+    // Not a tick later: what a kill -9 now leaves.
+    assertEquals(w.found(), { a: { preStart: 1000 }, b: { main: 1001 } });
+    endNow(w, 1000); // pre-start done: main spawned in this turn
+    assertEquals(w.found(), { a: { main: 1002 }, b: { main: 1001 } });
+    endNow(w, 1002, 1); // a crash: its respawn runs pre-start again in this turn
+    assertEquals(w.found(), { a: { preStart: 1003 }, b: { main: 1001 } });
+    endNow(w, 1003);
+    assertEquals(w.found(), { a: { main: 1004 }, b: { main: 1001 } });
+    await settle(); // the turn's own writes (ends, records) change nothing of it
+    await new Promise((r) => setTimeout(r, 150));
+    assertEquals(w.found(), { a: { main: 1004 }, b: { main: 1001 } });
+  } finally {
+    w.cleanup();
+  }
 });
