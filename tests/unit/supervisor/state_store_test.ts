@@ -137,6 +137,61 @@ Deno.test("state store: a process journalled before its instance's record is kep
   });
 });
 
+Deno.test("state store: after a journal torn mid-line, the next daemon's changes are kept", () => {
+  // Chaos (scripts/restart_chaos.ts): the next daemon's first line was appended to the torn
+  // one, and both were lost at the restart after.
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", {})]] });
+    first.record({ processes: [{ key: A, kind: "main", pid: 70, start: 1 }] });
+    const journal = `${dir}/state/journal`;
+    Deno.truncateSync(journal, Deno.statSync(journal).size - 10); // killed in mid-write
+    const second = new StateStore(dir, () => {});
+    const loaded = second.load();
+    deepEqual(loaded.instances[0]!.procs, {}); // the torn start is lost, nothing else
+    second.record({ instances: [[B, recordText("b", { main: { pid: 71, start: 2 } })]] });
+    deepEqual(reload(dir), {
+      a: { procs: {}, state: "running" },
+      b: { procs: { main: { pid: 71, start: 2 } }, state: "running" },
+    });
+  });
+});
+
+Deno.test("state store: a last line cut short of its newline only is kept, and so is the next", () => {
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", { main: { pid: 75, start: 1 } })]] });
+    const journal = `${dir}/state/journal`;
+    Deno.truncateSync(journal, Deno.statSync(journal).size - 1);
+    const second = new StateStore(dir, () => {});
+    deepEqual(second.load().unreadable, []);
+    second.record({ instances: [[B, recordText("b", {})]] });
+    deepEqual(reload(dir), {
+      a: { procs: { main: { pid: 75, start: 1 } }, state: "running" },
+      b: { procs: {}, state: "running" },
+    });
+  });
+});
+
+Deno.test("state store: a torn or unreadable journal is named in what could not be read", () => {
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", {})]] });
+    first.record({ processes: [{ key: A, kind: "main", pid: 80, start: 1 }] });
+    const journal = `${dir}/state/journal`;
+    Deno.truncateSync(journal, Deno.statSync(journal).size - 10);
+    const torn = new StateStore(dir, () => {}).load().unreadable;
+    equal(torn.length, 1);
+    ok(torn[0]!.startsWith(`${journal} (line 2`), torn[0]);
+    Deno.removeSync(journal);
+    Deno.mkdirSync(journal); // cannot be read at all
+    deepEqual(new StateStore(dir, () => {}).load().unreadable, [journal]);
+  });
+});
+
 /** A tmpfs of `kib` KiB for `fn`, or nothing where mounting is not allowed (not root). */
 function withSmallDisk(kib: number, fn: (dir: string) => void): boolean {
   const dir = Deno.makeTempDirSync({ prefix: "upkeep-full-disk-" });
