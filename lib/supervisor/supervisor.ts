@@ -419,6 +419,7 @@ export class Supervisor {
           if (ok) adopted++;
           else lost.push(kind);
         }
+        if (this.#followLost(inst, rec, lost)) lost.push("main");
         this.#reconcile(inst, rec, lost);
         const arm = (timer: TimerName, ms: number | null) => {
           if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
@@ -476,6 +477,29 @@ export class Supervisor {
       }
     });
     return { adopted, ended };
+  }
+
+  /**
+   * The forks of an `expect fork`/`expect daemon` main process were being followed when the
+   * earlier daemon ended (its record says it had forks to go, or had yet to be spawned): ptrace
+   * ended with that daemon, so the recorded process may be stopped for good (its own stop before
+   * exec, a fork's first stop) or half way to a daemon nobody will know. It is killed with what
+   * it forked so far (its group) and handed on as ended: a job with respawn spawns it again, its
+   * forks followed from the start. True when it was.
+   */
+  #followLost(inst: Instance, rec: InstanceRecord, lost: readonly ProcessKind[]): boolean {
+    const main = rec.procs.main;
+    const expect = rec.job.expect;
+    if (!main || lost.includes("main") || (expect !== "fork" && expect !== "daemon")) return false;
+    if (rec.st.forksLeft === 0 && !BEFORE_MAIN.has(rec.st.state)) return false;
+    this.#o.log(
+      `${instanceLabel(inst.job.name, inst.name)} main process (${main.pid}) was forking ` +
+        `(expect ${expect}) when the earlier upkeep ended: killed, its forks cannot be followed`,
+    );
+    try {
+      this.#o.processes.kill(main.pid, "KILL", 0);
+    } catch { /* gone */ }
+    return true;
   }
 
   /**

@@ -146,6 +146,30 @@ daemonTest("what a main process that ended while no daemon ran left in its group
   await waitFor(() => running(`sleep ${sleepFor(3105)}`).length === 1, "one worker, the new one");
 });
 
+daemonTest("a daemon killed while it follows the forks of an expect daemon job: one daemon after", (
+  dir,
+) => ({
+  // Forks, makes its own session, says so, then takes its time before the second fork.
+  slow: `expect daemon\nrespawn\nexec /usr/bin/python3 -c 'import os, time; ` +
+    `os.fork() and os._exit(0); os.setsid(); open("${dir}/forked", "w").close(); ` +
+    `time.sleep(5); os.fork() and os._exit(0); os.execvp("sleep", ["sleep", "${
+      sleepFor(3107)
+    }"])'\n`,
+}), async (d) => {
+  const r = await d.initctl("start", "-n", "slow");
+  assertEquals(r.code, 0, r.stderr);
+  await waitFor(() => Deno.statSync(`${d.dir}/forked`).isFile, "the first fork");
+  const half = JSON.parse((await d.initctl("status", "--json", "slow")).stdout)[0].pid;
+  // ptrace ends with the daemon: the half-forked process would go on (or stay stopped, as a
+  // fork's first stop does) towards a daemon nobody knows. It is stopped, not waited for.
+  await crashAndRestart(d);
+  await logged(d, new RegExp(`slow main process \\(${half}\\) was forking \\(expect daemon\\)`));
+  await waitFor(() => !pidAlive(half), "the half-forked process gone", 1500);
+  const main = await waitFor(() => d.mainPid("slow"), "slow running again", 20_000);
+  await new Promise((r) => setTimeout(r, 1000)); // what the old one would have forked by now
+  assertEquals(running(`sleep ${sleepFor(3107)}`), [main]);
+});
+
 daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (
   dir,
 ) => ({

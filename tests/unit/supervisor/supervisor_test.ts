@@ -371,3 +371,27 @@ Deno.test("restart: a process is on disk once spawned, before the loop turn that
     w.cleanup();
   }
 });
+
+Deno.test("restore: a main process whose forks were being followed is killed and respawned", async () => {
+  // Chaos (scripts/restart_chaos.ts): a daemon killed while it followed the forks of an `expect
+  // daemon` job; the next one took the half-forked process (stopped: ptrace ended with the old
+  // daemon) for the running daemon, and the job showed start/running with it for ever.
+  const files = { d: "expect daemon\nrespawn\nexec d\n" };
+  const before = world(files);
+  before.sup.call(() => before.sup.startInstance(before.sup.classes.get("d")!, "", {}, null));
+  assertEquals(before.state("d"), "start/spawned"); // no fork seen yet
+  const rec = recordOf(before, "d", { main: { pid: 4242, start: 7 } });
+
+  const after = world(files);
+  after.processes.adopt = () => true;
+  after.sup.restore({ instances: [rec], classes: [] }, 0);
+  await settle();
+  assert(after.processes.killed.some(([pid, sig]) => pid === 4242 && sig === "KILL"));
+  // Spawned again, its forks followed from the start.
+  assertEquals(after.processes.spawned, ["d/main"]);
+  assertEquals(after.state("d"), "start/spawned");
+  assert(
+    after.log.some((l) => /d main process \(4242\) was forking.*killed/.test(l)),
+    after.log.join("\n"),
+  );
+});
