@@ -217,7 +217,10 @@ export class StateStore {
     for (const [k, text] of this.#instances) {
       const r = parse(text);
       if (isInstanceRecord(r)) instances.push(r);
-      else unreadable.push(`instance ${k.replace("\u0000", " ")}`);
+      else {
+        const [job, instance] = k.split("\u0000");
+        unreadable.push(`instance ${job}${instance ? ` (${instance})` : ""}`);
+      }
     }
     const classes: ClassRecord[] = [];
     for (const [k, text] of this.#classes) {

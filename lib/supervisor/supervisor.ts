@@ -383,71 +383,85 @@ export class Supervisor {
         for (const r of rec.retries) this.#armRetry(cls, r.name, r.env, inMs(r.at) ?? 0);
       }
       for (const rec of records.instances) {
-        const name = rec.job.name;
-        let cls = this.classes.get(name);
-        if (!cls) {
-          // Its file is gone: the instance runs on with its definition until it stops.
-          cls = {
-            job: rec.job,
-            instances: new Map(),
-            startMatch: null,
-            deleted: true,
-            retries: new Map(),
-            failures: new Map(),
+        // One record that breaks the restore (a garbled one the checks let through) is left
+        // out and named; the others are restored all the same.
+        let made: Instance | null = null;
+        const queued = this.#queue.length;
+        try {
+          const name = rec.job.name;
+          let cls = this.classes.get(name);
+          if (!cls) {
+            // Its file is gone: the instance runs on with its definition until it stops.
+            cls = {
+              job: rec.job,
+              instances: new Map(),
+              startMatch: null,
+              deleted: true,
+              retries: new Map(),
+              failures: new Map(),
+            };
+            this.classes.set(name, cls);
+          }
+          const inst = this.#newInstance(cls, rec.name);
+          made = inst;
+          inst.job = rec.job;
+          this.#index(cls, rec.job);
+          // Its processes still write to their log pipe: read it again before anything else.
+          if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
+          inst.st = shiftTimes(rec.st, -wallOffset);
+          inst.env = rec.env;
+          inst.pendingEnv = rec.pendingEnv;
+          inst.stopEnv = rec.stopEnv;
+          inst.stopMatch = rec.stopMatch;
+          inst.backoff = rec.backoff;
+          const lost: ProcessKind[] = [];
+          for (const [kind, p] of Object.entries(rec.procs) as [ProcessKind, ProcessRecord][]) {
+            const ok = this.#o.processes.adopt(
+              p.pid,
+              p.start,
+              kind === "main",
+              (pid, status, strays) => this.#exited(inst, kind, pid, status, strays),
+            );
+            if (ok) adopted++;
+            else lost.push(kind);
+          }
+          if (this.#followLost(inst, rec, lost)) lost.push("main");
+          this.#reconcile(inst, rec, lost);
+          const arm = (timer: TimerName, ms: number | null) => {
+            if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
           };
-          this.classes.set(name, cls);
-        }
-        const inst = this.#newInstance(cls, rec.name);
-        inst.job = rec.job;
-        this.#index(cls, rec.job);
-        // Its processes still write to their log pipe: read it again before anything else.
-        if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
-        inst.st = shiftTimes(rec.st, -wallOffset);
-        inst.env = rec.env;
-        inst.pendingEnv = rec.pendingEnv;
-        inst.stopEnv = rec.stopEnv;
-        inst.stopMatch = rec.stopMatch;
-        inst.backoff = rec.backoff;
-        const lost: ProcessKind[] = [];
-        for (const [kind, p] of Object.entries(rec.procs) as [ProcessKind, ProcessRecord][]) {
-          const ok = this.#o.processes.adopt(
-            p.pid,
-            p.start,
-            kind === "main",
-            (pid, status, strays) => this.#exited(inst, kind, pid, status, strays),
+          arm("kill", inMs(rec.killAt));
+          arm("expect", inMs(rec.expectAt));
+          arm("respawn", inMs(rec.respawnAt));
+          this.#o.recorder?.instanceChanged(inst);
+          // What the earlier daemon was waiting for is gone with it: its blocking event, the
+          // processes that ended meanwhile.
+          if (inst.st.blocked) {
+            this.#queue.push({ kind: "input", instance: inst, input: { type: "eventFinished" } });
+          }
+          for (const kind of lost) {
+            ended++;
+            // What it left in its group (a daemon's workers holding its port) goes as strays do.
+            const proc = rec.procs[kind];
+            const strays = kind === "main" && proc
+              ? this.#o.processes.lostGroup?.(proc.pid, proc.start) ?? null
+              : null;
+            this.#queue.push({
+              kind: "input",
+              instance: inst,
+              input: { type: "exited", kind, status: { code: null, signal: null }, strays },
+            });
+          }
+          this.onInstanceChange?.(inst);
+          onRestored(inst, rec);
+        } catch (e) {
+          this.#o.log(
+            `state record of ${instanceLabel(rec.job?.name ?? "?", rec.name)} cannot be ` +
+              `restored: ${e instanceof Error ? e.message : e}: ignored`,
           );
-          if (ok) adopted++;
-          else lost.push(kind);
+          this.#queue.length = queued;
+          if (made) this.#dropRestored(made);
         }
-        if (this.#followLost(inst, rec, lost)) lost.push("main");
-        this.#reconcile(inst, rec, lost);
-        const arm = (timer: TimerName, ms: number | null) => {
-          if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
-        };
-        arm("kill", inMs(rec.killAt));
-        arm("expect", inMs(rec.expectAt));
-        arm("respawn", inMs(rec.respawnAt));
-        this.#o.recorder?.instanceChanged(inst);
-        // What the earlier daemon was waiting for is gone with it: its blocking event, the
-        // processes that ended meanwhile.
-        if (inst.st.blocked) {
-          this.#queue.push({ kind: "input", instance: inst, input: { type: "eventFinished" } });
-        }
-        for (const kind of lost) {
-          ended++;
-          // What it left in its group (a daemon's workers holding its port) goes as strays do.
-          const proc = rec.procs[kind];
-          const strays = kind === "main" && proc
-            ? this.#o.processes.lostGroup?.(proc.pid, proc.start) ?? null
-            : null;
-          this.#queue.push({
-            kind: "input",
-            instance: inst,
-            input: { type: "exited", kind, status: { code: null, signal: null }, strays },
-          });
-        }
-        this.onInstanceChange?.(inst);
-        onRestored(inst, rec);
       }
       // Main processes journalled for instances whose record was not written yet (a daemon
       // killed just after a spawn): running instances of today's definition.
@@ -477,6 +491,19 @@ export class Supervisor {
       }
     });
     return { adopted, ended };
+  }
+
+  /** Undo the restore of an instance that failed half way (its processes are left alone). */
+  #dropRestored(inst: Instance): void {
+    inst.destroyed = true;
+    for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
+    if (inst.job?.console === "log") this.#o.logs?.detach(inst.job, inst.name);
+    const cls = inst.cls;
+    if (cls.instances.get(inst.name) === inst) cls.instances.delete(inst.name);
+    if (cls.deleted && cls.instances.size === 0) {
+      for (const [name, c] of this.classes) if (c === cls) this.#dropClass(name, c);
+    }
+    this.#o.recorder?.instanceChanged(inst);
   }
 
   /**

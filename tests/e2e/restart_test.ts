@@ -170,6 +170,43 @@ daemonTest("a daemon killed while it follows the forks of an expect daemon job: 
   assertEquals(running(`sleep ${sleepFor(3107)}`), [main]);
 });
 
+daemonTest("a state record garbled into other JSON: the daemon starts, names it, keeps the rest", {
+  a: `start on startup\nrespawn\nexec sleep ${sleepFor(3108)}\n`,
+  b: `start on startup\nrespawn\nexec sleep ${sleepFor(3109)}\n`,
+  c: `start on startup\nrespawn\nexec sleep ${sleepFor(3110)}\n`,
+}, async (d) => {
+  const before = await waitFor(async () => {
+    const m = await mainPids(d);
+    return m.size === 3 ? m : null;
+  }, "three jobs running");
+  const p = d.process!;
+  p.kill("SIGKILL");
+  await p.status;
+  // b's record, wherever it is (snapshot, journal), says `pids: null` (was: no daemon came up).
+  const garble = (rec: { st: { pids: unknown } }) => rec.st.pids = null;
+  const path = `${d.state}/state/snapshot.json`;
+  const snap = JSON.parse(Deno.readTextFileSync(path));
+  for (const [k, rec] of Object.entries(snap.instances)) {
+    if (k.startsWith("b")) garble(rec as never);
+  }
+  Deno.writeTextFileSync(path, JSON.stringify(snap));
+  const journal = `${d.state}/state/journal`;
+  Deno.writeTextFileSync(
+    journal,
+    lines(journal).map((line) => {
+      const e = JSON.parse(line);
+      if (e.t === "i" && e.k.startsWith("b") && e.r) garble(e.r);
+      return `${JSON.stringify(e)}\n`;
+    }).join(""),
+  );
+  await d.start();
+  await logged(d, /state record instance b cannot be read: ignored/);
+  await logged(d, /restart: 2 instances restored, 2 processes kept/);
+  const after = await mainPids(d);
+  assertEquals(after.get("a"), before.get("a"));
+  assertEquals(after.get("c"), before.get("c"));
+});
+
 daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (
   dir,
 ) => ({

@@ -7,17 +7,28 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { instanceKey, RESERVE_BYTES, StateStore } from "../../../lib/supervisor/state_store.ts";
 import { SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
+import { defaultJob } from "../../../lib/job/model.ts";
+import { newInstance } from "../../../lib/supervisor/instance.ts";
 
 type Procs = Record<string, { pid: number; start: number | null }>;
 
+/** A whole record (the store keeps only records a restore can use). */
 function recordText(name: string, procs: Procs, state = "running"): string {
   return JSON.stringify({
     v: SNAPSHOT_VERSION,
-    job: { name },
+    job: defaultJob(name, `${name}.conf`),
     name: "",
-    st: { goal: "start", state },
+    st: { ...newInstance(0), goal: "start", state },
     procs,
     env: {},
+    pendingEnv: null,
+    stopEnv: null,
+    stopMatch: null,
+    backoff: 0,
+    respawnAt: null,
+    killAt: null,
+    expectAt: null,
+    health: null,
   });
 }
 
@@ -51,8 +62,8 @@ Deno.test("state store: process starts and ends after a record come back from th
     store.record({ instances: [[A, recordText("a", { main: { pid: 10, start: 1 } })]] });
     store.record({ processes: [{ key: A, kind: "main", pid: null, start: null }] });
     store.record({ processes: [{ key: A, kind: "main", pid: 11, start: 2 }] });
-    store.record({ processes: [{ key: A, kind: "post-stop", pid: 12, start: 3 }] });
-    store.record({ processes: [{ key: A, kind: "post-stop", pid: null, start: null }] });
+    store.record({ processes: [{ key: A, kind: "postStop", pid: 12, start: 3 }] });
+    store.record({ processes: [{ key: A, kind: "postStop", pid: null, start: null }] });
     // Killed here: no snapshot was written, the journal holds it all.
     deepEqual(reload(dir), { a: { procs: { main: { pid: 11, start: 2 } }, state: "running" } });
   });
@@ -67,10 +78,10 @@ Deno.test("state store: a record said after process changes wins over them, late
     // A whole new text (it knows of no process), then a start in the same batch after it.
     store.record({
       instances: [[A, recordText("a", {}, "stopping")]],
-      processes: [{ key: A, kind: "pre-stop", pid: 21, start: 2 }],
+      processes: [{ key: A, kind: "preStop", pid: 21, start: 2 }],
     });
     deepEqual(reload(dir), {
-      a: { procs: { "pre-stop": { pid: 21, start: 2 } }, state: "stopping" },
+      a: { procs: { preStop: { pid: 21, start: 2 } }, state: "stopping" },
     });
   });
 });
@@ -255,4 +266,38 @@ Deno.test({
     });
     if (!ran) console.log("(no tmpfs could be mounted here: not run)");
   },
+});
+
+Deno.test("state store: a record garbled into other JSON is named, the others load", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    store.record({
+      instances: [[A, recordText("a", { main: { pid: 90, start: 1 } })], [B, recordText("b", {})]],
+    });
+    type Rec = {
+      st: Record<string, unknown>;
+      procs: Record<string, unknown>;
+      job: Record<string, unknown>;
+      env: unknown;
+    };
+    for (
+      const garble of [
+        (r: Rec) => r.st.pids = null,
+        (r: Rec) => r.procs.main = { pid: "x", start: 1 },
+        (r: Rec) => r.st.state = "flying",
+        (r: Rec) => r.job.startOn = 5,
+        (r: Rec) => r.job.respawn = "yes",
+        (r: Rec) => r.env = { A: 1 },
+        (r: Rec) => delete r.job.killTimeout,
+      ]
+    ) {
+      const rec = JSON.parse(recordText("a", { main: { pid: 90, start: 1 } }));
+      garble(rec);
+      store.record({ instances: [[A, JSON.stringify(rec)]] });
+      const loaded = new StateStore(dir, () => {}).load();
+      deepEqual(loaded.unreadable, ["instance a"], String(garble));
+      deepEqual(loaded.instances.map((r) => r.job.name), ["b"]);
+    }
+  });
 });

@@ -395,3 +395,23 @@ Deno.test("restore: a main process whose forks were being followed is killed and
     after.log.join("\n"),
   );
 });
+
+Deno.test("restore: a record that cannot be restored is named and left out, the others restored", async () => {
+  const files = { a: "start on startup\nexec a\n", b: "start on startup\nexec b\n" };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  const recA = recordOf(before, "a", { main: { pid: 4242, start: 7 } });
+  const recB = recordOf(before, "b", { main: { pid: 4343, start: 8 } });
+
+  const after = world(files);
+  after.processes.adopt = () => true;
+  const r = after.sup.restore({ instances: [recA, recB], classes: [] }, 0, (inst) => {
+    if (inst.job.name === "a") throw new Error("garbled");
+  });
+  await settle();
+  assertEquals(after.state("a"), "stop/waiting");
+  assertEquals(after.state("b"), "start/running");
+  assertEquals(after.sup.classes.get("b")!.instances.get("")!.st.pids.main, 4343);
+  assert(after.log.some((l) => /state record of a cannot be restored: garbled: ignored/.test(l)));
+  assert(r.adopted >= 1);
+});
