@@ -220,13 +220,17 @@ export class StateStore {
       else {
         const [job, instance] = k.split("\u0000");
         unreadable.push(`instance ${job}${instance ? ` (${instance})` : ""}`);
+        this.#forget(this.#instances, "i", k);
       }
     }
     const classes: ClassRecord[] = [];
     for (const [k, text] of this.#classes) {
       const r = parse(text);
       if (isClassRecord(r)) classes.push(r);
-      else unreadable.push(`job ${k}`);
+      else {
+        unreadable.push(`job ${k}`);
+        this.#forget(this.#classes, "c", k);
+      }
     }
     const lone: LoneProcess[] = [];
     for (const [k, procs] of this.#lone) {
@@ -255,6 +259,19 @@ export class StateStore {
       this.#torn = true;
     }
   }
+
+  /**
+   * A record that cannot be used, once named: gone from the state, and from the disk with the
+   * next write (else every later start would name it again, until a snapshot).
+   */
+  #forget(map: Map<string, string>, t: "i" | "c", key: string): void {
+    map.delete(key);
+    this.#procChanges.delete(key);
+    this.#forgotten.push([t, key]);
+  }
+
+  /** Records forgotten at load, to be journalled as gone by the next write. */
+  #forgotten: ["i" | "c", string][] = [];
 
   /** Processes of instances without a record yet, by key (from the journal). */
   readonly #lone = new Map<string, Record<string, { pid: number; start: number | null }>>();
@@ -307,6 +324,8 @@ export class StateStore {
     const add = (t: string, k: string, text: string | null) => {
       lines += `{"seq":${++this.#seq},"t":"${t}","k":${JSON.stringify(k)},"r":${text ?? "null"}}\n`;
     };
+    for (const [t, k] of this.#forgotten) add(t, k, null);
+    this.#forgotten = [];
     for (const [k, text] of changes.instances ?? []) {
       this.#lone.delete(k);
       // A new text is whole: process changes before it are in it (later ones come below).

@@ -295,9 +295,13 @@ Deno.test("state store: a record garbled into other JSON is named, the others lo
       const rec = JSON.parse(recordText("a", { main: { pid: 90, start: 1 } }));
       garble(rec);
       store.record({ instances: [[A, JSON.stringify(rec)]] });
-      const loaded = new StateStore(dir, () => {}).load();
+      const next = new StateStore(dir, () => {});
+      const loaded = next.load();
       deepEqual(loaded.unreadable, ["instance a"], String(garble));
       deepEqual(loaded.instances.map((r) => r.job.name), ["b"]);
+      // Named once: the next daemon's first write says it is gone.
+      next.record({});
+      deepEqual(Object.keys(reload(dir)), ["b"]);
     }
   });
 });
