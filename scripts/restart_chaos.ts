@@ -8,11 +8,13 @@
  * - `kill -9` at a random moment, in the middle of a start, a stop, a restart, a respawn, a
  *   post-stop, the fork of an `expect fork`/`expect daemon` job (then a new daemon on the same
  *   state dir);
- * - `upkeep upgrade` to this same main.ts (through a launcher script), `initctl reexec`;
+ * - `upkeep upgrade` to this same main.ts (through a launcher script), `initctl reexec`, and an
+ *   upgrade cut short by `kill -9`;
  * - SIGTERM (a clean stop: every job stopped, post-stop run; then a fresh daemon), and a SIGTERM
  *   cut short by `kill -9`;
- * - a journal torn mid-line, or a state file that cannot be read, before the next start (the
- *   daemon must start and say what it could not restore).
+ * - a journal torn mid-line, a state file that cannot be read, or an instance record garbled
+ *   into JSON of another shape, before the next start (the daemon must start and say what it
+ *   could not restore).
  *
  * After each, once things settle, the invariants: every job whose goal is start has exactly one
  * live main process, the one status reports; no job's main runs twice (processes counted by an
@@ -760,7 +762,15 @@ const DISRUPTIONS: Record<string, Disruption> = {
     const job = pick(["forker", "daemonish"]);
     if (want.get(job) === "start") await command("stop", job, "", false);
     fire(command("start", job, "", true));
-    await sleep(between(0, 40));
+    if (rnd() < 0.5) await sleep(between(0, 40));
+    else {
+      // Right while its forks are followed (start/spawned), when that is seen in time.
+      const deadline = performance.now() + 300;
+      while (performance.now() < deadline) {
+        const r = await ask("status", [job], false, 2000).catch(() => null);
+        if (r?.ok && /\/spawned/.test(r.out)) break;
+      }
+    }
     return await kill9();
   },
   "kill-mid-crash-loop": async () => {
@@ -794,6 +804,19 @@ const DISRUPTIONS: Record<string, Disruption> = {
     if (!(await daemonAnswers(dirs.socket, 30_000))) violation("no answer after reexec");
     await compareKept(before, "reexec");
     return { restart: "none" as const, uncertain: uncertainKeys() };
+  },
+  "kill-mid-upgrade": async () => {
+    // The new program dies on its way up (or the old one just before the exec).
+    const upgrade = new Deno.Command(launcher, {
+      args: ["upgrade", "--socket", dirs.socket, launcher],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await sleep(between(0, 700));
+    const r = await kill9();
+    await upgrade.status;
+    return r;
   },
   "sigterm": async () => {
     const list = await listJson();
@@ -854,6 +877,58 @@ const DISRUPTIONS: Record<string, Disruption> = {
       explainedByDamage = (what) => job !== "" && new RegExp(`\\b${job}\\b`).test(what);
     } catch { /* no journal */ }
     for (const m of MODELED) r.uncertain.add(m.key);
+    return r;
+  },
+  "garbled-record": async () => {
+    // One instance record, wherever it is, garbled into JSON of another shape.
+    await sleep(between(0, 300));
+    const r = await kill9();
+    const state = `${dirs.state}/state`;
+    const garbles: ((rec: Record<string, Record<string, unknown>>) => void)[] = [
+      (rec) => rec.st!.pids = null,
+      (rec) => rec.st!.state = "flying",
+      (rec) => rec.procs = { main: { pid: "x", start: 1 } },
+      (rec) => rec.job!.startOn = 5,
+      (rec) => delete rec.job!.killTimeout,
+    ];
+    const garble = pick(garbles);
+    let job = "";
+    const hit = (key: string, rec: unknown) => {
+      if (!rec || (job && !key.startsWith(`${job}\u0000`))) return false;
+      job ||= key.split("\u0000")[0]!;
+      garble(rec as Record<string, Record<string, unknown>>);
+      return true;
+    };
+    try {
+      const lines = Deno.readTextFileSync(`${state}/journal`).split("\n");
+      const out = lines.map((line) => {
+        try {
+          const e = JSON.parse(line);
+          if (e.t === "i" && (job || rnd() < 0.3) && hit(e.k, e.r)) return JSON.stringify(e);
+        } catch { /* torn */ }
+        return line;
+      });
+      const snap = JSON.parse(Deno.readTextFileSync(`${state}/snapshot.json`));
+      for (const [k, rec] of Object.entries(snap.instances ?? {})) {
+        if (job ? k.startsWith(`${job}\u0000`) : rnd() < 0.5) hit(k, rec);
+      }
+      // The journal again, now that the job is known (its lines before the one picked too).
+      const out2 = out.map((line) => {
+        try {
+          const e = JSON.parse(line);
+          if (e.t === "i" && job && e.k.startsWith(`${job}\u0000`) && hit(e.k, e.r)) {
+            return JSON.stringify(e);
+          }
+        } catch { /* torn */ }
+        return line;
+      });
+      Deno.writeTextFileSync(`${state}/journal`, out2.join("\n"));
+      Deno.writeTextFileSync(`${state}/snapshot.json`, JSON.stringify(snap));
+    } catch { /* nothing to garble */ }
+    unreadable = `garbled record of ${job || "none"}`;
+    explainedByDamage = (what) => job !== "" && new RegExp(`\\b${job}\\b`).test(what);
+    if (!job) unreadable = null;
+    for (const m of MODELED) if (m.job === job) r.uncertain.add(m.key);
     return r;
   },
   "unreadable-state": async () => {
