@@ -57,10 +57,16 @@ export class Recorder {
 
   constructor(private readonly deps: RecorderDeps) {}
 
-  /** An instance changed (or is gone: `inst.destroyed`). */
-  instanceChanged(inst: Instance): void {
+  /**
+   * An instance changed (or is gone: `inst.destroyed`). `urgent` (its goal changed, or it is
+   * gone): written at the end of this turn whatever the spacing, so that a stop that was
+   * answered is not undone by a kill -9 a moment later (the next daemon would respawn the job
+   * from the record before it).
+   */
+  instanceChanged(inst: Instance, urgent = false): void {
     this.#instances.add(inst);
-    this.#schedule();
+    if (urgent) this.#flushAtEndOfTurn();
+    else this.#schedule();
   }
 
   /**
@@ -123,7 +129,11 @@ export class Recorder {
   classChanged(cls: JobClassEntry, name: string, urgent = false): void {
     this.#classes.set(cls, name);
     if (!urgent) return this.#schedule();
-    // Written at the end of this turn whatever the spacing (a flush already due finds less to do).
+    this.#flushAtEndOfTurn();
+  }
+
+  /** Written at the end of this turn whatever the spacing (a flush already due finds less to do). */
+  #flushAtEndOfTurn(): void {
     if (this.#urgent) return;
     this.#urgent = true;
     queueMicrotask(() => {

@@ -616,7 +616,8 @@ export class Supervisor {
     this.#noteFailure(inst, before, input);
     const rec = this.#o.recorder;
     if (rec) {
-      rec.instanceChanged(inst);
+      // A goal changed (a stop, a give-up, a start by an event): at the end of the turn.
+      rec.instanceChanged(inst, instance.goal !== before.goal);
       if (before.pids !== instance.pids) {
         for (const kind of PROCESS_KINDS) {
           const pid = instance.pids[kind];
@@ -1030,7 +1031,7 @@ export class Supervisor {
   #destroy(inst: Instance): void {
     inst.destroyed = true;
     if (inst.job.console === "log") this.#o.logs?.detach(inst.job, inst.name);
-    this.#o.recorder?.instanceChanged(inst);
+    this.#o.recorder?.instanceChanged(inst, true);
     for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
     inst.timers = {};
     this.events.release(inst.stopMatch);

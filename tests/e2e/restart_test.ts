@@ -14,6 +14,8 @@ import {
 } from "node:assert/strict";
 import { daemonTest, lines, logged, type TestDaemon } from "./daemon_helpers.ts";
 import { pidAlive, REPO_ROOT, runUpkeep, tempDir, waitFor } from "./helpers.ts";
+import { sendRequest } from "../../lib/control/client.ts";
+import { PROTOCOL_VERSION } from "../../lib/control/protocol.ts";
 
 /**
  * kill -9 of the daemon, then a new daemon on the same dirs; `endWhileDown`: job processes killed
@@ -205,6 +207,30 @@ daemonTest("a state record garbled into other JSON: the daemon starts, names it,
   const after = await mainPids(d);
   assertEquals(after.get("a"), before.get("a"));
   assertEquals(after.get("c"), before.get("c"));
+});
+
+daemonTest("a stop answered just before a kill -9 stays done, while a crash storm spaces writes", {
+  storm: "start on startup\nrespawn\nrespawn limit unlimited\nexec false\n",
+  svc: `start on startup\nrespawn\nexec sleep ${sleepFor(3111)}\n`,
+}, async (d) => {
+  for (let i = 0; i < 3; i++) {
+    await d.waitRunning("svc");
+    await new Promise((r) => setTimeout(r, 300)); // the storm going: writes spaced out
+    // From this process (no initctl start-up): the kill follows the answer within a moment.
+    const r = await sendRequest(d.socket, {
+      v: PROTOCOL_VERSION,
+      cmd: "stop",
+      args: ["svc"],
+      options: {},
+    });
+    assert(r.ok && /svc stop\/waiting/.test(r.out), JSON.stringify(r));
+    await crashAndRestart(d);
+    // The record from before the stop would have it respawned (its process ended meanwhile).
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals((await d.initctl("status", "svc")).stdout.trim(), "svc stop/waiting");
+    assertEquals(running(`sleep ${sleepFor(3111)}`), []);
+    await d.initctl("start", "svc");
+  }
 });
 
 daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (

@@ -415,3 +415,32 @@ Deno.test("restore: a record that cannot be restored is named and left out, the 
   assert(after.log.some((l) => /state record of a cannot be restored: garbled: ignored/.test(l)));
   assert(r.adopted >= 1);
 });
+
+Deno.test("restart: a stop is on disk at the end of its turn, even while a crash loop spaces the writes", async () => {
+  // Found with restart_chaos: `initctl stop svc` answered `svc stop/waiting`, a kill -9 a few
+  // ms later, and the next daemon respawned svc from the record written before the stop.
+  const w = recordedWorld({
+    svc: "respawn\nexec svc\n",
+    loop: "respawn\nrespawn limit unlimited\nexec loop\n",
+  });
+  try {
+    const start = (job: string) =>
+      w.sup.call(() => w.sup.startInstance(w.sup.classes.get(job)!, "", {}, null));
+    start("svc");
+    start("loop");
+    await settle();
+    // A crash loop: changes back to back, so the writes of records get spaced out.
+    for (let i = 0; i < 6; i++) {
+      const pid = [...w.processes.running].find(([, r]) => r.job.name === "loop")![0];
+      endNow(w, pid, 1);
+      await Promise.resolve();
+    }
+    const svc = w.sup.classes.get("svc")!.instances.get("")!;
+    w.sup.stopInstance(svc, null, null);
+    for (let i = 0; i < 20; i++) await Promise.resolve(); // the end of the turn, no timer
+    assertEquals(w.state("svc"), "stop/waiting");
+    assertEquals(Object.keys(w.found()).sort(), ["loop"]);
+  } finally {
+    w.cleanup();
+  }
+});
