@@ -486,6 +486,7 @@ async function startCrashy(): Promise<void> {
   const runs = crashyRuns();
   crashyEpisode = { fromRuns: runs, kills: 0, at: performance.now() };
   crashyIdleRuns = null;
+  if (VERBOSE) console.log(`    crashy episode from run ${runs} (${l?.goal}/${l?.state})`);
   await command("start", "crashy", "", true);
 }
 
@@ -655,6 +656,12 @@ async function checkInvariants(uncertain: ReadonlySet<string>): Promise<void> {
   // The crash loop: within its respawn limit, and not back by itself once it gave up.
   const c = byKey.get("crashy");
   const runs = crashyRuns();
+  if (VERBOSE) {
+    console.log(
+      `    crashy ${c ? `${c.goal}/${c.state}` : "-"}, runs ${runs}, episode ` +
+        JSON.stringify(crashyEpisode),
+    );
+  }
   if (!c || c.goal === "stop") {
     if (crashyEpisode) {
       const n = runs - crashyEpisode.fromRuns;
@@ -806,7 +813,9 @@ const DISRUPTIONS: Record<string, Disruption> = {
     return { restart: "none" as const, uncertain: uncertainKeys() };
   },
   "kill-mid-upgrade": async () => {
-    // The new program dies on its way up (or the old one just before the exec).
+    // The new program dies on its way up (or the old one just before the exec), a crash loop
+    // under way or not.
+    if (rnd() < 0.5) await startCrashy();
     const upgrade = new Deno.Command(launcher, {
       args: ["upgrade", "--socket", dirs.socket, launcher],
       stdin: "null",
@@ -815,6 +824,9 @@ const DISRUPTIONS: Record<string, Disruption> = {
     }).spawn();
     await sleep(between(0, 700));
     const r = await kill9();
+    try {
+      upgrade.kill("SIGKILL"); // it would wait 30 s for an answer
+    } catch { /* done */ }
     await upgrade.status;
     return r;
   },
