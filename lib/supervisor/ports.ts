@@ -144,7 +144,9 @@ export interface SupervisorOptions {
   readonly logs?: LogPort;
   /** Told of every change worth keeping across a restart of the daemon (lib/supervisor/recorder.ts). */
   readonly recorder?: {
-    instanceChanged(inst: Instance): void;
+    instanceChanged(inst: Instance, urgent?: boolean): void;
+    /** A process started (spawned, or the daemon a followed fork made): written at once. */
+    processStarted?(inst: Instance, kind: ProcessKind, pid: number, withRecord?: boolean): void;
     processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void;
     classChanged(cls: JobClassEntry, name: string, urgent?: boolean): void;
   };

@@ -8,7 +8,7 @@
  */
 
 import type { Instance, JobClassEntry } from "./ports.ts";
-import { instanceKey, type StateStore } from "./state_store.ts";
+import { instanceKey, type ProcessChange, type StateStore } from "./state_store.ts";
 import {
   type ClassRecord,
   type InstanceRecord,
@@ -51,6 +51,8 @@ export class Recorder {
   /** Start times of the pids we record, read once per pid. */
   readonly #starts = new Map<number, number | null>();
   #scheduled = false;
+  #procsScheduled = false;
+  #procs: ProcessChange[] = [];
   #lastFlush = -Infinity;
   /** The spacing of writes now: 0 when quiet, growing while changes come back to back. */
   #interval = 0;
@@ -60,38 +62,83 @@ export class Recorder {
 
   constructor(private readonly deps: RecorderDeps) {}
 
-  /** An instance changed (or is gone: `inst.destroyed`). */
-  instanceChanged(inst: Instance): void {
+  /**
+   * An instance changed (or is gone: `inst.destroyed`). `urgent` (its goal changed, or it is
+   * gone): written at the end of this turn whatever the spacing, so that a stop that was
+   * answered is not undone by a kill -9 a moment later (the next daemon would respawn the job
+   * from the record before it).
+   */
+  instanceChanged(inst: Instance, urgent = false): void {
     this.#instances.add(inst);
-    this.#schedule();
+    if (urgent) this.#flushAtEndOfTurn();
+    else this.#schedule();
   }
 
   /**
-   * A process of an instance started (`pid`) or ended (null): journalled at once (one write),
-   * never held back, so that no process goes unrecorded while full records wait. (At the end of
-   * the turn, as before, a daemon killed in the middle of a burst of spawns left up to a turn's
-   * worth of processes nobody knew of: a job ran twice after the restart.)
+   * A process of an instance started: on disk now, before anything else happens in this turn
+   * (a daemon killed later in the turn must find it, or the next one starts the job a second
+   * time), after the process ends said before it. An instance never recorded yet is recorded
+   * with it (else its process would be a lone one, of which only a main process is taken
+   * over); so is one whose main process is now the daemon a followed fork made (`withRecord`:
+   * the next daemon must not take it for a fork still being followed).
    */
-  processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void {
+  processStarted(inst: Instance, kind: ProcessKind, pid: number, withRecord = false): void {
     const key = instanceKey(inst.job.name, inst.name);
-    const slot = `${kind} ${key}`;
-    if (this.#journalled.get(slot) === pid) return; // said already (at the spawn itself)
-    if (pid === null) this.#journalled.delete(slot);
-    else this.#journalled.set(slot, pid);
-    if (old !== undefined && old !== pid) this.#starts.delete(old);
-    this.deps.store.record({
-      processes: [{ key, kind, pid, start: pid === null ? null : this.#start(pid) }],
-    });
+    const slot = `${key}\u0000${kind}`;
+    if (this.#journalled.get(slot) === pid && !withRecord) return;
+    this.#journalled.set(slot, pid);
+    this.#procs.push({ key, kind, pid, start: this.#start(pid) });
+    const processes = this.#procs;
+    this.#procs = [];
+    const instances: [string, string][] = [];
+    if (withRecord || !this.#written.has(inst)) {
+      this.#written.add(inst);
+      instances.push([key, this.#instanceJson(inst, this.deps.wallOffset())]);
+    }
+    this.deps.store.record({ instances, processes });
   }
 
-  /** The pid last journalled for each process slot (`KIND KEY`) that has one. */
+  /** The process each instance's kind was last journalled with (processStarted). */
   readonly #journalled = new Map<string, number>();
+  /** Instances whose record was written at least once. */
+  readonly #written = new WeakSet<Instance>();
+
+  /**
+   * A process of an instance started (`pid`) or ended (null): journalled at the end of this
+   * turn, never held back, so that no process goes unrecorded while full records wait. (Starts
+   * go through processStarted first: this repeats none of them.)
+   */
+  processChanged(inst: Instance, kind: ProcessKind, pid: number | null, old?: number): void {
+    if (old !== undefined) this.#starts.delete(old);
+    const slot = `${instanceKey(inst.job.name, inst.name)}\u0000${kind}`;
+    if (pid !== null && this.#journalled.get(slot) === pid) return;
+    if (pid === null) this.#journalled.delete(slot);
+    this.#procs.push({
+      key: instanceKey(inst.job.name, inst.name),
+      kind,
+      pid,
+      start: pid === null ? null : this.#start(pid),
+    });
+    if (this.#procsScheduled) return;
+    this.#procsScheduled = true;
+    queueMicrotask(() => {
+      this.#procsScheduled = false;
+      if (this.#procs.length === 0) return;
+      const processes = this.#procs;
+      this.#procs = [];
+      this.deps.store.record({ processes });
+    });
+  }
 
   /** A job class's `start on` match, pending retries or failures changed (or it was dropped). */
   classChanged(cls: JobClassEntry, name: string, urgent = false): void {
     this.#classes.set(cls, name);
     if (!urgent) return this.#schedule();
-    // Written at the end of this turn whatever the spacing (a flush already due finds less to do).
+    this.#flushAtEndOfTurn();
+  }
+
+  /** Written at the end of this turn whatever the spacing (a flush already due finds less to do). */
+  #flushAtEndOfTurn(): void {
     if (this.#urgent) return;
     this.#urgent = true;
     queueMicrotask(() => {
@@ -118,6 +165,8 @@ export class Recorder {
   /** Write every record that changed now (`sync`: a fsynced snapshot, before a re-exec). */
   flush(sync = false): void {
     this.#scheduled = false;
+    const processes = this.#procs;
+    this.#procs = [];
     this.#lastFlush = this.deps.now();
     const offset = this.deps.wallOffset();
     const instances: [string, string | null][] = [];
@@ -127,6 +176,7 @@ export class Recorder {
         for (const pid of Object.values(inst.st.pids)) this.#starts.delete(pid);
         instances.push([key, null]);
       } else {
+        this.#written.add(inst);
         instances.push([key, this.#instanceJson(inst, offset)]);
       }
     }
@@ -152,12 +202,15 @@ export class Recorder {
         ...(d.bootPending ? { bootPending: true } : {}),
       });
     }
-    this.deps.store.record({ instances, classes, daemon }, sync);
+    this.deps.store.record({ instances, classes, daemon, processes }, sync);
   }
 
   /** Record everything now, the daemon record included (a first start, or before a re-exec). */
   recordAll(instances: Iterable<Instance>, classes: Iterable<[string, JobClassEntry]>): void {
-    for (const inst of instances) this.#instances.add(inst);
+    for (const inst of instances) {
+      this.#instances.add(inst);
+      this.#written.add(inst);
+    }
     for (const [name, cls] of classes) this.#classes.set(cls, name);
     this.#lastEnv = "";
   }

@@ -12,7 +12,8 @@
  * Pure: no Deno APIs.
  */
 
-import type { JobClass, ProcessKind } from "../job/model.ts";
+import { defaultJob, type JobClass, PROCESS_ORDER, type ProcessKind } from "../job/model.ts";
+import { TRANSITIONS } from "./transitions.ts";
 import type { MatchNode } from "../events/match.ts";
 import type { InstanceState } from "./instance.ts";
 import type { Env } from "./environment.ts";
@@ -96,20 +97,103 @@ export function shiftTimes(st: InstanceState, by: number): InstanceState {
   };
 }
 
-/** Is `value` a record of the current version with the fields a restore needs? */
+/**
+ * Is `value` a record of the current version, with every field a restore and the state machine
+ * use of the right type? A record garbled into other JSON (a bit flip, a hand edit) is left out
+ * and named, rather than stopping the restore of the others (or the daemon) half way.
+ */
 export function isInstanceRecord(value: unknown): value is InstanceRecord {
-  const r = value as Partial<InstanceRecord> | null;
-  return typeof r === "object" && r !== null && r.v === SNAPSHOT_VERSION &&
-    typeof r.name === "string" && typeof r.job === "object" && r.job !== null &&
-    typeof r.job.name === "string" && typeof r.st === "object" && r.st !== null &&
-    typeof r.st.state === "string" && typeof r.st.goal === "string" &&
-    typeof r.procs === "object" && r.procs !== null && typeof r.env === "object";
+  const r = value as Record<string, unknown> | null;
+  if (!isObject(r) || r.v !== SNAPSHOT_VERSION || typeof r.name !== "string") return false;
+  if (!isJob(r.job) || !isInstanceState(r.st) || !isEnv(r.env)) return false;
+  if (!isObject(r.procs)) return false;
+  for (const [kind, p] of Object.entries(r.procs)) {
+    if (!KINDS.has(kind) || !isObject(p) || !isPid(p.pid) || !isNumberOrNull(p.start)) return false;
+  }
+  return (r.pendingEnv === null || isEnv(r.pendingEnv)) &&
+    (r.stopEnv === null || isEnv(r.stopEnv)) &&
+    (r.stopMatch === null || isMatchNode(r.stopMatch)) && typeof r.backoff === "number" &&
+    isNumberOrNull(r.respawnAt) && isNumberOrNull(r.killAt) && isNumberOrNull(r.expectAt) &&
+    (r.health === null || isObject(r.health));
 }
 
 export function isClassRecord(value: unknown): value is ClassRecord {
-  const r = value as Partial<ClassRecord> | null;
-  return typeof r === "object" && r !== null && r.v === SNAPSHOT_VERSION &&
-    typeof r.name === "string" && Array.isArray(r.retries) && Array.isArray(r.failures);
+  const r = value as Record<string, unknown> | null;
+  return isObject(r) && r.v === SNAPSHOT_VERSION && typeof r.name === "string" &&
+    typeof r.startOn === "string" && (r.startMatch === null || isMatchNode(r.startMatch)) &&
+    Array.isArray(r.retries) &&
+    r.retries.every((x) =>
+      isObject(x) && typeof x.name === "string" && typeof x.at === "number" && isEnv(x.env)
+    ) &&
+    Array.isArray(r.failures) &&
+    r.failures.every((x) =>
+      isObject(x) && typeof x.name === "string" && typeof x.message === "string" &&
+      typeof x.at === "number"
+    );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const isNumberOrNull = (v: unknown) => v === null || typeof v === "number";
+const isPid = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+
+const KINDS: ReadonlySet<string> = new Set(PROCESS_ORDER);
+const STATES: ReadonlySet<string> = new Set(Object.keys(TRANSITIONS));
+const GOALS: ReadonlySet<string> = new Set(["start", "stop", "respawn"]);
+const EXPECTS: ReadonlySet<string> = new Set(["none", "fork", "daemon", "stop"]);
+
+function isEnv(v: unknown): boolean {
+  return isObject(v) && Object.values(v).every((x) => typeof x === "string");
+}
+
+function isInstanceState(v: unknown): boolean {
+  if (!isObject(v) || !GOALS.has(v.goal as string) || !STATES.has(v.state as string)) return false;
+  if (!isObject(v.pids) || !Object.entries(v.pids).every(([k, p]) => KINDS.has(k) && isPid(p))) {
+    return false;
+  }
+  const w = v.respawnWindow;
+  return isObject(w) && typeof w.start === "number" && typeof w.count === "number" &&
+    typeof v.since === "number" && typeof v.respawns === "number" &&
+    typeof v.forksLeft === "number" && typeof v.respawnDelay === "number" &&
+    typeof v.blocked === "boolean" && typeof v.execPending === "boolean" &&
+    isNumberOrNull(v.mainStartedAt) && (v.strays === null || isPid(v.strays)) &&
+    (v.failure === null || isObject(v.failure)) && (v.lastExit === null || isObject(v.lastExit));
+}
+
+/** A half-matched event expression (events/match.ts). */
+function isMatchNode(v: unknown, depth = 0): boolean {
+  if (!isObject(v) || depth > 100) return false;
+  if (v.type === "event") return isObject(v.operand) && (v.event === null || isObject(v.event));
+  return (v.type === "and" || v.type === "or") && typeof v.value === "boolean" &&
+    isMatchNode(v.left, depth + 1) && isMatchNode(v.right, depth + 1);
+}
+
+/** Fields of a job definition whose value may also be null (or another type) than its default. */
+const LOOSE_JOB_FIELDS: ReadonlySet<string> = new Set(["respawnLimit", "oomScore"]);
+const JOB_TEMPLATE = defaultJob("", "") as unknown as Record<string, unknown>;
+
+/** A job definition: every field of one, each of the type its default has (or null). */
+function isJob(v: unknown): boolean {
+  if (!isObject(v) || typeof v.name !== "string" || !EXPECTS.has(v.expect as string)) return false;
+  for (const [key, dflt] of Object.entries(JOB_TEMPLATE)) {
+    const x = v[key];
+    if (!(key in v)) return false;
+    if (LOOSE_JOB_FIELDS.has(key) || dflt === null) {
+      if (x !== null && typeof x !== "string" && typeof x !== "number" && typeof x !== "object") {
+        return false;
+      }
+    } else if (Array.isArray(dflt)) {
+      if (!Array.isArray(x)) return false;
+    } else if (typeof dflt === "object") {
+      if (!isObject(x)) return false;
+    } else if (typeof x !== typeof dflt) return false;
+  }
+  for (const key of ["startOn", "stopOn", "main", "preStart", "postStart", "preStop", "postStop"]) {
+    if (v[key] !== null && !isObject(v[key])) return false;
+  }
+  return true;
 }
 
 export function isDaemonRecord(value: unknown): value is DaemonRecord {

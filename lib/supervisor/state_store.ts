@@ -4,9 +4,10 @@
  * of changes costs one append; when the journal has grown past twice the snapshot (at least
  * 256 KiB) the whole state is written as a new snapshot (to a temporary file, renamed over the
  * old one) and the journal starts again. Process starts and ends are journalled on their own
- * (a short line each, written at the end of the turn they happen in, never held back), so a
- * record held back in a storm never hides a process. A crash at any instant leaves a readable state: the
- * rename is atomic, a torn last journal line is ignored, and journal lines older than the
+ * (a short line each, never held back: a start as soon as it is spawned, an end at the end of
+ * the turn it happens in), so a record held back in a storm never hides a process. A crash at any instant leaves a readable state: the
+ * rename is atomic, a torn last journal line is ignored (named in what could not be read, and cut
+ * off so that the next line is not glued to it), and journal lines older than the
  * snapshot (a crash between the rename and the truncation) are skipped by their number. A
  * snapshot before a re-exec is fsynced.
  *
@@ -164,18 +165,30 @@ export class StateStore {
       if (!(e instanceof Deno.errors.NotFound)) unreadable.push(`${this.dir}/snapshot.json`);
     }
     this.#seq = snapSeq;
-    let journal = "";
+    let raw = new Uint8Array(0);
+    const journalPath = `${this.dir}/journal`;
     try {
-      journal = Deno.readTextFileSync(`${this.dir}/journal`);
-    } catch { /* none */ }
-    for (const line of journal.split("\n")) {
+      raw = Deno.readFileSync(journalPath);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) unreadable.push(journalPath);
+    }
+    const lines = new TextDecoder().decode(raw).split("\n");
+    for (const [i, line] of lines.entries()) {
       if (!line) continue;
       let e: { seq: number; t: string; k: string; r: unknown };
       try {
         e = JSON.parse(line);
       } catch {
-        continue; // a torn last line
+        // A torn last line (a write cut short), or a garbled one: said, and left out.
+        const torn = i === lines.length - 1;
+        unreadable.push(
+          `${journalPath} (line ${i + 1}, ${torn ? "torn" : "garbled"}: ${line.length} bytes)`,
+        );
+        if (torn) this.#cutTornLine(journalPath, raw.lastIndexOf(0x0a) + 1);
+        continue;
       }
+      // A whole line cut short of its newline only: the next write must not be glued to it.
+      if (i === lines.length - 1) this.#torn = true;
       if (!(e.seq > snapSeq)) continue;
       this.#seq = Math.max(this.#seq, e.seq);
       if (e.t === "p") {
@@ -204,13 +217,20 @@ export class StateStore {
     for (const [k, text] of this.#instances) {
       const r = parse(text);
       if (isInstanceRecord(r)) instances.push(r);
-      else unreadable.push(`instance ${k.replace("\u0000", " ")}`);
+      else {
+        const [job, instance] = k.split("\u0000");
+        unreadable.push(`instance ${job}${instance ? ` (${instance})` : ""}`);
+        this.#forget(this.#instances, "i", k);
+      }
     }
     const classes: ClassRecord[] = [];
     for (const [k, text] of this.#classes) {
       const r = parse(text);
       if (isClassRecord(r)) classes.push(r);
-      else unreadable.push(`job ${k}`);
+      else {
+        unreadable.push(`job ${k}`);
+        this.#forget(this.#classes, "c", k);
+      }
     }
     const lone: LoneProcess[] = [];
     for (const [k, procs] of this.#lone) {
@@ -227,6 +247,31 @@ export class StateStore {
       lone,
     };
   }
+
+  /**
+   * Cut the torn last line off the journal (it starts at byte `at`), else the next line appended
+   * would be glued to it and lost with it. When that fails, the next write starts on a new line.
+   */
+  #cutTornLine(path: string, at: number): void {
+    try {
+      Deno.truncateSync(path, at);
+    } catch {
+      this.#torn = true;
+    }
+  }
+
+  /**
+   * A record that cannot be used, once named: gone from the state, and from the disk with the
+   * next write (else every later start would name it again, until a snapshot).
+   */
+  #forget(map: Map<string, string>, t: "i" | "c", key: string): void {
+    map.delete(key);
+    this.#procChanges.delete(key);
+    this.#forgotten.push([t, key]);
+  }
+
+  /** Records forgotten at load, to be journalled as gone by the next write. */
+  #forgotten: ["i" | "c", string][] = [];
 
   /** Processes of instances without a record yet, by key (from the journal). */
   readonly #lone = new Map<string, Record<string, { pid: number; start: number | null }>>();
@@ -279,6 +324,8 @@ export class StateStore {
     const add = (t: string, k: string, text: string | null) => {
       lines += `{"seq":${++this.#seq},"t":"${t}","k":${JSON.stringify(k)},"r":${text ?? "null"}}\n`;
     };
+    for (const [t, k] of this.#forgotten) add(t, k, null);
+    this.#forgotten = [];
     for (const [k, text] of changes.instances ?? []) {
       this.#lone.delete(k);
       // A new text is whole: process changes before it are in it (later ones come below).

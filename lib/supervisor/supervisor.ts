@@ -363,7 +363,7 @@ export class Supervisor {
       instances: readonly InstanceRecord[];
       classes: readonly ClassRecord[];
       lone?: readonly LoneProcess[];
-      /** The earlier daemon's start (ticks since boot), when known: see #unrecorded. */
+      /** The earlier daemon's start (ticks since boot), when known: see #withUnrecorded. */
       daemonStart?: number | null;
     },
     wallOffset: number,
@@ -391,78 +391,93 @@ export class Supervisor {
         records.daemonStart ?? null,
       );
       for (const rec of instances) {
-        const name = rec.job.name;
-        let cls = this.classes.get(name);
-        if (!cls) {
-          // Its file is gone: the instance runs on with its definition until it stops.
-          cls = {
-            job: rec.job,
-            instances: new Map(),
-            startMatch: null,
-            deleted: true,
-            retries: new Map(),
-            failures: new Map(),
+        // One record that breaks the restore (a garbled one the checks let through) is left
+        // out and named; the others are restored all the same.
+        let made: Instance | null = null;
+        const queued = this.#queue.length;
+        try {
+          const name = rec.job.name;
+          let cls = this.classes.get(name);
+          if (!cls) {
+            // Its file is gone: the instance runs on with its definition until it stops.
+            cls = {
+              job: rec.job,
+              instances: new Map(),
+              startMatch: null,
+              deleted: true,
+              retries: new Map(),
+              failures: new Map(),
+            };
+            this.classes.set(name, cls);
+          }
+          const inst = this.#newInstance(cls, rec.name);
+          made = inst;
+          inst.job = rec.job;
+          this.#index(cls, rec.job);
+          // Its processes still write to their log pipe: read it again before anything else.
+          if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
+          inst.st = shiftTimes(rec.st, -wallOffset);
+          inst.env = rec.env;
+          inst.pendingEnv = rec.pendingEnv;
+          inst.stopEnv = rec.stopEnv;
+          inst.stopMatch = rec.stopMatch;
+          inst.backoff = rec.backoff;
+          const lost: ProcessKind[] = [];
+          for (const [kind, p] of Object.entries(rec.procs) as [ProcessKind, ProcessRecord][]) {
+            const ok = this.#o.processes.adopt(
+              p.pid,
+              p.start,
+              kind === "main",
+              (pid, status, strays) => this.#exited(inst, kind, pid, status, strays),
+            );
+            if (ok) adopted++;
+            else lost.push(kind);
+          }
+          if (this.#followLost(inst, rec, lost)) lost.push("main");
+          this.#reconcile(inst, rec, lost);
+          const arm = (timer: TimerName, ms: number | null) => {
+            if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
           };
-          this.classes.set(name, cls);
-        }
-        const inst = this.#newInstance(cls, rec.name);
-        inst.job = rec.job;
-        this.#index(cls, rec.job);
-        // Its processes still write to their log pipe: read it again before anything else.
-        if (inst.job.console === "log") this.#o.logs?.attach(inst.job, inst.name);
-        inst.st = shiftTimes(rec.st, -wallOffset);
-        inst.env = rec.env;
-        inst.pendingEnv = rec.pendingEnv;
-        inst.stopEnv = rec.stopEnv;
-        inst.stopMatch = rec.stopMatch;
-        inst.backoff = rec.backoff;
-        const lost: ProcessKind[] = [];
-        for (const [kind, p] of Object.entries(rec.procs) as [ProcessKind, ProcessRecord][]) {
-          const ok = this.#o.processes.adopt(
-            p.pid,
-            p.start,
-            kind === "main",
-            (pid, status, strays) => this.#exited(inst, kind, pid, status, strays),
+          arm("kill", inMs(rec.killAt));
+          arm("expect", inMs(rec.expectAt));
+          arm("respawn", inMs(rec.respawnAt));
+          this.#o.recorder?.instanceChanged(inst);
+          // What the earlier daemon was waiting for is gone with it: its blocking event, the
+          // processes that ended meanwhile.
+          if (inst.st.blocked) {
+            this.#queue.push({ kind: "input", instance: inst, input: { type: "eventFinished" } });
+          }
+          for (const kind of lost) {
+            ended++;
+            // What it left in its group (a daemon's workers holding its port) goes as strays do.
+            const proc = rec.procs[kind];
+            const strays = kind === "main" && proc
+              ? this.#o.processes.lostGroup?.(proc.pid, proc.start) ?? null
+              : null;
+            this.#queue.push({
+              kind: "input",
+              instance: inst,
+              input: { type: "exited", kind, status: { code: null, signal: null }, strays },
+            });
+          }
+          // Nothing ended: a process its state waits for and the record lacks was never spawned.
+          if (lost.length === 0) {
+            this.#queue.push({
+              kind: "input",
+              instance: inst,
+              input: { type: "resume", respawnTimer: rec.respawnAt !== null },
+            });
+          }
+          this.onInstanceChange?.(inst);
+          onRestored(inst, rec);
+        } catch (e) {
+          this.#o.log(
+            `state record of ${instanceLabel(rec.job?.name ?? "?", rec.name)} cannot be ` +
+              `restored: ${e instanceof Error ? e.message : e}: ignored`,
           );
-          if (ok) adopted++;
-          else lost.push(kind);
+          this.#queue.length = queued;
+          if (made) this.#dropRestored(made);
         }
-        this.#reconcile(inst, rec, lost);
-        const arm = (timer: TimerName, ms: number | null) => {
-          if (ms !== null) this.#effect(inst, { type: "armTimer", timer, seconds: ms / 1000 });
-        };
-        arm("kill", inMs(rec.killAt));
-        arm("expect", inMs(rec.expectAt));
-        arm("respawn", inMs(rec.respawnAt));
-        this.#o.recorder?.instanceChanged(inst);
-        // What the earlier daemon was waiting for is gone with it: its blocking event, the
-        // processes that ended meanwhile.
-        if (inst.st.blocked) {
-          this.#queue.push({ kind: "input", instance: inst, input: { type: "eventFinished" } });
-        }
-        for (const kind of lost) {
-          ended++;
-          // What it left in its group (a daemon's workers holding its port) goes as strays do.
-          const proc = rec.procs[kind];
-          const strays = kind === "main" && proc
-            ? this.#o.processes.lostGroup?.(proc.pid, proc.start) ?? null
-            : null;
-          this.#queue.push({
-            kind: "input",
-            instance: inst,
-            input: { type: "exited", kind, status: { code: null, signal: null }, strays },
-          });
-        }
-        // Nothing ended: a process its state waits for and the record lacks was never spawned.
-        if (lost.length === 0) {
-          this.#queue.push({
-            kind: "input",
-            instance: inst,
-            input: { type: "resume", respawnTimer: rec.respawnAt !== null },
-          });
-        }
-        this.onInstanceChange?.(inst);
-        onRestored(inst, rec);
       }
       // Main processes journalled for instances whose record was not written yet (a daemon
       // killed just after a spawn): running instances of today's definition.
@@ -494,6 +509,42 @@ export class Supervisor {
     return { adopted, ended };
   }
 
+  /** Undo the restore of an instance that failed half way (its processes are left alone). */
+  #dropRestored(inst: Instance): void {
+    inst.destroyed = true;
+    for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
+    if (inst.job?.console === "log") this.#o.logs?.detach(inst.job, inst.name);
+    const cls = inst.cls;
+    if (cls.instances.get(inst.name) === inst) cls.instances.delete(inst.name);
+    if (cls.deleted && cls.instances.size === 0) {
+      for (const [name, c] of this.classes) if (c === cls) this.#dropClass(name, c);
+    }
+    this.#o.recorder?.instanceChanged(inst);
+  }
+
+  /**
+   * The forks of an `expect fork`/`expect daemon` main process were being followed when the
+   * earlier daemon ended (its record says it had forks to go, or had yet to be spawned): ptrace
+   * ended with that daemon, so the recorded process may be stopped for good (its own stop before
+   * exec, a fork's first stop) or half way to a daemon nobody will know. It is killed with what
+   * it forked so far (its group) and handed on as ended: a job with respawn spawns it again, its
+   * forks followed from the start. True when it was.
+   */
+  #followLost(inst: Instance, rec: InstanceRecord, lost: readonly ProcessKind[]): boolean {
+    const main = rec.procs.main;
+    const expect = rec.job.expect;
+    if (!main || lost.includes("main") || (expect !== "fork" && expect !== "daemon")) return false;
+    if (rec.st.forksLeft === 0 && !BEFORE_MAIN.has(rec.st.state)) return false;
+    this.#o.log(
+      `${instanceLabel(inst.job.name, inst.name)} main process (${main.pid}) was forking ` +
+        `(expect ${expect}) when the earlier upkeep ended: killed, its forks cannot be followed`,
+    );
+    try {
+      this.#o.processes.kill(main.pid, "KILL", 0);
+    } catch { /* gone */ }
+    return true;
+  }
+
   /**
    * The records with the process its state waits for and lacks, where the earlier daemon spawned
    * it but was killed before recording it (it is then in no record, but runs: found by
@@ -508,14 +559,20 @@ export class Supervisor {
     const socket = this.#o.processEnv.UPKEEP_SOCKET;
     const find = this.#o.processes.findUnrecorded?.bind(this.#o.processes);
     const wanted = records.map((rec) => {
-      const kind = awaitedProcess(rec.st, rec.respawnAt !== null);
-      return kind !== null && !rec.procs[kind] ? kind : null;
+      try {
+        const kind = awaitedProcess(rec.st, rec.respawnAt !== null);
+        return kind !== null && !rec.procs[kind] ? kind : null;
+      } catch {
+        return null; // a garbled record: the restore names it
+      }
     });
     if (!find || !socket || since === null || wanted.every((k) => k === null)) return [...records];
-    const known = new Set<number>([
-      ...records.flatMap((r) => Object.values(r.procs).map((p) => p.pid)),
-      ...lone.map((p) => p.pid),
-    ]);
+    const known = new Set<number>(lone.map((p) => p.pid));
+    for (const r of records) {
+      try {
+        for (const p of Object.values(r.procs)) known.add(p.pid);
+      } catch { /* a garbled record */ }
+    }
     const queries = records.map((rec, i) =>
       wanted[i] === null ? null : {
         job: rec.job.name,
@@ -624,13 +681,17 @@ export class Supervisor {
     this.#noteFailure(inst, before, input);
     const rec = this.#o.recorder;
     if (rec) {
-      rec.instanceChanged(inst);
+      // A goal changed (a stop, a give-up, a start by an event): at the end of the turn.
+      rec.instanceChanged(inst, instance.goal !== before.goal);
       if (before.pids !== instance.pids) {
         for (const kind of PROCESS_KINDS) {
           const pid = instance.pids[kind];
-          if (before.pids[kind] !== pid) {
-            rec.processChanged(inst, kind, pid ?? null, before.pids[kind]);
+          if (before.pids[kind] === pid) continue;
+          if (pid !== undefined && rec.processStarted) {
+            // The daemon a followed fork made: with the record that says it is no fork now.
+            rec.processStarted(inst, kind, pid, input.type === "forked");
           }
+          rec.processChanged(inst, kind, pid ?? null, before.pids[kind]);
         }
       }
     }
@@ -877,14 +938,13 @@ export class Supervisor {
       });
       return;
     }
+    // On disk before anything else (see Recorder.processStarted).
+    this.#o.recorder?.processStarted?.(inst, kind, pid);
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
       "debug",
       inst.job.name,
     );
-    // Journalled now, not when the `spawned` input below is taken (after the whole turn's burst
-    // of spawns): a daemon killed meanwhile would leave processes no later daemon knows of.
-    this.#o.recorder?.processChanged(inst, kind, pid, inst.st.pids[kind]);
     const execPending = kind === "main" && (this.#o.processes.awaitingExec?.(pid) ?? false);
     this.#queue.push({
       kind: "input",
@@ -1036,7 +1096,7 @@ export class Supervisor {
   #destroy(inst: Instance): void {
     inst.destroyed = true;
     if (inst.job.console === "log") this.#o.logs?.detach(inst.job, inst.name);
-    this.#o.recorder?.instanceChanged(inst);
+    this.#o.recorder?.instanceChanged(inst, true);
     for (const id of Object.values(inst.timers)) this.#o.timers.clear(id);
     inst.timers = {};
     this.events.release(inst.stopMatch);

@@ -14,6 +14,8 @@ import {
 } from "node:assert/strict";
 import { daemonTest, lines, logged, type TestDaemon } from "./daemon_helpers.ts";
 import { pidAlive, REPO_ROOT, runUpkeep, tempDir, waitFor } from "./helpers.ts";
+import { sendRequest } from "../../lib/control/client.ts";
+import { PROTOCOL_VERSION } from "../../lib/control/protocol.ts";
 
 /**
  * kill -9 of the daemon, then a new daemon on the same dirs; `endWhileDown`: job processes killed
@@ -197,6 +199,91 @@ daemonTest("what a main process that ended while no daemon ran left in its group
   assertNotEquals(again, main);
   await waitFor(() => !pidAlive(worker!), "the old worker stopped");
   await waitFor(() => running(`sleep ${sleepFor(3105)}`).length === 1, "one worker, the new one");
+});
+
+daemonTest("a daemon killed while it follows the forks of an expect daemon job: one daemon after", (
+  dir,
+) => ({
+  // Forks, makes its own session, says so, then takes its time before the second fork.
+  slow: `expect daemon\nrespawn\nexec /usr/bin/python3 -c 'import os, time; ` +
+    `os.fork() and os._exit(0); os.setsid(); open("${dir}/forked", "w").close(); ` +
+    `time.sleep(5); os.fork() and os._exit(0); os.execvp("sleep", ["sleep", "${
+      sleepFor(3107)
+    }"])'\n`,
+}), async (d) => {
+  const r = await d.initctl("start", "-n", "slow");
+  assertEquals(r.code, 0, r.stderr);
+  await waitFor(() => Deno.statSync(`${d.dir}/forked`).isFile, "the first fork");
+  const half = JSON.parse((await d.initctl("status", "--json", "slow")).stdout)[0].pid;
+  // ptrace ends with the daemon: the half-forked process would go on (or stay stopped, as a
+  // fork's first stop does) towards a daemon nobody knows. It is stopped, not waited for.
+  await crashAndRestart(d);
+  await logged(d, new RegExp(`slow main process \\(${half}\\) was forking \\(expect daemon\\)`));
+  await waitFor(() => !pidAlive(half), "the half-forked process gone", 1500);
+  const main = await waitFor(() => d.mainPid("slow"), "slow running again", 20_000);
+  await new Promise((r) => setTimeout(r, 1000)); // what the old one would have forked by now
+  assertEquals(running(`sleep ${sleepFor(3107)}`), [main]);
+});
+
+daemonTest("a state record garbled into other JSON: the daemon starts, names it, keeps the rest", {
+  a: `start on startup\nrespawn\nexec sleep ${sleepFor(3108)}\n`,
+  b: `start on startup\nrespawn\nexec sleep ${sleepFor(3109)}\n`,
+  c: `start on startup\nrespawn\nexec sleep ${sleepFor(3110)}\n`,
+}, async (d) => {
+  const before = await waitFor(async () => {
+    const m = await mainPids(d);
+    return m.size === 3 ? m : null;
+  }, "three jobs running");
+  const p = d.process!;
+  p.kill("SIGKILL");
+  await p.status;
+  // b's record, wherever it is (snapshot, journal), says `pids: null` (was: no daemon came up).
+  const garble = (rec: { st: { pids: unknown } }) => rec.st.pids = null;
+  const path = `${d.state}/state/snapshot.json`;
+  const snap = JSON.parse(Deno.readTextFileSync(path));
+  for (const [k, rec] of Object.entries(snap.instances)) {
+    if (k.startsWith("b")) garble(rec as never);
+  }
+  Deno.writeTextFileSync(path, JSON.stringify(snap));
+  const journal = `${d.state}/state/journal`;
+  Deno.writeTextFileSync(
+    journal,
+    lines(journal).map((line) => {
+      const e = JSON.parse(line);
+      if (e.t === "i" && e.k.startsWith("b") && e.r) garble(e.r);
+      return `${JSON.stringify(e)}\n`;
+    }).join(""),
+  );
+  await d.start();
+  await logged(d, /state record instance b cannot be read: ignored/);
+  await logged(d, /restart: 2 instances restored, 2 processes kept/);
+  const after = await mainPids(d);
+  assertEquals(after.get("a"), before.get("a"));
+  assertEquals(after.get("c"), before.get("c"));
+});
+
+daemonTest("a stop answered just before a kill -9 stays done, while a crash storm spaces writes", {
+  storm: "start on startup\nrespawn\nrespawn limit unlimited\nexec false\n",
+  svc: `start on startup\nrespawn\nexec sleep ${sleepFor(3111)}\n`,
+}, async (d) => {
+  for (let i = 0; i < 3; i++) {
+    await d.waitRunning("svc");
+    await new Promise((r) => setTimeout(r, 300)); // the storm going: writes spaced out
+    // From this process (no initctl start-up): the kill follows the answer within a moment.
+    const r = await sendRequest(d.socket, {
+      v: PROTOCOL_VERSION,
+      cmd: "stop",
+      args: ["svc"],
+      options: {},
+    });
+    assert(r.ok && /svc stop\/waiting/.test(r.out), JSON.stringify(r));
+    await crashAndRestart(d);
+    // The record from before the stop would have it respawned (its process ended meanwhile).
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals((await d.initctl("status", "svc")).stdout.trim(), "svc stop/waiting");
+    assertEquals(running(`sleep ${sleepFor(3111)}`), []);
+    await d.initctl("start", "svc");
+  }
 });
 
 daemonTest("a crash loop's respawn window and a pending respawn retry go on after a restart", (

@@ -7,17 +7,28 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { instanceKey, RESERVE_BYTES, StateStore } from "../../../lib/supervisor/state_store.ts";
 import { SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
+import { defaultJob } from "../../../lib/job/model.ts";
+import { newInstance } from "../../../lib/supervisor/instance.ts";
 
 type Procs = Record<string, { pid: number; start: number | null }>;
 
+/** A whole record (the store keeps only records a restore can use). */
 function recordText(name: string, procs: Procs, state = "running"): string {
   return JSON.stringify({
     v: SNAPSHOT_VERSION,
-    job: { name },
+    job: defaultJob(name, `${name}.conf`),
     name: "",
-    st: { goal: "start", state },
+    st: { ...newInstance(0), goal: "start", state },
     procs,
     env: {},
+    pendingEnv: null,
+    stopEnv: null,
+    stopMatch: null,
+    backoff: 0,
+    respawnAt: null,
+    killAt: null,
+    expectAt: null,
+    health: null,
   });
 }
 
@@ -51,8 +62,8 @@ Deno.test("state store: process starts and ends after a record come back from th
     store.record({ instances: [[A, recordText("a", { main: { pid: 10, start: 1 } })]] });
     store.record({ processes: [{ key: A, kind: "main", pid: null, start: null }] });
     store.record({ processes: [{ key: A, kind: "main", pid: 11, start: 2 }] });
-    store.record({ processes: [{ key: A, kind: "post-stop", pid: 12, start: 3 }] });
-    store.record({ processes: [{ key: A, kind: "post-stop", pid: null, start: null }] });
+    store.record({ processes: [{ key: A, kind: "postStop", pid: 12, start: 3 }] });
+    store.record({ processes: [{ key: A, kind: "postStop", pid: null, start: null }] });
     // Killed here: no snapshot was written, the journal holds it all.
     deepEqual(reload(dir), { a: { procs: { main: { pid: 11, start: 2 } }, state: "running" } });
   });
@@ -67,10 +78,10 @@ Deno.test("state store: a record said after process changes wins over them, late
     // A whole new text (it knows of no process), then a start in the same batch after it.
     store.record({
       instances: [[A, recordText("a", {}, "stopping")]],
-      processes: [{ key: A, kind: "pre-stop", pid: 21, start: 2 }],
+      processes: [{ key: A, kind: "preStop", pid: 21, start: 2 }],
     });
     deepEqual(reload(dir), {
-      a: { procs: { "pre-stop": { pid: 21, start: 2 } }, state: "stopping" },
+      a: { procs: { preStop: { pid: 21, start: 2 } }, state: "stopping" },
     });
   });
 });
@@ -137,6 +148,61 @@ Deno.test("state store: a process journalled before its instance's record is kep
   });
 });
 
+Deno.test("state store: after a journal torn mid-line, the next daemon's changes are kept", () => {
+  // Chaos (scripts/restart_chaos.ts): the next daemon's first line was appended to the torn
+  // one, and both were lost at the restart after.
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", {})]] });
+    first.record({ processes: [{ key: A, kind: "main", pid: 70, start: 1 }] });
+    const journal = `${dir}/state/journal`;
+    Deno.truncateSync(journal, Deno.statSync(journal).size - 10); // killed in mid-write
+    const second = new StateStore(dir, () => {});
+    const loaded = second.load();
+    deepEqual(loaded.instances[0]!.procs, {}); // the torn start is lost, nothing else
+    second.record({ instances: [[B, recordText("b", { main: { pid: 71, start: 2 } })]] });
+    deepEqual(reload(dir), {
+      a: { procs: {}, state: "running" },
+      b: { procs: { main: { pid: 71, start: 2 } }, state: "running" },
+    });
+  });
+});
+
+Deno.test("state store: a last line cut short of its newline only is kept, and so is the next", () => {
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", { main: { pid: 75, start: 1 } })]] });
+    const journal = `${dir}/state/journal`;
+    Deno.truncateSync(journal, Deno.statSync(journal).size - 1);
+    const second = new StateStore(dir, () => {});
+    deepEqual(second.load().unreadable, []);
+    second.record({ instances: [[B, recordText("b", {})]] });
+    deepEqual(reload(dir), {
+      a: { procs: { main: { pid: 75, start: 1 } }, state: "running" },
+      b: { procs: {}, state: "running" },
+    });
+  });
+});
+
+Deno.test("state store: a torn or unreadable journal is named in what could not be read", () => {
+  withDir((dir) => {
+    const first = new StateStore(dir, () => {});
+    first.load();
+    first.record({ instances: [[A, recordText("a", {})]] });
+    first.record({ processes: [{ key: A, kind: "main", pid: 80, start: 1 }] });
+    const journal = `${dir}/state/journal`;
+    Deno.truncateSync(journal, Deno.statSync(journal).size - 10);
+    const torn = new StateStore(dir, () => {}).load().unreadable;
+    equal(torn.length, 1);
+    ok(torn[0]!.startsWith(`${journal} (line 2`), torn[0]);
+    Deno.removeSync(journal);
+    Deno.mkdirSync(journal); // cannot be read at all
+    deepEqual(new StateStore(dir, () => {}).load().unreadable, [journal]);
+  });
+});
+
 /** A tmpfs of `kib` KiB for `fn`, or nothing where mounting is not allowed (not root). */
 function withSmallDisk(kib: number, fn: (dir: string) => void): boolean {
   const dir = Deno.makeTempDirSync({ prefix: "upkeep-full-disk-" });
@@ -200,4 +266,42 @@ Deno.test({
     });
     if (!ran) console.log("(no tmpfs could be mounted here: not run)");
   },
+});
+
+Deno.test("state store: a record garbled into other JSON is named, the others load", () => {
+  withDir((dir) => {
+    const store = new StateStore(dir, () => {});
+    store.load();
+    store.record({
+      instances: [[A, recordText("a", { main: { pid: 90, start: 1 } })], [B, recordText("b", {})]],
+    });
+    type Rec = {
+      st: Record<string, unknown>;
+      procs: Record<string, unknown>;
+      job: Record<string, unknown>;
+      env: unknown;
+    };
+    for (
+      const garble of [
+        (r: Rec) => r.st.pids = null,
+        (r: Rec) => r.procs.main = { pid: "x", start: 1 },
+        (r: Rec) => r.st.state = "flying",
+        (r: Rec) => r.job.startOn = 5,
+        (r: Rec) => r.job.respawn = "yes",
+        (r: Rec) => r.env = { A: 1 },
+        (r: Rec) => delete r.job.killTimeout,
+      ]
+    ) {
+      const rec = JSON.parse(recordText("a", { main: { pid: 90, start: 1 } }));
+      garble(rec);
+      store.record({ instances: [[A, JSON.stringify(rec)]] });
+      const next = new StateStore(dir, () => {});
+      const loaded = next.load();
+      deepEqual(loaded.unreadable, ["instance a"], String(garble));
+      deepEqual(loaded.instances.map((r) => r.job.name), ["b"]);
+      // Named once: the next daemon's first write says it is gone.
+      next.record({});
+      deepEqual(Object.keys(reload(dir)), ["b"]);
+    }
+  });
 });

@@ -9,11 +9,15 @@ import type { JobClass } from "../../../lib/job/model.ts";
 import { type InstanceRecord, SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
 import type { ExitStatus } from "../../../lib/supervisor/instance.ts";
 import {
+  type Instance,
   type ProcessPort,
   type SpawnRequest,
   Supervisor,
+  type SupervisorOptions,
   type TimerPort,
 } from "../../../lib/supervisor/supervisor.ts";
+import { StateStore } from "../../../lib/supervisor/state_store.ts";
+import { Recorder } from "../../../lib/supervisor/recorder.ts";
 
 class FakeProcesses implements ProcessPort {
   nextPid = 1000;
@@ -93,12 +97,14 @@ function jobs(files: Record<string, string>): Map<string, JobClass> {
   return out;
 }
 
-function world(files: Record<string, string>, processEnv: Record<string, string> = {}) {
+function world(
+  files: Record<string, string>,
+  recorder?: SupervisorOptions["recorder"],
+  processEnv: Record<string, string> = {},
+) {
   const processes = new FakeProcesses();
   const timers = new FakeTimers();
   const log: string[] = [];
-  /** Process changes as the recorder is told of them: `job/kind pid`. */
-  const journal: string[] = [];
   const sup = new Supervisor({
     processes,
     timers,
@@ -106,18 +112,14 @@ function world(files: Record<string, string>, processEnv: Record<string, string>
     logDir: "/logs",
     jobEnv: { PATH: "/bin" },
     processEnv,
-    recorder: {
-      instanceChanged: () => {},
-      classChanged: () => {},
-      processChanged: (inst, kind, pid) => journal.push(`${inst.job.name}/${kind} ${pid}`),
-    },
+    ...(recorder ? { recorder } : {}),
   });
   sup.setJobs(jobs(files));
   const state = (job: string, instance = "") => {
     const inst = sup.classes.get(job)?.instances.get(instance);
     return inst ? `${inst.st.goal}/${inst.st.state}` : "stop/waiting";
   };
-  return { sup, processes, timers, log, state, journal };
+  return { sup, processes, timers, log, state };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -314,16 +316,159 @@ Deno.test("restore: a process the record lists but the journal says ended is han
   assertEquals(after.state("app"), "stop/waiting");
 });
 
+/**
+ * A world whose changes go to a real state store in a temp dir, and what a daemon killed at this
+ * instant would find there: each job's processes (pids by kind), from records and lone processes.
+ */
+function recordedWorld(files: Record<string, string>) {
+  const dir = Deno.makeTempDirSync({ prefix: "upkeep-recorded-" });
+  const store = new StateStore(dir, () => {});
+  const recorder = new Recorder({
+    store,
+    now: () => performance.now(),
+    wallOffset: () => 0,
+    processStart: (pid) => pid * 10,
+    jobEnv: () => ({}),
+    daemon: () => ({ pid: 1, start: 1, bootId: "boot" }),
+  });
+  const w = world(files, recorder);
+  const found = (): Record<string, Record<string, number>> => {
+    const loaded = new StateStore(dir, () => {}).load();
+    const out: Record<string, Record<string, number>> = {};
+    for (const r of loaded.instances) {
+      out[r.job.name] = Object.fromEntries(
+        Object.entries(r.procs).map(([kind, p]) => [kind, p!.pid]),
+      );
+    }
+    for (const p of loaded.lone) (out[p.job] ??= {})[p.kind] = p.pid;
+    return out;
+  };
+  return { ...w, found, cleanup: () => Deno.removeSync(dir, { recursive: true }) };
+}
+
+/** End process `pid` of the fake world now, in this very turn (no microtask in between). */
+function endNow(w: ReturnType<typeof world>, pid: number, code = 0): void {
+  const req = w.processes.running.get(pid)!;
+  w.processes.running.delete(pid);
+  req.onExit(pid, { code, signal: null }, null);
+}
+
+Deno.test("restart: a process is on disk once spawned, before the loop turn that spawned it ends", async () => {
+  // Chaos (scripts/restart_chaos.ts): a daemon killed in the turn of a spawn, after it, left
+  // the process unrecorded: the next daemon started the job a second time, or left an orphan.
+  const w = recordedWorld({
+    a: "start on startup\nrespawn\npre-start exec prep\nexec a\n",
+    b: "start on startup\nexec b\n",
+  });
+  try {
+    w.sup.emit("startup", []);
+    // Not a tick later: what a kill -9 now leaves.
+    assertEquals(w.found(), { a: { preStart: 1000 }, b: { main: 1001 } });
+    endNow(w, 1000); // pre-start done: main spawned in this turn
+    assertEquals(w.found(), { a: { main: 1002 }, b: { main: 1001 } });
+    endNow(w, 1002, 1); // a crash: its respawn runs pre-start again in this turn
+    assertEquals(w.found(), { a: { preStart: 1003 }, b: { main: 1001 } });
+    endNow(w, 1003);
+    assertEquals(w.found(), { a: { main: 1004 }, b: { main: 1001 } });
+    await settle(); // the turn's own writes (ends, records) change nothing of it
+    await new Promise((r) => setTimeout(r, 150));
+    assertEquals(w.found(), { a: { main: 1004 }, b: { main: 1001 } });
+  } finally {
+    w.cleanup();
+  }
+});
+
+Deno.test("restore: a main process whose forks were being followed is killed and respawned", async () => {
+  // Chaos (scripts/restart_chaos.ts): a daemon killed while it followed the forks of an `expect
+  // daemon` job; the next one took the half-forked process (stopped: ptrace ended with the old
+  // daemon) for the running daemon, and the job showed start/running with it for ever.
+  const files = { d: "expect daemon\nrespawn\nexec d\n" };
+  const before = world(files);
+  before.sup.call(() => before.sup.startInstance(before.sup.classes.get("d")!, "", {}, null));
+  assertEquals(before.state("d"), "start/spawned"); // no fork seen yet
+  const rec = recordOf(before, "d", { main: { pid: 4242, start: 7 } });
+
+  const after = world(files);
+  after.processes.adopt = () => true;
+  after.sup.restore({ instances: [rec], classes: [] }, 0);
+  await settle();
+  assert(after.processes.killed.some(([pid, sig]) => pid === 4242 && sig === "KILL"));
+  // Spawned again, its forks followed from the start.
+  assertEquals(after.processes.spawned, ["d/main"]);
+  assertEquals(after.state("d"), "start/spawned");
+  assert(
+    after.log.some((l) => /d main process \(4242\) was forking.*killed/.test(l)),
+    after.log.join("\n"),
+  );
+});
+
+Deno.test("restore: a record that cannot be restored is named and left out, the others restored", async () => {
+  const files = { a: "start on startup\nexec a\n", b: "start on startup\nexec b\n" };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  const recA = recordOf(before, "a", { main: { pid: 4242, start: 7 } });
+  const recB = recordOf(before, "b", { main: { pid: 4343, start: 8 } });
+
+  const after = world(files);
+  after.processes.adopt = () => true;
+  const r = after.sup.restore({ instances: [recA, recB], classes: [] }, 0, (inst) => {
+    if (inst.job.name === "a") throw new Error("garbled");
+  });
+  await settle();
+  assertEquals(after.state("a"), "stop/waiting");
+  assertEquals(after.state("b"), "start/running");
+  assertEquals(after.sup.classes.get("b")!.instances.get("")!.st.pids.main, 4343);
+  assert(after.log.some((l) => /state record of a cannot be restored: garbled: ignored/.test(l)));
+  assert(r.adopted >= 1);
+});
+
+Deno.test("restart: a stop is on disk at the end of its turn, even while a crash loop spaces the writes", async () => {
+  // Found with restart_chaos: `initctl stop svc` answered `svc stop/waiting`, a kill -9 a few
+  // ms later, and the next daemon respawned svc from the record written before the stop.
+  const w = recordedWorld({
+    svc: "respawn\nexec svc\n",
+    loop: "respawn\nrespawn limit unlimited\nexec loop\n",
+  });
+  try {
+    const start = (job: string) =>
+      w.sup.call(() => w.sup.startInstance(w.sup.classes.get(job)!, "", {}, null));
+    start("svc");
+    start("loop");
+    await settle();
+    // A crash loop: changes back to back, so the writes of records get spaced out.
+    for (let i = 0; i < 6; i++) {
+      const pid = [...w.processes.running].find(([, r]) => r.job.name === "loop")![0];
+      endNow(w, pid, 1);
+      await Promise.resolve();
+    }
+    const svc = w.sup.classes.get("svc")!.instances.get("")!;
+    w.sup.stopInstance(svc, null, null);
+    for (let i = 0; i < 20; i++) await Promise.resolve(); // the end of the turn, no timer
+    assertEquals(w.state("svc"), "stop/waiting");
+    assertEquals(Object.keys(w.found()).sort(), ["loop"]);
+  } finally {
+    w.cleanup();
+  }
+});
+
 Deno.test("a process is told to the recorder as soon as it is spawned, before the next spawn", () => {
   const names = ["a", "b", "c", "d", "e", "f"];
-  const w = world(Object.fromEntries(names.map((n) => [n, `start on startup\nexec ${n}\n`])));
+  const journal: string[] = [];
+  const told = (inst: Instance, kind: string, pid: number | null) =>
+    void journal.push(`${inst.job.name}/${kind} ${pid}`);
+  const w = world(Object.fromEntries(names.map((n) => [n, `start on startup\nexec ${n}\n`])), {
+    instanceChanged: () => {},
+    classChanged: () => {},
+    processChanged: told,
+    processStarted: told,
+  });
   // Each spawn sees every one before it already told, also within a turn's burst of held spawns
   // (a daemon killed during a spawn, where kill -9 mostly finds it in a burst, then leaves no
   // process a later daemon does not know of).
   const seen: string[] = [];
   const spawn = w.processes.spawn.bind(w.processes);
   w.processes.spawn = (req) => {
-    seen.push([...new Set(w.journal)].join(","));
+    seen.push([...new Set(journal)].join(","));
     w.timers.t += 0.4; // spawns take time: the turn's budget runs out, the rest are held
     return spawn(req);
   };
@@ -388,7 +533,7 @@ Deno.test("restore: a main process spawned but not recorded before the restart i
     const r = recordOf(before, job, {});
     return { ...r, st: { ...r.st, state: "spawned" as const, pids: {} } };
   };
-  const after = world(files, { UPKEEP_SOCKET: "/run/upkeep.sock" });
+  const after = world(files, undefined, { UPKEEP_SOCKET: "/run/upkeep.sock" });
   const asked: unknown[] = [];
   after.processes.findUnrecorded = (queries, known) => {
     asked.push(queries, [...known]);
