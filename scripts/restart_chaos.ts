@@ -514,7 +514,10 @@ async function checkTwice(when: string): Promise<void> {
       const again = mainsByKey(scanProcs()).get(key) ?? [];
       const both = pids.filter((p) => again.includes(p));
       if (both.length > 1) {
-        violation(`${key}: main process runs ${both.length} times (${both.join(", ")}) ${when}`);
+        violation(
+          `${key}: main process runs ${both.length} times (${both.join(", ")}) ${when}` +
+            (both.map(atKill).find((x) => x !== "") ?? ""),
+        );
         // Back to a sane start for the next rounds: the ones status does not name go.
         const listed = (await listJson().catch(() => [])).find((l) =>
           keyOf(l.name, l.instance) === key
@@ -634,7 +637,7 @@ async function checkInvariants(uncertain: ReadonlySet<string>): Promise<void> {
     if (!ok && isAlive(p.pid)) {
       violation(
         `orphan: ${p.pid} (${p.cmdline}) of ${keyOf(p.job, p.instance)}, ` +
-          `ppid ${p.ppid}, outside every job`,
+          `ppid ${p.ppid}, outside every job${atKill(p.pid)}`,
       );
       remove([p.pid]);
     }
@@ -720,8 +723,33 @@ async function waitState(key: string, re: RegExp, timeoutMs = 5000): Promise<boo
 
 type Disruption = () => Promise<{ restart: "kill" | "none" | "fresh"; uncertain: Set<string> }>;
 
+/** /proc/uptime in clock ticks (the unit of a process's start time in /proc/PID/stat). */
+function uptimeTicks(): number {
+  return Math.floor(Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]) * 100);
+}
+
+/** When the daemon was last killed (ticks), to tell processes spawned at that very moment. */
+let lastKillTick = -Infinity;
+
+/**
+ * ` (spawned as the daemon was killed: the documented spawn window)` when `pid` started within
+ * 20 ms before the last kill -9 (a spawn that was under way: docs/restart.md, What is lost).
+ */
+function atKill(pid: number): string {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const start = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    return start <= lastKillTick && start >= lastKillTick - 2
+      ? " (spawned as the daemon was killed: the spawn window of docs/restart.md)"
+      : "";
+  } catch {
+    return "";
+  }
+}
+
 const kill9 = async () => {
   const uncertain = uncertainKeys();
+  lastKillTick = uptimeTicks();
   await killDaemon("SIGKILL");
   if (crashyEpisode) crashyEpisode.kills++;
   return { restart: "kill" as const, uncertain };
