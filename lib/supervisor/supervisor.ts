@@ -461,7 +461,10 @@ export class Supervisor {
             });
           }
           // Nothing ended: a process its state waits for and the record lacks was never spawned.
-          if (lost.length === 0) {
+          if (
+            lost.length === 0 &&
+            (inst.st.state === "killed" || awaitedProcess(inst.st, rec.respawnAt !== null))
+          ) {
             this.#queue.push({
               kind: "input",
               instance: inst,
@@ -582,7 +585,14 @@ export class Supervisor {
         anyUser: rec.job.setuid !== null || rec.job.setgid !== null,
       }
     );
-    const found = find(queries, known);
+    let found: ({ pid: number; start: number } | null)[];
+    try {
+      found = find(queries, known);
+    } catch (e) {
+      // Not a reason to restore nothing: what it would have found is spawned again instead.
+      this.#o.log(`cannot look for processes spawned but not recorded: ${errorText(e)}`);
+      return [...records];
+    }
     return records.map((rec, i) => {
       const kind = wanted[i], proc = found[i];
       if (!kind || !proc) return rec;

@@ -14,6 +14,9 @@ import {
 } from "node:assert/strict";
 import { daemonTest, lines, logged, type TestDaemon } from "./daemon_helpers.ts";
 import { pidAlive, REPO_ROOT, runUpkeep, tempDir, waitFor } from "./helpers.ts";
+import { StateStore } from "../../lib/supervisor/state_store.ts";
+import { type DaemonRecord, SNAPSHOT_VERSION } from "../../lib/supervisor/snapshot.ts";
+import { bootId } from "../../lib/process/proc.ts";
 import { sendRequest } from "../../lib/control/client.ts";
 import { PROTOCOL_VERSION } from "../../lib/control/protocol.ts";
 
@@ -100,23 +103,18 @@ daemonTest("kill -9 of the daemon: the next one keeps every job, never a duplica
  * before the boot events), `bootPending` as given; no instance recorded yet.
  */
 function leaveBootRecords(state: string, bootPending: boolean): void {
-  for (const f of ["journal", "snapshot.json"]) {
-    Deno.removeSync(`${state}/state/${f}`, { recursive: true });
-  }
-  const daemon = {
-    v: 1,
+  const store = new StateStore(state, () => {});
+  store.clear(true);
+  const daemon: DaemonRecord = {
+    v: SNAPSHOT_VERSION,
     pid: 999999,
     start: 1,
-    bootId: Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim(),
+    bootId: bootId(),
     jobEnv: {},
     at: Date.now(),
     ...(bootPending ? { bootPending: true } : {}),
   };
-  Deno.writeTextFileSync(
-    `${state}/state/journal`,
-    JSON.stringify({ seq: 1, t: "d", k: "", r: daemon }) + "\n",
-    { mode: 0o600 },
-  );
+  store.record({ daemon: JSON.stringify(daemon) }, true);
 }
 
 for (const pending of [true, false]) {
