@@ -4,6 +4,7 @@
  * job and exit, HUP reloads, CHLD reaps orphans), boot events, and the daemon log.
  */
 
+import { nextTask } from "../next_task.ts";
 import { DAEMON_OPTIONS, parseOptions } from "./options.ts";
 import { closeInheritedFds, setChildSubreaper, tryLockFile } from "../process/ffi.ts";
 import { loadUserDb, type UserDb } from "../process/users.ts";
@@ -145,6 +146,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     now: () => performance.now(),
     set: (ms, fn) => longTimers.set(ms, fn),
     clear: (id) => longTimers.clear(id),
+    soon: nextTask,
   };
   const port = new RealProcessPort(() => users, daemonUmask, (m) => log.write(m), undefined, {
     helper: helperCommand(daemonEnv),
@@ -163,7 +165,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
     jobEnv: initialJobEnv(daemonEnv),
     processEnv: { UPKEEP_SOCKET: socket, UPKEEP_LOG_DIR: logDir },
     shimDir,
-    recorder: restart.makeRecorder((): Supervisor => supervisor, () => health),
+    recorder: restart.makeRecorder(
+      (): Supervisor => supervisor,
+      () => health,
+      (pid) => port.takeSpawnedStart(pid),
+    ),
   });
   if (restart.jobEnv) {
     for (const k of Object.keys(supervisor.jobEnv)) delete supervisor.jobEnv[k];

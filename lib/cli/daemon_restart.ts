@@ -76,12 +76,13 @@ export class DaemonRestart {
   makeRecorder(
     sup: () => Supervisor,
     health: () => HealthSupervision | null,
+    spawnedStart: (pid: number) => number | undefined = () => undefined,
   ): Recorder {
     this.recorder = new Recorder({
       store: this.store,
       now: () => performance.now(),
       wallOffset: () => Date.now() - performance.now(),
-      processStart,
+      processStart: (pid) => spawnedStart(pid) ?? processStart(pid),
       health: (inst) => health()?.exportState(inst) ?? null,
       jobEnv: () => sup().jobEnv,
       daemon: () => ({ ...this.me, bootPending: this.bootPending }),

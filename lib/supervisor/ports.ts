@@ -126,6 +126,8 @@ export interface TimerPort {
   now(): number;
   set(ms: number, fn: () => void): number;
   clear(id: number): void;
+  /** Run `fn` in a task of its own, as soon as the event loop has served what is ready (set(0, fn) when absent). */
+  soon?(fn: () => void): void;
 }
 
 export interface SupervisorOptions {

@@ -6,6 +6,7 @@
  * waitpid on that pid (never `waitpid(-1)`: see ../shared/deno-notes.md 5b).
  */
 
+import { nextTask } from "../next_task.ts";
 import { type HelperCommand, planProcess } from "../process/plan.ts";
 import { SetupPipes, spawnProcess } from "../process/fast_spawn.ts";
 import { killProcess, killProcessGroup } from "../process/spawn.ts";
@@ -89,6 +90,9 @@ function checkBeforeSpawn(req: SpawnRequest): void {
   }
 }
 
+/** How many spawn-time start times wait to be taken (takeSpawnedStart) at most. */
+const SPAWN_STARTS_KEPT = 4096;
+
 /** Fallback without ptrace: how long a forked child may take to setsid() before we look. */
 const FORK_SETTLE_MS = 25;
 
@@ -162,7 +166,7 @@ export class RealProcessPort implements ProcessPort {
     const plan = traced
       ? { ...planned.plan, argv: [...FOLLOW_WRAPPER, ...planned.plan.argv] }
       : planned.plan;
-    const { pid, errorFd } = spawnProcess(plan, {
+    const { pid, start, errorFd } = spawnProcess(plan, {
       nofileSoft: this.settings.baseNofile?.soft ?? null,
       ...(req.logPipe ? { output: { pipe: req.logPipe } } : {}),
     });
@@ -182,8 +186,28 @@ export class RealProcessPort implements ProcessPort {
       this.#awaitingStop.add(pid);
     }
     this.#reaped.set(pid, entry);
+    if (start !== null) {
+      this.#spawnStarts.set(pid, start);
+      // Bounded: taken at once by the recorder (when there is one), else dropped oldest first.
+      if (this.#spawnStarts.size > SPAWN_STARTS_KEPT) {
+        this.#spawnStarts.delete(this.#spawnStarts.keys().next().value!);
+      }
+    }
     if (traced) this.#follow(pid, forks, req);
     return pid;
+  }
+
+  /** Start times of processes just spawned, as the spawn knew them (see Spawned.start). */
+  readonly #spawnStarts = new Map<number, number>();
+
+  /**
+   * The start time (ticks) of a process this port just spawned, known from the spawn itself
+   * (undefined when not known: then read /proc/PID/stat). Taken once.
+   */
+  takeSpawnedStart(pid: number): number | undefined {
+    const start = this.#spawnStarts.get(pid);
+    this.#spawnStarts.delete(pid);
+    return start;
   }
 
   /** A helper spawned for a main process that has not exec'd yet: see awaitingExec. */
@@ -587,7 +611,7 @@ export class RealProcessPort implements ProcessPort {
     // a task of their own, after the event loop has served control and timers.
     if (performance.now() - this.#lastDelivery >= DELIVER_QUIET_MS) {
       queueMicrotask(() => this.#deliver());
-    } else setTimeout(() => this.#deliver(), 0);
+    } else nextTask(() => this.#deliver());
   }
 
   /** When exits were last handed on (ms, performance.now()). */

@@ -869,7 +869,9 @@ export class Supervisor {
     const now = this.#o.timers.now();
     if (this.#turnStart === null) {
       this.#turnStart = now;
-      this.#o.timers.set(0, () => this.#nextTurn());
+      const next = () => this.#nextTurn();
+      if (this.#o.timers.soon) this.#o.timers.soon(next);
+      else this.#o.timers.set(0, next);
     } else if (now - this.#turnStart >= this.#turnBudget || this.#heldSpawns.length > 0) {
       this.#heldSpawns.push({ inst, kind });
       return;

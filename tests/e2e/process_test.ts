@@ -326,3 +326,21 @@ Deno.test("spawnProcess() throws for a missing program and a missing cwd", () =>
     /cannot change directory to '\/no\/such\/dir'/,
   );
 });
+
+Deno.test("spawnProcess() knows the start time /proc/PID/stat gives, without reading it", async () => {
+  const spawned = [];
+  for (let i = 0; i < 20; i++) {
+    const { pid, start, errorFd } = spawnProcess(planFor({ main: { exec: "sleep 30" } }));
+    assert.equal(errorFd, null);
+    spawned.push({ pid, start, stat: readProcStat(pid)?.startTime ?? null });
+  }
+  try {
+    // A spawn that straddles a clock tick says null: 20 in a row cannot all do that.
+    const known = spawned.filter((s) => s.start !== null);
+    assert.ok(known.length > 0, "no spawn knew its start time");
+    for (const s of known) assert.equal(s.start, s.stat, `start time of ${s.pid}`);
+  } finally {
+    for (const s of spawned) killProcessGroup(s.pid, "SIGKILL");
+    for (const s of spawned) await waitFor(() => waitpidNoHang(s.pid), `exit of ${s.pid}`);
+  }
+});
