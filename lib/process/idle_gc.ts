@@ -6,10 +6,12 @@
  * one wakes the daemon up on its own timers for tens of seconds after any activity, this one fires
  * once, only after activity, and never when nothing happens. Needs `--expose-gc`
  * (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then holds free goes back to the
- * system too (malloc_trim).
+ * system too (malloc_trim), and so do the pages of Deno's program the burst touched
+ * (program_pages.ts).
  */
 
 import { mallocTrim } from "./ffi.ts";
+import { dropProgramPages } from "./program_pages.ts";
 
 /** Quiet time after the last activity before the collection. */
 export const IDLE_GC_MS = 500;
@@ -82,5 +84,6 @@ export class IdleGc {
       this.#gc(YOUNG_GC);
     }
     mallocTrim();
+    dropProgramPages();
   }
 }
