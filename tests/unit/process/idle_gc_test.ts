@@ -42,22 +42,27 @@ Deno.test("idle gc: one collection once a burst has been quiet", async () => {
   equal(calls.length, 1, "one collection per burst, nothing when nothing happens");
 });
 
-Deno.test("idle gc: compacting first and after the heap grew, plain otherwise", () => {
+Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; program pages dropped with the compacting ones", () => {
   const calls: unknown[] = [];
   let heap = 8 << 20;
-  const idle = new IdleGc((options) => {
-    calls.push(options);
-    if (options === COMPACTING_GC) heap -= 2 << 20; // compaction gives pages back
-  }, () => heap);
+  const idle = new IdleGc(
+    (options) => {
+      calls.push(options);
+      if (options === COMPACTING_GC) heap -= 2 << 20; // compaction gives pages back
+    },
+    () => heap,
+    undefined,
+    () => calls.push("drop pages"),
+  );
   idle.collect(); // after start-up
-  deepEqual(calls, [COMPACTING_GC]);
+  deepEqual(calls, [COMPACTING_GC, "drop pages"]);
   idle.collect(); // a status query: nothing grew
   heap += COMPACT_AFTER_GROWTH - 1;
   idle.collect();
-  deepEqual(calls, [COMPACTING_GC, YOUNG_GC, YOUNG_GC]);
+  deepEqual(calls, [COMPACTING_GC, "drop pages", YOUNG_GC, YOUNG_GC]);
   heap += 1; // a crash storm grew the heap by COMPACT_AFTER_GROWTH in all
   idle.collect();
-  deepEqual(calls, [COMPACTING_GC, YOUNG_GC, YOUNG_GC, COMPACTING_GC]);
+  deepEqual(calls, [COMPACTING_GC, "drop pages", YOUNG_GC, YOUNG_GC, COMPACTING_GC, "drop pages"]);
   idle.collect();
   deepEqual(calls.at(-1), YOUNG_GC);
 });
