@@ -8,11 +8,18 @@
 import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
 import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { VERSION } from "../version.ts";
-import { checkArguments, parseInitctlArgs } from "./initctl_args.ts";
-import { defaultPaths } from "./paths.ts";
-import { commandHelp, DEFAULT_TIMEOUT_S, HELP } from "./initctl_help.ts";
+import { checkArguments, DEFAULT_TIMEOUT_S, parseInitctlArgs } from "./initctl_args.ts";
 
-export { DEFAULT_TIMEOUT_S } from "./initctl_help.ts";
+export { DEFAULT_TIMEOUT_S };
+
+/**
+ * Modules only some runs need, imported through a computed specifier so that `deno run` reads
+ * them only then (see LAZY_MODULES in dispatch.ts, which names them for `deno compile`).
+ */
+function load<T>(path: "./initctl_help.ts" | "./default_socket.ts"): Promise<T> {
+  const specifier: string = path;
+  return import(specifier);
+}
 
 /**
  * Run initctl. `argv` starts with the command; invoked as a shortcut (`program` is `start`, `stop`
@@ -31,27 +38,28 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   const result = parseInitctlArgs(shortcut ? argv.slice(1) : argv, program);
   if (result.kind === "usage") return usage(result.message);
   if (result.kind === "print") {
-    console.log(
-      result.what === "version"
-        ? `${program} (upkeep ${VERSION}; upstart 1.13.2 compatible)`
-        : result.command
-        ? commandHelp(result.command, program)
-        : HELP,
+    if (result.what === "version") {
+      console.log(`${program} (upkeep ${VERSION}; upstart 1.13.2 compatible)`);
+      return 0;
+    }
+    const { commandHelp, HELP } = await load<typeof import("./initctl_help.ts")>(
+      "./initctl_help.ts",
     );
+    console.log(result.command ? commandHelp(result.command, program) : HELP);
     return 0;
   }
   const p = result.parsed;
   const env = (name: string) => Deno.env.get(name);
   const problem = checkArguments(p, env);
   if (problem) return usage(problem);
-  const socket = p.socket ?? (Deno.env.get("UPKEEP_SOCKET") || defaultSocket());
+  const socket = p.socket ?? (Deno.env.get("UPKEEP_SOCKET") || await defaultSocket());
   const timeoutS = p.timeoutS ?? DEFAULT_TIMEOUT_S;
   try {
     const request = { v: PROTOCOL_VERSION, cmd: p.command, args: p.args, options: p.options };
     const reply = await sendRequest(socket, request, timeoutS * 1000);
     if (!reply.ok) return fail(reply.error, reply.code || 1);
     // get-env prints its value even when it is empty (one empty line), as Upstart does.
-    if ((reply.out !== "" || p.command === "get-env") && !p.quiet) console.log(reply.out);
+    if ((reply.out !== "" || p.command === "get-env") && !p.quiet) printLine(reply.out);
     if (p.command === "reexec" && !(await daemonAnswers(socket, 30_000))) {
       return fail(`upkeep did not answer again on ${socket} within 30 s after re-exec`);
     }
@@ -70,33 +78,13 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   }
 }
 
-/**
- * The socket to use without --socket or UPKEEP_SOCKET: the user's own daemon when there is one,
- * else the system daemon's (so every user's plain `initctl status` reaches /run/upkeep).
- */
-export function defaultSocket(
-  own = ownSocket(),
-  exists: (path: string) => boolean = socketExists,
-): string {
-  if (own === SYSTEM_SOCKET || exists(own) || !exists(SYSTEM_SOCKET)) return own;
-  return SYSTEM_SOCKET;
+async function defaultSocket(): Promise<string> {
+  const m = await load<typeof import("./default_socket.ts")>("./default_socket.ts");
+  return m.defaultSocket();
 }
 
-export const SYSTEM_SOCKET = "/run/upkeep/upkeep.sock";
-
-/** The socket of this user's own daemon by default (the system one for a user without a home). */
-function ownSocket(): string {
-  try {
-    return defaultPaths().socket;
-  } catch {
-    return SYSTEM_SOCKET;
-  }
-}
-
-function socketExists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isSocket === true;
-  } catch {
-    return false;
-  }
+/** `text` and a newline on stdout, all of it (console.log's first use costs ~0.4 ms more). */
+function printLine(text: string): void {
+  const bytes = new TextEncoder().encode(`${text}\n`);
+  for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
 }

@@ -4,10 +4,9 @@
  * it does, and its options. The words are upkeep's own. Pure: no Deno APIs.
  */
 
-import { COMMAND_OPTIONS } from "./initctl_args.ts";
+import { COMMAND_OPTIONS, DEFAULT_TIMEOUT_S } from "./initctl_args.ts";
 
-/** Seconds of silence after which initctl gives up on the daemon. */
-export const DEFAULT_TIMEOUT_S = 15;
+export { DEFAULT_TIMEOUT_S };
 
 export const HELP = `Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...
 

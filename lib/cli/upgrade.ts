@@ -8,7 +8,7 @@
 import { daemonAnswers, sendRequest } from "../control/client.ts";
 import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { usageError } from "./dispatch.ts";
-import { defaultSocket } from "./initctl.ts";
+import { defaultSocket } from "./default_socket.ts";
 
 const HELP = `Usage: upkeep upgrade [--socket PATH] NEW-BINARY
 

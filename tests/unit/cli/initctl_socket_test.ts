@@ -1,7 +1,7 @@
 /** defaultSocket(): a user's plain initctl reaches their own daemon, else the system daemon. */
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { defaultSocket, SYSTEM_SOCKET } from "../../../lib/cli/initctl.ts";
+import { defaultSocket, SYSTEM_SOCKET } from "../../../lib/cli/default_socket.ts";
 
 Deno.test("defaultSocket() prefers the user's own daemon, then the system one", () => {
   const own = "/run/user/1000/upkeep/upkeep.sock";
