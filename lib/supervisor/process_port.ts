@@ -6,7 +6,6 @@
  * waitpid on that pid (never `waitpid(-1)`: see ../shared/deno-notes.md 5b).
  */
 
-import { nextTask } from "../next_task.ts";
 import { type HelperCommand, planProcess } from "../process/plan.ts";
 import { SetupPipes, spawnProcess } from "../process/fast_spawn.ts";
 import { killProcess, killProcessGroup } from "../process/spawn.ts";
@@ -611,7 +610,7 @@ export class RealProcessPort implements ProcessPort {
     // a task of their own, after the event loop has served control and timers.
     if (performance.now() - this.#lastDelivery >= DELIVER_QUIET_MS) {
       queueMicrotask(() => this.#deliver());
-    } else nextTask(() => this.#deliver());
+    } else setTimeout(() => this.#deliver(), 0);
   }
 
   /** When exits were last handed on (ms, performance.now()). */
