@@ -63,6 +63,7 @@ class FakeProcesses implements ProcessPort {
 
 class FakeTimers implements TimerPort {
   t = 0;
+  soon?: (fn: () => void) => void;
   #next = 1;
   readonly pending = new Map<number, { at: number; fn: () => void }>();
   now(): number {
@@ -555,4 +556,37 @@ Deno.test("restore: a main process spawned but not recorded before the restart i
   assertEquals(after.state("app"), "start/running");
   assertEquals(after.sup.classes.get("app")!.instances.get("")!.st.pids.main, 4343);
   assert(after.log.some((l) => /app main process \(4343\) was started but not recorded/.test(l)));
+});
+
+Deno.test("spawn turns: by timer at first and while other inputs come in, at once after full quiet turns", async () => {
+  const names = Array.from({ length: 400 }, (_, i) => `j${i}`);
+  const w = world(Object.fromEntries(names.map((n) => [n, `start on startup\nexec ${n}\n`])));
+  const hops: string[] = [];
+  const soon: (() => void)[] = [];
+  w.timers.soon = (fn) => {
+    hops.push("soon");
+    soon.push(fn);
+  };
+  const set = w.timers.set.bind(w.timers);
+  w.timers.set = (ms, fn) => {
+    if (ms === 0) hops.push("timer");
+    return set(ms, fn);
+  };
+  const spawn = w.processes.spawn.bind(w.processes);
+  w.processes.spawn = (req) => {
+    w.timers.t += 0.5; // each spawn takes 0.5 ms
+    return spawn(req);
+  };
+  const turn = () => soon.length ? soon.shift()!() : w.timers.advance(0);
+  w.sup.emit("startup", []);
+  // Budgets 1, 2, 4, 8 ms by timer; then 16 ms turns at once.
+  for (let i = 0; i < 6; i++) turn();
+  assertEquals(hops.slice(0, 6), ["timer", "timer", "timer", "timer", "timer", "soon"]);
+  // An input between two turns (an exit): back to a 1 ms turn, by timer.
+  w.processes.finish("j0", "main");
+  await Promise.resolve(); // the exit is handed on
+  turn();
+  assertEquals(hops.at(-1), "timer");
+  for (let i = 0; i < 200 && w.processes.spawned.length < names.length; i++) turn();
+  assertEquals(w.processes.spawned.length, names.length);
 });
