@@ -59,22 +59,23 @@ export function droppableRanges(smaps: string, program: string): Range[] {
   return out;
 }
 
-let ranges: Range[] | null = null;
+let program: string | null | undefined;
 
 /**
- * Unmap the program's untouched read-only pages (see the module's comment). The mappings are
- * looked up once. Returns the bytes advised, or null when it cannot be done (no FFI, no /proc).
+ * Unmap the program's untouched read-only pages (see the module's comment). The mappings are read
+ * again each time (a few ms; this runs after a compacting collection only), so that a page written
+ * since, were anything ever to make a mapping writable again, is never thrown away. Returns the
+ * bytes advised, or null when it cannot be done (no FFI, no /proc).
  */
 export function dropProgramPages(): number | null {
   const c = libc();
   if (!c) return null;
-  if (ranges === null) {
-    try {
-      const program = Deno.realPathSync(Deno.execPath());
-      ranges = droppableRanges(Deno.readTextFileSync("/proc/self/smaps"), program);
-    } catch {
-      ranges = [];
-    }
+  let ranges: Range[];
+  try {
+    program ??= Deno.realPathSync(Deno.execPath());
+    ranges = droppableRanges(Deno.readTextFileSync("/proc/self/smaps"), program);
+  } catch {
+    return null;
   }
   let bytes = 0;
   for (const r of ranges) {
