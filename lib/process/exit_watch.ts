@@ -11,6 +11,7 @@
  */
 
 import { processStart } from "./proc.ts";
+import { lazyLibc } from "./libc_open.ts";
 
 const SYMBOLS = {
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
@@ -28,6 +29,7 @@ const POLLIN = 1;
 export const FALLBACK_MS = 1000;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+const libc: () => Libc | null = lazyLibc(SYMBOLS);
 
 interface Watched {
   readonly pid: number;
@@ -46,8 +48,8 @@ export class ExitWatcher {
   #libc(): Libc | null {
     if (this.#lib === undefined) {
       try {
-        this.#lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-        this.#wake = this.#lib.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        this.#lib = libc();
+        if (this.#lib) this.#wake = this.#lib.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
       } catch {
         this.#lib = null;
       }

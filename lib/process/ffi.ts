@@ -7,6 +7,7 @@
 
 import type { ExitStatus } from "./spawn.ts";
 import { signalName } from "./signals.ts";
+import { lazyLibc } from "./libc_open.ts";
 
 const SYMBOLS = {
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
@@ -28,22 +29,11 @@ const SYMBOLS = {
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null = null;
+const lazy: () => Libc | null = lazyLibc(SYMBOLS);
 
 function lib(): Libc {
-  if (libc === null) {
-    let opened: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
-    for (const name of ["libc.so.6", "libc.so", "/lib/x86_64-linux-gnu/libc.so.6"]) {
-      try {
-        opened = Deno.dlopen(name, SYMBOLS);
-        break;
-      } catch {
-        // try the next name
-      }
-    }
-    if (!opened) throw new Error("cannot open libc for FFI");
-    libc = opened.symbols;
-  }
+  const libc = lazy();
+  if (!libc) throw new Error("cannot open libc for FFI");
   return libc;
 }
 
