@@ -354,7 +354,11 @@ const timespec = new BigInt64Array(2);
  * start time of each process it records). Null when there is no clock.
  */
 function bootTicks(c: Libc): number | null {
-  if (c.clock_gettime(CLOCK_BOOTTIME, timespec) !== 0) return null;
+  try {
+    if (c.clock_gettime(CLOCK_BOOTTIME, timespec) !== 0) return null;
+  } catch {
+    return null; // not bound: the start time is read from /proc instead
+  }
   return Number(timespec[0]!) * TICKS_PER_S +
     Math.floor(Number(timespec[1]!) / (1_000_000_000 / TICKS_PER_S));
 }
