@@ -933,12 +933,16 @@ const DISRUPTIONS: Record<string, Disruption> = {
     ];
     const garble = pick(garbles);
     let job = "";
+    const keys = new Set<string>();
     const hit = (key: string, rec: unknown) => {
       if (!rec || (job && !key.startsWith(`${job}\u0000`))) return false;
       job ||= key.split("\u0000")[0]!;
+      keys.add(key);
       garble(rec as Record<string, Record<string, unknown>>);
       return true;
     };
+    /** A garbled record still in effect: not superseded by the instance's end (a null record). */
+    let damaged = false;
     try {
       const lines = Deno.readTextFileSync(`${state}/journal`).split("\n");
       const out = lines.map((line) => {
@@ -964,10 +968,22 @@ const DISRUPTIONS: Record<string, Disruption> = {
       });
       Deno.writeTextFileSync(`${state}/journal`, out2.join("\n"));
       Deno.writeTextFileSync(`${state}/snapshot.json`, JSON.stringify(snap));
+      for (const key of keys) {
+        let alive = key in (snap.instances ?? {});
+        for (const line of out2) {
+          try {
+            const e = JSON.parse(line);
+            if (e.t === "i" && e.k === key) alive = e.r !== null && e.r !== undefined;
+          } catch { /* torn */ }
+        }
+        damaged ||= alive;
+      }
     } catch { /* nothing to garble */ }
     unreadable = `garbled record of ${job || "none"}`;
     explainedByDamage = (what) => job !== "" && new RegExp(`\\b${job}\\b`).test(what);
-    if (!job) unreadable = null;
+    // Only records still in effect are damage the daemon must name: one the instance's end
+    // superseded in the journal is never read.
+    if (!job || !damaged) unreadable = null;
     for (const m of MODELED) if (m.job === job) r.uncertain.add(m.key);
     return r;
   },
