@@ -14,6 +14,8 @@
  *   of 1,000 unchanged files; and, for the floor, the time a bare `deno run` takes to
  *   posix_spawn 1,000 `sleep`s through FFI.
  *
+ * It ends with each of the issue's targets, met or not met, with the figure measured.
+ *
  *   deno run -A scripts/footprint.ts [--idle-seconds 30] [--runs 20] [--big 1000]
  */
 
@@ -227,6 +229,13 @@ async function idleWindow(
   }
   return { cpuMs: ns / 1e6, wakeups };
 }
+/** The issue's acceptance figures, measured vs. their targets, printed at the end. */
+const checks: string[] = [];
+const check = (what: string, value: number, unit: string, target: number, strict = false) =>
+  void checks.push(
+    `${value < target || (!strict && value === target) ? "met    " : "NOT MET"} ${what}: ` +
+      `${fmt(value, 2)} ${unit} (target ${strict ? "<" : "<="} ${target} ${unit})`,
+  );
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // 1. Memory with N idle jobs, and idle CPU at N=100.
@@ -241,7 +250,9 @@ for (const n of [1, 10, 100]) {
   const d = await daemon(n, "sleep 100100", `mem${n}`);
   await allRunning(d, n);
   await new Promise((r) => setTimeout(r, 1000));
-  console.log(`daemon N=${n}: ${memLine(mem(d.proc.pid))}`);
+  const m = mem(d.proc.pid);
+  console.log(`daemon N=${n}: ${memLine(m)}`);
+  if (n === 100) check("PSS with 100 jobs beyond the empty deno", m.pss - empty.pss, "MB", 8);
   if (n === 100) {
     // As the bench: a window from 1 s after the jobs are up. Then the same window again: Deno
     // itself wakes any `deno run` three times, once, 10 s after its last module load (its module
@@ -254,6 +265,8 @@ for (const n of [1, 10, 100]) {
         `idle, 100 jobs, ${IDLE_S} s from ${from} s after launch (${which}): ` +
           `CPU ${fmt(w.cpuMs, 2)} ms, wakeups ${w.wakeups} (${fmt(w.wakeups / IDLE_S, 2)}/s)`,
       );
+      check(`idle CPU per 30 s (${which} window)`, w.cpuMs * 30 / IDLE_S, "ms", 1, true);
+      check(`idle wakeups (${which} window)`, w.wakeups / IDLE_S, "/s", 0.1, true);
     }
   }
   await stop(d);
@@ -277,6 +290,7 @@ for (const n of [1, 10, 100]) {
     `after 10,000 respawns and 10,000 status queries: PSS ${fmt(before.pss)} -> ` +
       `${fmt(after.pss)} MB (${signed(after.pss - before.pss)})`,
   );
+  check("PSS after 10,000 respawns and queries beyond the start", after.pss - before.pss, "MB", 5);
   await stop(d);
 }
 
@@ -312,6 +326,7 @@ for (const n of [1, 10, 100]) {
     `initctl status p50 ${fmt(p50(s))} ms, empty deno run p50 ${fmt(p50(e))} ms ` +
       `(${signed(p50(s) - p50(e))} ms)`,
   );
+  check("initctl status beyond an empty deno run (p50)", p50(s) - p50(e), "ms", 2);
   await stop(d);
 }
 
@@ -320,7 +335,9 @@ for (const n of [1, 10, 100]) {
   const d = await daemon(BIG, "sleep 100102", "big");
   const up = await allSpawned(d, BIG, "sleep 100102");
   await new Promise((r) => setTimeout(r, 1000));
-  console.log(`daemon N=${BIG}: ${memLine(mem(d.proc.pid))}`);
+  const m = mem(d.proc.pid);
+  console.log(`daemon N=${BIG}: ${memLine(m)}`);
+  check(`PSS with ${BIG} jobs beyond the empty deno`, m.pss - empty.pss, "MB", 20);
   const t0 = performance.now();
   await d.ask("reload-configuration");
   const reload = performance.now() - t0;
@@ -328,9 +345,13 @@ for (const n of [1, 10, 100]) {
     `${BIG} jobs all running ${fmt(up, 0)} ms after the daemon's launch; ` +
       `reload-configuration of ${BIG} unchanged files ${fmt(reload)} ms`,
   );
+  check(`${BIG} jobs all running after launch`, up, "ms", 1000, true);
+  check(`reload of ${BIG} unchanged files`, reload, "ms", 100, true);
   await stop(d);
   console.log(`a bare deno run that posix_spawns ${BIG} sleeps: ${fmt(await spawnFloor(), 0)} ms`);
 }
+
+console.log(`\nThe issue's targets:\n${checks.join("\n")}`);
 
 /** Time from launching SPAWN_FLOOR until it says all its sleeps are spawned. */
 async function spawnFloor(): Promise<number> {
