@@ -128,3 +128,29 @@ Deno.test("upkeep --version prints version, git revision and Deno version", asyn
     /^upkeep \d+\.\d+\.\d+ \(revision [0-9a-f]{7,40}(-dirty)?, deno \d+\.\d+\.\d+\)$/,
   );
 });
+
+Deno.test("every module imported through a computed specifier is embedded by compile (LAZY_MODULES)", async () => {
+  // A module loaded through `load<…>("./x.ts")` is invisible to `deno compile`'s graph: without
+  // `--include` (LAZY_MODULES), the compiled binary fails where `deno run` works.
+  const { LAZY_MODULES } = await import("../../lib/cli/dispatch.ts");
+  const cli = `${REPO_ROOT}/lib/cli`;
+  const missing: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else if (p.endsWith(".ts")) {
+        const text = await Deno.readTextFile(p);
+        for (const m of text.matchAll(/\bload<[^>]*>\(\s*"(\.{1,2}\/[^"]+)"/g)) {
+          const target = new URL(m[1]!, `file://${p}`).pathname;
+          const rel = new URL(target, "file:///").pathname.startsWith(`${cli}/`)
+            ? `./${target.slice(cli.length + 1)}`
+            : `../${target.slice(`${REPO_ROOT}/lib/`.length)}`;
+          if (!(LAZY_MODULES as readonly string[]).includes(rel)) missing.push(`${p}: ${m[1]}`);
+        }
+      }
+    }
+  };
+  await walk(`${REPO_ROOT}/lib`);
+  assert.deepEqual(missing, []);
+});
