@@ -57,7 +57,8 @@ type QueueItem =
  * Milliseconds of spawning per turn of the event loop before further spawns wait a turn: 1 while
  * anything else comes in between turns (exits, requests, timers: a crash storm), doubling up to
  * MAX_SPAWN_TURN_MS while nothing does (a start-up of many jobs, which would otherwise pay a timer
- * hop of ~2 ms per millisecond of spawning).
+ * hop of ~2 ms per millisecond of spawning). Turns at that full budget follow each other without a
+ * timer (TimerPort.soon): see #spawn.
  */
 const SPAWN_TURN_MS = 1;
 const MAX_SPAWN_TURN_MS = 16;
