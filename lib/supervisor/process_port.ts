@@ -89,6 +89,39 @@ function checkBeforeSpawn(req: SpawnRequest): void {
   }
 }
 
+export interface SignalDeps {
+  /** The daemon's own process group (never signalled as a group). */
+  readonly ownGroup: number;
+  /** The process group of `pid` now, or null when it is gone. */
+  readonly groupOf: (pid: number) => number | null;
+  readonly killGroup: (pgid: number, signal: string) => void;
+  readonly killOne: (pid: number, signal: string) => void;
+}
+
+/**
+ * Send `signal` to process `pid` and the rest of its process group, each process once: as Upstart
+ * does, to the group (kill(-pgid)), which holds the process; to the process itself only when the
+ * group cannot be signalled (the daemon's own, or none) or when the process left it meanwhile (a
+ * daemon's setsid between the look and the kill). A second SIGTERM straight to a process the group
+ * signal reached too is one many programs take for "quit now, skip the clean shutdown" (and
+ * Upstart never sends). Returns the group signalled, or null.
+ */
+export function signalProcessAndGroup(
+  pid: number,
+  signal: string,
+  deps: SignalDeps,
+): number | null {
+  const pgid = deps.groupOf(pid) ?? pid;
+  if (pgid <= 1 || pgid === deps.ownGroup) {
+    deps.killOne(pid, signal);
+    return null;
+  }
+  deps.killGroup(pgid, signal);
+  const now = deps.groupOf(pid);
+  if (now !== null && now !== pgid) deps.killOne(pid, signal);
+  return pgid;
+}
+
 /** How many spawn-time start times wait to be taken (takeSpawnedStart) at most. */
 const SPAWN_STARTS_KEPT = 4096;
 
@@ -319,12 +352,13 @@ export class RealProcessPort implements ProcessPort {
   }
 
   kill(pid: number, signal: string, killTimeoutMs: number): void {
-    const pgid = readProcStat(pid)?.pgrp ?? pid;
-    if (pgid > 1 && pgid !== this.#ownGroup) {
-      killProcessGroup(pgid, signal);
-      if (signal !== "KILL") this.#sweepGroupLater(pgid, killTimeoutMs);
-    }
-    if (pgid !== pid) killProcess(pid, signal);
+    const group = signalProcessAndGroup(pid, signal, {
+      ownGroup: this.#ownGroup,
+      groupOf: (p) => readProcStat(p)?.pgrp ?? null,
+      killGroup: killProcessGroup,
+      killOne: killProcess,
+    });
+    if (group !== null && signal !== "KILL") this.#sweepGroupLater(group, killTimeoutMs);
   }
 
   killGroup(pgid: number, signal: string, onGone: () => void): void {
