@@ -969,11 +969,14 @@ const DISRUPTIONS: Record<string, Disruption> = {
       Deno.writeTextFileSync(`${state}/journal`, out2.join("\n"));
       Deno.writeTextFileSync(`${state}/snapshot.json`, JSON.stringify(snap));
       for (const key of keys) {
+        // As the daemon reads them: the snapshot, then the journal's lines after it.
         let alive = key in (snap.instances ?? {});
         for (const line of out2) {
           try {
             const e = JSON.parse(line);
-            if (e.t === "i" && e.k === key) alive = e.r !== null && e.r !== undefined;
+            if (e.seq > (snap.seq ?? 0) && e.t === "i" && e.k === key) {
+              alive = e.r !== null && e.r !== undefined;
+            }
           } catch { /* torn */ }
         }
         damaged ||= alive;
