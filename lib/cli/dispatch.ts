@@ -4,8 +4,6 @@
  * a copy, that command. Each subcommand's module is imported lazily.
  */
 
-import { VERSION } from "../version.ts";
-
 /**
  * The modules subcommands load on demand, relative to this file. They are imported through a
  * computed specifier (`load`): `deno run` then reads each only when its command runs (a literal
@@ -13,6 +11,7 @@ import { VERSION } from "../version.ts";
  * `initctl status`), and scripts/compile.ts embeds each with `--include`.
  */
 export const LAZY_MODULES = [
+  "../version.ts",
   "../process/exec_job.ts",
   "../process/quiet_signals.ts",
   "../process/self_exec.ts",
@@ -212,5 +211,3 @@ export async function dispatch(args: string[]): Promise<number> {
       return usageError("upkeep", `unknown command '${command}'`);
   }
 }
-
-export { VERSION };

@@ -7,7 +7,6 @@
 
 import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
 import { PROTOCOL_VERSION } from "../control/protocol.ts";
-import { VERSION } from "../version.ts";
 import { checkArguments, DEFAULT_TIMEOUT_S, parseInitctlArgs } from "./initctl_args.ts";
 
 export { DEFAULT_TIMEOUT_S };
@@ -16,7 +15,9 @@ export { DEFAULT_TIMEOUT_S };
  * Modules only some runs need, imported through a computed specifier so that `deno run` reads
  * them only then (see LAZY_MODULES in dispatch.ts, which names them for `deno compile`).
  */
-function load<T>(path: "./initctl_help.ts" | "./default_socket.ts"): Promise<T> {
+function load<T>(
+  path: "./initctl_help.ts" | "./default_socket.ts" | "../version.ts",
+): Promise<T> {
   const specifier: string = path;
   return import(specifier);
 }
@@ -39,6 +40,7 @@ export async function initctlMain(argv: string[], program: string): Promise<numb
   if (result.kind === "usage") return usage(result.message);
   if (result.kind === "print") {
     if (result.what === "version") {
+      const { VERSION } = await load<typeof import("../version.ts")>("../version.ts");
       console.log(`${program} (upkeep ${VERSION}; upstart 1.13.2 compatible)`);
       return 0;
     }
