@@ -33,8 +33,8 @@ export const LAZY_MODULES = [
 
 type LazyModule = typeof LAZY_MODULES[number];
 
-/** Import a lazily loaded module (one of LAZY_MODULES). */
-function load<T>(path: LazyModule): Promise<T> {
+/** Import a lazily loaded module (one of LAZY_MODULES, relative to lib/cli/). */
+export function load<T>(path: LazyModule): Promise<T> {
   const specifier: string = path;
   return import(specifier);
 }

@@ -8,19 +8,11 @@
 import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
 import { PROTOCOL_VERSION } from "../control/protocol.ts";
 import { checkArguments, DEFAULT_TIMEOUT_S, parseInitctlArgs } from "./initctl_args.ts";
+// Loaded already (main.ts imports it); its `load` reads the help, the version and the default
+// socket lookup only when a command needs them.
+import { load } from "./dispatch.ts";
 
 export { DEFAULT_TIMEOUT_S };
-
-/**
- * Modules only some runs need, imported through a computed specifier so that `deno run` reads
- * them only then (see LAZY_MODULES in dispatch.ts, which names them for `deno compile`).
- */
-function load<T>(
-  path: "./initctl_help.ts" | "./default_socket.ts" | "../version.ts",
-): Promise<T> {
-  const specifier: string = path;
-  return import(specifier);
-}
 
 /**
  * Run initctl. `argv` starts with the command; invoked as a shortcut (`program` is `start`, `stop`

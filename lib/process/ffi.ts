@@ -188,7 +188,9 @@ export function endedChild(): number {
 
 /** Mark every fd >= 3 close-on-exec so children do not inherit fds we inherited. */
 export function closeInheritedFds(): void {
-  if (lib().close_range(3, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
+  try {
+    if (lib().close_range(3, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
+  } catch { /* a libc without close_range (before glibc 2.34): one fd at a time */ }
   for (const e of Deno.readDirSync("/proc/self/fd")) {
     const fd = Number(e.name);
     if (fd >= 3) lib().fcntl(fd, F_SETFD, FD_CLOEXEC);

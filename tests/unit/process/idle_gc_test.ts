@@ -27,7 +27,7 @@ function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 Deno.test("idle gc: one collection once a burst has been quiet", async () => {
   const calls: unknown[] = [];
-  const idle = new IdleGc((options) => calls.push(options), () => 5 << 20);
+  const idle = new IdleGc((options) => calls.push(options), () => 5 << 20, undefined, () => {});
   const start = performance.now();
   // A burst that goes on for longer than IDLE_GC_MS: no collection while it lasts.
   while (performance.now() - start < IDLE_GC_MS * 1.5) {

@@ -6,30 +6,17 @@
 
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { instanceKey, RESERVE_BYTES, StateStore } from "../../../lib/supervisor/state_store.ts";
-import { SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
+import type { State } from "../../../lib/supervisor/transitions.ts";
+import { instanceRecord } from "./record_fixture.ts";
 import { defaultJob } from "../../../lib/job/model.ts";
 import { newInstance } from "../../../lib/supervisor/instance.ts";
 
 type Procs = Record<string, { pid: number; start: number | null }>;
 
 /** A whole record (the store keeps only records a restore can use). */
-function recordText(name: string, procs: Procs, state = "running"): string {
-  return JSON.stringify({
-    v: SNAPSHOT_VERSION,
-    job: defaultJob(name, `${name}.conf`),
-    name: "",
-    st: { ...newInstance(0), goal: "start", state },
-    procs,
-    env: {},
-    pendingEnv: null,
-    stopEnv: null,
-    stopMatch: null,
-    backoff: 0,
-    respawnAt: null,
-    killAt: null,
-    expectAt: null,
-    health: null,
-  });
+function recordText(name: string, procs: Procs, state: State = "running"): string {
+  const st = { ...newInstance(0), goal: "start" as const, state };
+  return JSON.stringify(instanceRecord(defaultJob(name, `${name}.conf`), st, procs));
 }
 
 function withDir(fn: (dir: string) => void): void {

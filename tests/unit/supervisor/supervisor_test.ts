@@ -6,7 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseJob } from "../../../lib/job/parse.ts";
 import type { JobClass } from "../../../lib/job/model.ts";
-import { type InstanceRecord, SNAPSHOT_VERSION } from "../../../lib/supervisor/snapshot.ts";
+import type { InstanceRecord } from "../../../lib/supervisor/snapshot.ts";
 import type { ExitStatus } from "../../../lib/supervisor/instance.ts";
 import {
   type Instance,
@@ -18,6 +18,7 @@ import {
 } from "../../../lib/supervisor/supervisor.ts";
 import { StateStore } from "../../../lib/supervisor/state_store.ts";
 import { Recorder } from "../../../lib/supervisor/recorder.ts";
+import { instanceRecord } from "./record_fixture.ts";
 
 class FakeProcesses implements ProcessPort {
   nextPid = 1000;
@@ -266,22 +267,7 @@ function recordOf(
   procs: InstanceRecord["procs"],
 ): InstanceRecord {
   const inst = w.sup.classes.get(job)!.instances.get("")!;
-  return {
-    v: SNAPSHOT_VERSION,
-    job: inst.job,
-    name: "",
-    st: inst.st,
-    procs,
-    env: inst.env,
-    pendingEnv: null,
-    stopEnv: null,
-    stopMatch: null,
-    backoff: 0,
-    respawnAt: null,
-    killAt: null,
-    expectAt: null,
-    health: null,
-  };
+  return instanceRecord(inst.job, inst.st, procs, inst.env);
 }
 
 Deno.test("restore: a main process journalled after a record that says starting makes it running", async () => {
