@@ -1,7 +1,7 @@
 /**
  * How the daemon spawns every job process: posix_spawn(3) through FFI with POSIX_SPAWN_SETSID, so
  * a job process gets its own session and process group without Deno forking the whole daemon
- * (Deno's `detached: true` forces fork(): about 1–3 ms in a 50 MB daemon, against ~0.2 ms for
+ * (Deno's `detached: true` forces fork(): about 1-3 ms in a 50 MB daemon, against ~0.2 ms for
  * glibc's vfork-style posix_spawn). Output files (`console log`) are opened by posix_spawn's file
  * actions: O_APPEND|O_CREAT|O_NOFOLLOW, mode 0640, so a symlink planted at the log path is
  * refused (ELOOP) rather than followed; or, when the daemon writes the log (lib/log), the
@@ -178,7 +178,7 @@ export interface SpawnOptions {
   readonly output?: Output;
   /** RLIMIT_NOFILE soft limit the child starts with (null: the daemon's current one). */
   readonly nofileSoft?: number | null;
-  /** FIFOs the child holds open (O_RDWR|O_NONBLOCK) on fds 3, 4, …: the log pipe holder. */
+  /** FIFOs the child holds open (O_RDWR|O_NONBLOCK) on fds 3, 4, ...: the log pipe holder. */
   readonly holdFifos?: readonly string[];
 }
 
@@ -200,6 +200,21 @@ function outputOf(plan: ProcessPlan, output: Output | undefined): Output {
 }
 
 /**
+ * What every spawn fills in and is done with when it returns (spawnProcess runs start to end
+ * without yielding, so one set serves them all): no buffers to allocate and collect per spawn.
+ * Sizes: glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128.
+ */
+const scratch = {
+  attr: new Uint8Array(1024),
+  actions: new Uint8Array(1024),
+  sigs: new Uint8Array(256),
+  all: new Uint8Array(256),
+  pipe: new Int32Array(2),
+  pid: new Int32Array(1),
+};
+const devnull = cstr("/dev/null");
+
+/**
  * Spawn `plan` in a new session. Throws Error(message) when the program, the directory or the log
  * file cannot be used (the system's words, and which of them failed).
  */
@@ -212,11 +227,7 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
   if (path === null) throw new Error(`Failed to spawn '${program}': No such file or directory`);
 
   const keep: Uint8Array[] = [];
-  const attr = new Uint8Array(1024);
-  const actions = new Uint8Array(1024);
-  const sigs = new Uint8Array(256);
-  const all = new Uint8Array(256);
-  const pipe = new Int32Array(2);
+  const { attr, actions, sigs, all, pipe, pid: pidBuf } = scratch;
   let pipeOpen = false;
   let scriptFd = -1;
   let stdinFd = -1;
@@ -235,8 +246,6 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
       attr,
       POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF,
     );
-    const devnull = cstr("/dev/null");
-    keep.push(devnull);
     if (plan.stdin !== undefined) {
       stdinFd = memfdWith(c, "upkeep-stdin", plan.stdin, program, "its input");
       c.posix_spawn_file_actions_adddup2(actions, stdinFd, 0);
@@ -278,7 +287,6 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
     c.posix_spawn_file_actions_addchdir_np(actions, cwd);
     const argv = cArray(plan.argv, keep);
     const envp = cArray(Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), keep);
-    const pidBuf = new Int32Array(1);
     const pathC = cstr(path);
     const before = bootTicks(c);
     const err = withNofileSoft(
