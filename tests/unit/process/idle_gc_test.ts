@@ -10,6 +10,7 @@ import {
   COMPACTING_GC,
   IDLE_GC_MS,
   IdleGc,
+  LATE_TRIM_MS,
   YOUNG_GC,
 } from "../../../lib/process/idle_gc.ts";
 
@@ -42,29 +43,37 @@ Deno.test("idle gc: one collection once a burst has been quiet", async () => {
   equal(calls.length, 1, "one collection per burst, nothing when nothing happens");
 });
 
-Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; program pages dropped with the compacting ones", () => {
+Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; program pages dropped with the compacting ones; malloc trimmed after each, and again later after a compacting one", () => {
   const calls: unknown[] = [];
   let heap = 8 << 20;
+  const later: [() => void, number][] = [];
   const idle = new IdleGc(
     (options) => {
       calls.push(options);
       if (options === COMPACTING_GC) heap -= 2 << 20; // compaction gives pages back
     },
     () => heap,
-    undefined,
+    (fn, ms) => later.push([fn, ms]),
     () => calls.push("drop pages"),
+    () => calls.push("trim"),
   );
   idle.collect(); // after start-up
-  deepEqual(calls, [COMPACTING_GC, "drop pages"]);
+  deepEqual(calls, [COMPACTING_GC, "drop pages", "trim"]);
+  deepEqual(later.map(([, ms]) => ms), [LATE_TRIM_MS]);
+  later.shift()![0]();
+  deepEqual(calls, [COMPACTING_GC, "drop pages", "trim", "trim"]);
+  calls.length = 0;
   idle.collect(); // a status query: nothing grew
   heap += COMPACT_AFTER_GROWTH - 1;
   idle.collect();
-  deepEqual(calls, [COMPACTING_GC, "drop pages", YOUNG_GC, YOUNG_GC]);
+  deepEqual(calls, [YOUNG_GC, "trim", YOUNG_GC, "trim"]);
+  equal(later.length, 0, "no late trim after a young collection");
   heap += 1; // a crash storm grew the heap by COMPACT_AFTER_GROWTH in all
   idle.collect();
-  deepEqual(calls, [COMPACTING_GC, "drop pages", YOUNG_GC, YOUNG_GC, COMPACTING_GC, "drop pages"]);
+  deepEqual(calls.slice(4), [COMPACTING_GC, "drop pages", "trim"]);
+  equal(later.length, 1);
   idle.collect();
-  deepEqual(calls.at(-1), YOUNG_GC);
+  deepEqual(calls.slice(7), [YOUNG_GC, "trim"]);
 });
 
 Deno.test("idle gc: does nothing without V8's gc, not even a timer", () => {
