@@ -1,5 +1,5 @@
 /**
- * Subcommand dispatch. `upkeep SUBCOMMAND …`, or, when the program is invoked under the name of an
+ * Subcommand dispatch. `upkeep SUBCOMMAND ...`, or, when the program is invoked under the name of an
  * Upstart command (`initctl`, `start`, `stop`, `restart`, `reload`, `status`) through a symlink or
  * a copy, that command. Each subcommand's module is imported lazily.
  */

@@ -1,5 +1,5 @@
 /**
- * `upkeep export --to systemd|kubernetes|nomad [--out DIR] [--crontab FILE]… [JOB|FILE|DIR]…`:
+ * `upkeep export --to systemd|kubernetes|nomad [--out DIR] [--crontab FILE]... [JOB|FILE|DIR]...`:
  * job files and `upkeep run` crontab lines become systemd units, Kubernetes manifests or Nomad
  * jobs (lib/export/). Notes about what a target cannot express go to stderr (or into `--json`);
  * nothing is written when there is an error, or a warning under `--strict`. Exit status: 0

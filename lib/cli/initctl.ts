@@ -1,5 +1,5 @@
 /**
- * `upkeep initctl COMMAND …` (and `start`/`stop`/`restart`/`reload`/`status` by name): parse the
+ * `upkeep initctl COMMAND ...` (and `start`/`stop`/`restart`/`reload`/`status` by name): parse the
  * arguments as Upstart's initctl does (initctl_args.ts), send one request to the daemon, print its
  * answer: stdout for output, `PROGRAM: message` on stderr and exit 1 for errors. Kept small so
  * that a status command starts fast; the daemon formats every line.
@@ -16,7 +16,7 @@ export { DEFAULT_TIMEOUT_S };
 
 /**
  * Run initctl. `argv` starts with the command; invoked as a shortcut (`program` is `start`, `stop`
- * …), argv[0] is that command and the rest are its arguments and options.
+ * ...), argv[0] is that command and the rest are its arguments and options.
  */
 export async function initctlMain(argv: string[], program: string): Promise<number> {
   const fail = (message: string, code = 1) => {

@@ -3,7 +3,7 @@
  * parser): global options before the command, the command, then the command's own options anywhere
  * among its arguments (`--` ends options; an option that takes a value takes the next argument that
  * is not an option). `initctl --no-wait start a` is an invalid option, as in Upstart; `start -n a`
- * and `start a -n` both work. Invoked as `start`, `stop` …, the program name is the command.
+ * and `start a -n` both work. Invoked as `start`, `stop` ..., the program name is the command.
  * Pure: no Deno APIs; the environment is passed in.
  *
  * upkeep's additions: `--socket PATH` and `--timeout SECS` (anywhere), `--json` for `status` and
@@ -41,7 +41,7 @@ export type ParseResult =
   | { readonly kind: "run"; readonly parsed: Parsed }
   /** Print on stdout and exit 0 (--help, --version, help); `COMMAND --help` names the command. */
   | { readonly kind: "print"; readonly what: "help" | "version"; readonly command?: string }
-  /** Print `PROGRAM: message` and the `Try … --help` line on stderr, exit 1. */
+  /** Print `PROGRAM: message` and the `Try ... --help` line on stderr, exit 1. */
   | { readonly kind: "usage"; readonly message: string };
 
 /** An option without a value; `set` never fails. */

@@ -92,7 +92,7 @@ function globalOptions(title: string): string {
   --version       show initctl's version`;
 }
 
-/** `initctl COMMAND --help` (`PROGRAM --help` for start, stop …: `program` is the command). */
+/** `initctl COMMAND --help` (`PROGRAM --help` for start, stop ...: `program` is the command). */
 export function commandHelp(command: string, program: string): string {
   const [args, what] = COMMANDS[command] ?? ["", ""];
   const name = program === "initctl" ? `initctl ${command}` : program;

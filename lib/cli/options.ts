@@ -37,7 +37,7 @@ export const DAEMON_OPTIONS = {
 
 export type OptionValues = Record<string, string | string[] | boolean | undefined>;
 
-/** Parse `args`; throws Error("…") with a one-line reason for unknown options or missing values. */
+/** Parse `args`; throws Error("...") with a one-line reason for unknown options or missing values. */
 export function parseOptions(args: readonly string[], spec: OptionSpec): OptionValues {
   const values: OptionValues = {};
   const shorts = new Map(

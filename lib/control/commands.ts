@@ -203,7 +203,7 @@ function allJobs(ctx: DaemonContext): JobClass[] {
     .sort((a, b) => a.name < b.name ? -1 : 1);
 }
 
-/** Resolve JOB [K=V…] (or the calling job itself) to a class, instance name and env. */
+/** Resolve JOB [K=V...] (or the calling job itself) to a class, instance name and env. */
 function target(
   ctx: DaemonContext,
   req: Request,

@@ -3,7 +3,7 @@
  * daemon's fd table is full (jobs' log pipes and spawns took the rest) and an accept fails with
  * EMFILE or ENFILE, one is closed so that the waiting connection can be taken into its place; it
  * is opened again once a descriptor is free (the connection closed). So jobs run out of
- * descriptors first, and say so (`cannot open log …: Too many open files`), while the sockets
+ * descriptors first, and say so (`cannot open log ...: Too many open files`), while the sockets
  * still answer. A failing open is tried again at the next refill, never in a loop.
  */
 

@@ -8,7 +8,7 @@
  * exactly `bytes` bytes of UTF-8 output (any size: written in chunks, never one big line).
  *
  * Version history:
- *   1: { v, cmd, args, options } → one line { v, ok: true, out, data? } | { v, ok: false, error,
+ *   1: { v, cmd, args, options } -> one line { v, ok: true, out, data? } | { v, ok: false, error,
  *      code }, both directions at most 1 MiB.
  *   2: same request; reply = waiting lines, then { v, ok: true, bytes } + `bytes` bytes of output,
  *      or { v, ok: false, error, code }. No size limit on replies. A v1 peer gets a clear error.
@@ -23,9 +23,9 @@ export const MAX_READ_ONLY_REQUEST_BYTES = 16 * 1024;
 
 export interface Request {
   readonly v: number;
-  /** initctl command: start, stop, restart, reload, status, list, emit, … */
+  /** initctl command: start, stop, restart, reload, status, list, emit, ... */
   readonly cmd: string;
-  /** Positional arguments after the command (job name, KEY=VALUE pairs, event name …). */
+  /** Positional arguments after the command (job name, KEY=VALUE pairs, event name ...). */
   readonly args: readonly string[];
   readonly options: RequestOptions;
 }

@@ -19,7 +19,7 @@
  * - a request must arrive within the read deadline and within the socket's size limit;
  * - a reply must be taken within the write deadline, or the connection is closed and its buffer
  *   freed; replies are written in chunks, of any size;
- * - while the daemon waits for a job (initctl start…), a `waiting` line every few seconds tells
+ * - while the daemon waits for a job (initctl start...), a `waiting` line every few seconds tells
  *   the client the daemon is alive.
  */
 

@@ -3,14 +3,14 @@
  * for the patterns of `start on` / `stop on` operands. Pure: no Deno APIs.
  *
  * Forms:
- * - `$NAME`: NAME is `[A-Za-z_][A-Za-z0-9_]*`; unknown → error `Unknown parameter: NAME`.
+ * - `$NAME`: NAME is `[A-Za-z_][A-Za-z0-9_]*`; unknown -> error `Unknown parameter: NAME`.
  * - `${NAME}`: NAME is itself expanded first (`${$KEY}` looks up the variable named by KEY's value).
  * - `${NAME:-word}` NAME if set and non-empty, else word; `${NAME-word}` NAME if set, else word.
  * - `${NAME:+word}` word if NAME set and non-empty, else ""; `${NAME+word}` word if NAME set.
  * - `${}` is a literal `$`. A `$` followed by anything else (`$$`, `$1`, `$ `, end) is kept as is,
  *   so `$$` stays `$$`.
  * - word is always expanded, even when it is not used: `${SET:-$UNKNOWN}` is an error.
- * - `${A:x}` → `Expected operator`; `${A` → `Mismatched braces`.
+ * - `${A:x}` -> `Expected operator`; `${A` -> `Mismatched braces`.
  * Substituted values are never expanded again.
  */
 

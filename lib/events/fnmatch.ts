@@ -304,7 +304,7 @@ const isAlpha = (c: number) => isUpper(c) || isLower(c);
 const isAlnum = (c: number) => isAlpha(c) || isDigit(c);
 const isGraph = (c: number) => c >= 0x21 && c <= 0x7e;
 
-/** The C locale's character classes (bytes ≥ 0x80 belong to none). */
+/** The C locale's character classes (bytes >= 0x80 belong to none). */
 const CLASSES: ReadonlyMap<string, (c: number) => boolean> = new Map([
   ["alnum", isAlnum],
   ["alpha", isAlpha],

@@ -62,7 +62,7 @@ export function initialMatch(expr: EventExpr): MatchNode {
 }
 
 /**
- * Offer one event to the expression. `vars`: the environment for `$VAR` expansion in patterns —
+ * Offer one event to the expression. `vars`: the environment for `$VAR` expansion in patterns -
  * for `start on` pass undefined (no variables: `$VAR` fails to expand, so that operand does not
  * match, while `${VAR:-word}` still gives word); for `stop on` pass the instance's env. `matched`
  * is true when some operand newly took this event (the caller then holds/blocks it once).

@@ -27,7 +27,7 @@ export const EVENT_MSG = {
 } as const;
 
 /**
- * The most operators one expression may nest (a chain `a and b and c …` nests one per operator).
+ * The most operators one expression may nest (a chain `a and b and c ...` nests one per operator).
  * Upstart has no limit; upkeep has one so that no job file can exhaust the stack of the code that
  * walks expressions (matching, printing: they overflow at about 8,000 levels); real jobs use a
  * handful.

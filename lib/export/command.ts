@@ -21,7 +21,7 @@ export function mainArgv(job: JobClass): string[] | null {
   return job.main ? processArgv(job.main) : null;
 }
 
-/** `net/apache` → `net-apache`: a name for unit files and Nomad jobs (`[A-Za-z0-9:_.-]`). */
+/** `net/apache` -> `net-apache`: a name for unit files and Nomad jobs (`[A-Za-z0-9:_.-]`). */
 export function unitName(name: string): string {
   return name.replace(/[^A-Za-z0-9:_.-]+/g, "-").replace(/^-+|-+$/g, "") || "job";
 }
@@ -57,7 +57,7 @@ export function sigName(signal: string): string {
   return /^\d+$/.test(signal) ? signal : `SIG${signal}`;
 }
 
-/** Exit statuses and signals of `normal exit`, as text (`0 TERM` → ["0", "SIGTERM"]). */
+/** Exit statuses and signals of `normal exit`, as text (`0 TERM` -> ["0", "SIGTERM"]). */
 export function normalExitWords(job: JobClass): string[] {
   return job.normalExit.map((v) => typeof v === "number" ? String(v) : `SIG${v}`);
 }

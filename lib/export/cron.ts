@@ -10,7 +10,7 @@ export interface CronField {
   readonly text: string;
   /** Begins with `*` (cron's rule for combining the two day fields). */
   readonly star: boolean;
-  /** Every value the field matches, ascending (day of week: 0–6, Sunday 0). */
+  /** Every value the field matches, ascending (day of week: 0-6, Sunday 0). */
   readonly values: readonly number[];
   readonly items: readonly CronItem[];
 }

@@ -130,7 +130,7 @@ export function parseCrontab(text: string, file: string): CrontabResult {
       continue;
     }
     if (hasShellOperators(command)) {
-      skip("a shell command line (';', '|', '&', '$(…)'), not a plain 'upkeep run'");
+      skip("a shell command line (';', '|', '&', '$(\u2026)'), not a plain 'upkeep run'");
       continue;
     }
     const argv = splitShellWords(command);

@@ -18,7 +18,7 @@ export type Trigger =
   | { readonly kind: "startup" }
   /** `filesystem`, `local-filesystems`, `remote-filesystems`, `virtual-filesystems`, `all-swaps`. */
   | { readonly kind: "filesystem"; readonly event: string }
-  /** `net-device-up [IFACE=…]` / `static-network-up`; `loopback` for `IFACE=lo`. */
+  /** `net-device-up [IFACE=...]` / `static-network-up`; `loopback` for `IFACE=lo`. */
   | { readonly kind: "network"; readonly loopback: boolean }
   | { readonly kind: "mounted"; readonly path: string }
   | { readonly kind: "job"; readonly relation: JobRelation; readonly job: string }
@@ -124,14 +124,14 @@ export function analyzeCondition(expr: EventExpr, text: string): Condition {
   return { triggers: eventOperands(expr).map(classify), shape, text };
 }
 
-/** The multi-user runlevels 2–5 (Debian's and Upstart's default) fully or partly covered. */
+/** The multi-user runlevels 2-5 (Debian's and Upstart's default) fully or partly covered. */
 export function isMultiUser(levels: string): boolean {
   return /[2345]/.test(levels);
 }
 
 /**
- * True when a `stop on runlevel …` covers halt or reboot (0 or 6): systemd, Kubernetes and
- * Nomad all stop a service when the machine goes down, and a change between runlevels 2–5 has no
+ * True when a `stop on runlevel ...` covers halt or reboot (0 or 6): systemd, Kubernetes and
+ * Nomad all stop a service when the machine goes down, and a change between runlevels 2-5 has no
  * counterpart (they are all multi-user.target).
  */
 export function stopsAtShutdown(levels: string): boolean {

@@ -222,7 +222,7 @@ export function kubernetesJob(
     }
     notes.info(
       "instance",
-      `instances are the StatefulSet's pods 0, 1, …: $${
+      `instances are the StatefulSet's pods 0, 1, \u2026: $${
         instanceVar ?? "UPSTART_INSTANCE"
       } is the pod's index; scale it to the instances you run`,
     );

@@ -20,7 +20,7 @@ export interface JobSource {
   readonly realPath?: string;
 }
 
-/** One `upkeep run …` line of a crontab. */
+/** One `upkeep run ...` line of a crontab. */
 export interface CronRun {
   /** Job name: `--name`, else the job file's or the command's base name. */
   readonly name: string;
@@ -30,7 +30,7 @@ export interface CronRun {
   readonly schedule: CronSchedule;
   /** The user field of a system crontab (`/etc/crontab`, `/etc/cron.d/*`); null in a user's. */
   readonly user: string | null;
-  /** `NAME=VALUE` lines above the entry (cron's own `MAILTO`, `CRON_TZ`… included). */
+  /** `NAME=VALUE` lines above the entry (cron's own `MAILTO`, `CRON_TZ`... included). */
   readonly env: Readonly<Record<string, string>>;
   readonly options: RunOptions;
   /** The job file it runs (JOB.conf form), or null for the `-- COMMAND` form. */
@@ -115,7 +115,7 @@ export function nthOfType(checks: readonly { readonly type: string }[], index: n
   return checks.slice(0, index).filter((c) => c.type === checks[index]?.type).length;
 }
 
-/** `"respawn delay"` → ["respawn", "delay"]; `"pre-stop"` → ["pre-stop", null]. */
+/** `"respawn delay"` -> ["respawn", "delay"]; `"pre-stop"` -> ["pre-stop", null]. */
 function splitStanza(stanza: string): [string, string | null] {
   const sp = stanza.indexOf(" ");
   return sp < 0 ? [stanza, null] : [stanza.slice(0, sp), stanza.slice(sp + 1)];

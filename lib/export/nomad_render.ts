@@ -1,6 +1,6 @@
 /**
  * A Nomad job, as exported, and its two written forms: the HCL job specification (`nomad job run
- * NAME.nomad.hcl`) and the JSON the HTTP API takes (`{"Job": …}`, for `nomad job run -json` or
+ * NAME.nomad.hcl`) and the JSON the HTTP API takes (`{"Job": ...}`, for `nomad job run -json` or
  * `POST /v1/jobs`), durations in nanoseconds there. Pure: no Deno APIs.
  */
 
@@ -67,7 +67,7 @@ export interface NomadJob {
 const NS = 1e9;
 const ns = (seconds: number) => Math.round(seconds * NS);
 
-/** The API form: `{"Job": {…}}` with Nomad's field names. */
+/** The API form: `{"Job": {...}}` with Nomad's field names. */
 export function nomadApiJson(j: NomadJob): Record<string, unknown> {
   const g = j.group;
   return {

@@ -1,6 +1,6 @@
 /**
  * Notes every target gives alike: stanzas that none of systemd, Kubernetes and Nomad can carry
- * (`export`, `cgroup`, `apparmor load`, `env KEY` without a value…), the informational ones, the
+ * (`export`, `cgroup`, `apparmor load`, `env KEY` without a value...), the informational ones, the
  * notes about `upkeep run` options, and notes as comment lines for the exported files.
  * Pure: no Deno APIs.
  */
@@ -18,7 +18,7 @@ const TARGET_NAMES: Readonly<Record<ExportTarget, string>> = {
 
 /**
  * Notes about stanzas no target carries. `cron`: the job runs under `upkeep run`, which itself
- * ignores `start on`, `stop on`, `respawn…`, `instance`, `post-start`, `pre-stop` and health.
+ * ignores `start on`, `stop on`, `respawn...`, `instance`, `post-start`, `pre-stop` and health.
  */
 export function commonNotes(job: JobClass, notes: Notes, target: ExportTarget, cron = false): void {
   const t = TARGET_NAMES[target];

@@ -1,7 +1,7 @@
 /**
  * systemd unit files as text: quoting of command lines and values (systemd's own rules: `%`
  * specifiers, `$` variables in `Exec*=`, C escapes inside double quotes), sections in a fixed
- * order, and the dependencies (`After=`, `WantedBy=`, `PartOf=` …) that the common shapes of
+ * order, and the dependencies (`After=`, `WantedBy=`, `PartOf=` ...) that the common shapes of
  * `start on` / `stop on` become. Pure: no Deno APIs.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Runs ONE health check (`health exec|http|tcp …`) or the memory check of a job's process group.
+ * Runs ONE health check (`health exec|http|tcp ...`) or the memory check of a job's process group.
  * This is the edge: it spawns, connects and reads /proc. `runCheck` never throws and never
  * outlives its timeout (plus a few milliseconds to reap what it killed); everything it starts
  * is gone when it returns:

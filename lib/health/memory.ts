@@ -2,7 +2,7 @@
  * Shares one /proc scan among the memory checks of many instances. Finding the members of a
  * process group means reading every /proc/PID/stat (about 1.3 ms with 80 processes, 7 ms with
  * 370); done per check, 100 jobs checked every 10 s cost a few percent of a core. The sampler
- * keeps the pgrp → members map of the last scan for `maxAgeMs` (1 s by default, small next to
+ * keeps the pgrp -> members map of the last scan for `maxAgeMs` (1 s by default, small next to
  * a check interval) and reads each member's VmRSS fresh, so the memory figure itself is current.
  * The edge: reads /proc through lib/process/proc.ts; the clock is injected.
  */

@@ -15,7 +15,7 @@ export function systemdExecStart(unit: string): string[] | null {
     ?.map((w) => w.replaceAll("%%", "%")) ?? null;
 }
 
-/** The value of a `NAME="…"` (or `NAME=word`) assignment in a shell script; null when absent. */
+/** The value of a `NAME="..."` (or `NAME=word`) assignment in a shell script; null when absent. */
 function shellAssignment(script: string, name: string): string | null {
   const line = script.split("\n").find((l) => l.startsWith(`${name}=`));
   if (!line) return null;

@@ -115,7 +115,7 @@ export function checkConditions(
     return { value: errors.length === 0, errors, operator: false, children: [] };
   };
 
-  // Iterative post-order evaluation: long `a and b and …` chains must not overflow the stack.
+  // Iterative post-order evaluation: long `a and b and ...` chains must not overflow the stack.
   const evaluate = (expr: EventExpr): Node => {
     const done: Node[] = [];
     const todo: (EventExpr | { op: "and" | "or" })[] = [expr];

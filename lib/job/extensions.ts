@@ -1,6 +1,6 @@
 /**
  * upkeep's extension stanzas (not Upstart): `respawn delay MIN MAX`, `respawn retry AFTER` and
- * `health exec|http|tcp|interval|timeout|retries|grace|memory …`. Durations accept plain seconds
+ * `health exec|http|tcp|interval|timeout|retries|grace|memory ...`. Durations accept plain seconds
  * and `500ms`, `0.5s`, `90s`, `5m`, `1h`. With `upstartOnly`, each use also raises a warning, so
  * `check-config --upstart` tells which files Upstart itself would reject. Pure: no Deno APIs.
  */
@@ -70,7 +70,7 @@ const SIZE_UNITS: Readonly<Record<string, number>> = {
   T: 1024 ** 4,
 };
 
-/** `512M`, `1.5G`, `1048576` → bytes (base 1024; a trailing `B`/`iB` is allowed). */
+/** `512M`, `1.5G`, `1048576` -> bytes (base 1024; a trailing `B`/`iB` is allowed). */
 export function parseSize(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)([KMGT]?)(?:i?B)?$/i.exec(text);
   if (!m) return null;
@@ -78,7 +78,7 @@ export function parseSize(text: string): number | null {
   return Number.isFinite(v) ? Math.floor(v) : null;
 }
 
-/** `HOST:PORT` or `[V6]:PORT` with a port 1–65535. */
+/** `HOST:PORT` or `[V6]:PORT` with a port 1-65535. */
 export function parseHostPort(text: string): { host: string; port: number } | null {
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
   if (!m) return null;

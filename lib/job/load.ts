@@ -122,7 +122,7 @@ function exists(path: string): boolean {
   }
 }
 
-/** `path/to/job.conf` → `path/to/job.override`. */
+/** `path/to/job.conf` -> `path/to/job.override`. */
 export function overridePath(confPath: string): string {
   return confPath.replace(/\.conf$/, "") + ".override";
 }
@@ -236,7 +236,7 @@ export function findConfFiles(
 /**
  * Directories Upstart does not search for job files (libnih's nih_file_ignore): hidden (`.*`),
  * backups (`*~`, `*.bak`, `*.BAK`, `#*#`), editor swap files (`*.swp`, `*.swo`, `*.swn`, `.#*`),
- * version control (`*,v`, `RCS`, `CVS`, `CVS.adm`, `SCCS`, `.bzr`, `.hg`, `.git`, `.svn` …) and
+ * version control (`*,v`, `RCS`, `CVS`, `CVS.adm`, `SCCS`, `.bzr`, `.hg`, `.git`, `.svn` ...) and
  * packaging leftovers (`*.dpkg-*`, `*.rpmsave`, `*.rpmorig`, `*.rpmnew`, `*;` + 8 hex digits).
  */
 export function ignoredDir(name: string): boolean {

@@ -30,7 +30,7 @@ export const PROCESS_ORDER: readonly ProcessKind[] = [
   "postStop",
 ];
 
-/** `exec COMMAND` (text kept verbatim, quotes included) or a `script … end script` body. */
+/** `exec COMMAND` (text kept verbatim, quotes included) or a `script ... end script` body. */
 export type ProcessSpec = { readonly exec: string } | { readonly script: string };
 
 export type Expect = "none" | "fork" | "daemon" | "stop";
@@ -79,13 +79,13 @@ export interface Cgroup {
   readonly value: string | null;
 }
 
-/** upkeep extension: one health check (`health exec|http|tcp …`). */
+/** upkeep extension: one health check (`health exec|http|tcp ...`). */
 export type HealthCheck =
   | { readonly type: "exec"; readonly command: string }
   | { readonly type: "http"; readonly url: string }
   | { readonly type: "tcp"; readonly host: string; readonly port: number };
 
-/** upkeep extension: the `health …` stanzas together. Seconds are numbers (may be fractional). */
+/** upkeep extension: the `health ...` stanzas together. Seconds are numbers (may be fractional). */
 export interface Health {
   readonly checks: readonly HealthCheck[];
   readonly interval: number;
@@ -97,8 +97,8 @@ export interface Health {
 }
 
 /**
- * upkeep extension: the `log …` stanzas (rotation, retention, timestamps, markers). A null field
- * takes the daemon's default (`upkeep daemon --log-size …`, lib/log/settings.ts).
+ * upkeep extension: the `log ...` stanzas (rotation, retention, timestamps, markers). A null field
+ * takes the daemon's default (`upkeep daemon --log-size ...`, lib/log/settings.ts).
  */
 export interface JobLog {
   /** `log rotate SIZE COUNT` (bytes per file, old files kept) or `log rotate off`. */
@@ -196,7 +196,7 @@ export interface JobClass {
   /** `respawn retry AFTER`: seconds after a respawn-limit stop before starting again. */
   readonly respawnRetry: number | null;
   readonly health: Health | null;
-  /** `log …` stanzas (console log output: rotation, timestamps, markers). */
+  /** `log ...` stanzas (console log output: rotation, timestamps, markers). */
   readonly log: JobLog;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The stanza table of Upstart 1.13 (`init/parse_job.c`'s semantics, our code): each keyword's
  * handler reads its arguments with the libnih tokenizer and sets fields of the draft job, raising
- * Upstart's exact error messages. Sub-keywords (`start on`, `kill signal`, …) are compared before
+ * Upstart's exact error messages. Sub-keywords (`start on`, `kill signal`, ...) are compared before
  * dequoting, values after, as Upstart does. Pure: no Deno APIs.
  */
 
@@ -93,7 +93,7 @@ function signalByName(text: string): number | null {
   return typeof n === "number" && name !== "" && !/^\d/.test(name) ? n : null;
 }
 
-/** `NAME` or `SIGNAME` or a decimal ≤ INT_MAX, as its canonical name (or decimal). */
+/** `NAME` or `SIGNAME` or a decimal <= INT_MAX, as its canonical name (or decimal). */
 function parseSignal(text: string): string | null {
   const byName = signalByName(text);
   if (byName !== null) return signalName(byName);

@@ -9,16 +9,16 @@
  *   in RATE_WINDOW_MS; what is held back is counted and said in one line when the window ends;
  * - `notice` lines (failures, give-ups, configuration) always.
  *
- * The file is rotated by size: past `maxBytes`, upkeep.log becomes upkeep.log.1 (.1 → .2 …, the
+ * The file is rotated by size: past `maxBytes`, upkeep.log becomes upkeep.log.1 (.1 -> .2 ..., the
  * oldest beyond `keep` removed) and a new upkeep.log is started. A log that cannot be written
  * (disk full, removed) never stops the daemon: the error is said once on stderr.
  */
 
 import type { LogLevel } from "../supervisor/instance.ts";
 
-/** At most this many `info` lines per job … */
+/** At most this many `info` lines per job ... */
 export const RATE_LINES = 20;
-/** … in this many milliseconds. */
+/** ... in this many milliseconds. */
 export const RATE_WINDOW_MS = 10_000;
 
 interface Rate {
@@ -31,7 +31,7 @@ export interface DaemonLogOptions {
   readonly debug: boolean;
   /** Rotate upkeep.log past this many bytes (0: never). */
   readonly maxBytes?: number;
-  /** Old files to keep (upkeep.log.1 … upkeep.log.N). */
+  /** Old files to keep (upkeep.log.1 ... upkeep.log.N). */
   readonly keep?: number;
   /** Clock (ms) for the rate limit; tests pass a fake. */
   readonly now?: () => number;
@@ -166,7 +166,7 @@ export class DaemonLog {
     }
   }
 
-  /** upkeep.log → upkeep.log.1 → … → upkeep.log.KEEP (dropped), then a fresh upkeep.log. */
+  /** upkeep.log -> upkeep.log.1 -> ... -> upkeep.log.KEEP (dropped), then a fresh upkeep.log. */
   #rotate(): void {
     try {
       this.#file?.close();

@@ -1,7 +1,7 @@
 /**
  * Turning what a job wrote into log lines, for logs with timestamps or markers: whole lines only
  * (a partial last line waits in the pipe for its end), each with the time in front; marker
- * records the daemon put into the pipe (`\0upkeep: …\n`) become `upkeep: …` lines and end a
+ * records the daemon put into the pipe (`\0upkeep: ...\n`) become `upkeep: ...` lines and end a
  * partial line before them (completed with a newline, never glued to the marker). Pure: no Deno
  * APIs.
  *
@@ -115,7 +115,7 @@ export function frameLines(
         pos = nl + 1; // the empty marker: ends a partial line, writes nothing
         continue;
       } else {
-        start = pos + 1; // drop the NUL: `upkeep: …\n`
+        start = pos + 1; // drop the NUL: `upkeep: ...\n`
         end = nl + 1;
       }
     } else if (tagged) {

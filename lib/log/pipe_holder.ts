@@ -1,7 +1,7 @@
 /**
  * Keeps every log pipe open while no daemon does. A pipe's contents live only as long as some
  * process holds it open: if the daemon died (kill -9) and then a job ended, what the job wrote
- * last would go with it. So one small process, `sleep` started with every FIFO open on fds 3, 4, …
+ * last would go with it. So one small process, `sleep` started with every FIFO open on fds 3, 4, ...
  * (posix_spawn file actions; in its own session; without the UPSTART_JOB marker, so no daemon
  * takes it for a job's leftover), holds them all. When the set of pipes changes, a new holder is
  * started first and the old one stopped after: some process holds each pipe at all times. Its pid

@@ -1,6 +1,6 @@
 /**
- * Names and plans for rotated log files, as logrotate names them: `web.log` → `web.log.1` →
- * `web.log.2` … (`web.log.1.gz` when compressed), the highest number the oldest. Pure: the caller
+ * Names and plans for rotated log files, as logrotate names them: `web.log` -> `web.log.1` ->
+ * `web.log.2` ... (`web.log.1.gz` when compressed), the highest number the oldest. Pure: the caller
  * lists the directory and carries out the steps.
  */
 

@@ -1,7 +1,7 @@
 /**
  * How a job's `console log` output is kept: rotation size and count, retention age, compression,
  * timestamps and markers. A job's `log` stanzas win; what they leave out comes from the daemon's
- * flags (`--log-size`, `--log-keep`, …), and those default to LOG_DEFAULTS. Pure: no Deno APIs.
+ * flags (`--log-size`, `--log-keep`, ...), and those default to LOG_DEFAULTS. Pure: no Deno APIs.
  */
 
 import { JOB_LOG_DEFAULTS, type JobLog } from "../job/model.ts";
@@ -13,7 +13,7 @@ export type TimestampFormat = "rfc3339" | "tai64n";
 export interface LogSettings {
   /** Rotate once the file would pass this many bytes; 0: never. */
   readonly maxBytes: number;
-  /** Rotated files kept (JOB.log.1 … JOB.log.KEEP). */
+  /** Rotated files kept (JOB.log.1 ... JOB.log.KEEP). */
   readonly keep: number;
   /** Remove rotated files older than this many seconds; null: no age limit. */
   readonly maxAge: number | null;

@@ -44,7 +44,7 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-/** Linux's generic RLIMIT_* numbers (x86-64, arm64, riscv…). */
+/** Linux's generic RLIMIT_* numbers (x86-64, arm64, riscv...). */
 const RLIMIT: Record<string, number> = {
   cpu: 0,
   fsize: 1,
@@ -166,7 +166,7 @@ function takeEnv(c: Libc): string[] {
 
 /**
  * The user and group a process will run as when it is still this helper (its argv, as in
- * /proc/PID/cmdline, holds `exec-job SPEC …`); null for any other process. For health checks
+ * /proc/PID/cmdline, holds `exec-job SPEC ...`); null for any other process. For health checks
  * that run as the job's user while the helper is still root.
  */
 export function helperIdentity(argv: readonly string[]): { uid: number; gid: number } | null {

@@ -131,7 +131,7 @@ export function errnoText(n: number): string {
 const ESRCH = 3;
 
 /**
- * kill(2) by signal number (any of 1–64, real-time ones included): true when sent, false when
+ * kill(2) by signal number (any of 1-64, real-time ones included): true when sent, false when
  * no such process (or group) exists; throws Error with the system's words otherwise.
  */
 export function sendSignal(target: number, signal: number): boolean {

@@ -1,6 +1,6 @@
 /**
  * Fork following for `expect fork` and `expect daemon`, the way Upstart does it: by ptrace, not by
- * guessing. The job's main process is started as `/bin/sh -c 'kill -STOP $$ && exec "$@"' …`: it
+ * guessing. The job's main process is started as `/bin/sh -c 'kill -STOP $$ && exec "$@"' ...`: it
  * stops itself before exec'ing the job's program, we seize it (PTRACE_SEIZE with
  * PTRACE_O_TRACEFORK|TRACEEXEC: vforks are not followed, as in Upstart) and let it go on. Every fork of the followed process is
  * then reported before the child runs: the child becomes the new main process (`forked`), the

@@ -1,7 +1,7 @@
 /**
  * Letting go of the pages of Deno's program file that the daemon has touched but does not use
  * now: the TypeScript parser and module loader of `deno run`, V8's start-up snapshot, the code of
- * every subcommand's first run… A fresh Deno maps about 11 MB of its program, the daemon after
+ * every subcommand's first run... A fresh Deno maps about 11 MB of its program, the daemon after
  * start-up 36 MB, most of which it never runs again.
  *
  * `dropProgramPages()` unmaps them with madvise(MADV_DONTNEED): the pages stay in the page cache

@@ -65,7 +65,7 @@ export function ownArgv(): string[] | null {
 }
 
 /**
- * Replace this process with `program argv…` and `env`. Returns only on failure, with the
+ * Replace this process with `program argv...` and `env`. Returns only on failure, with the
  * system's words.
  */
 export function execSelf(

@@ -61,7 +61,7 @@ export function signalName(n: number): string {
   return NAMES.get(n) ?? String(n);
 }
 
-/** Canonical form of a signal given by name or number: its name when known (`SIGTERM`/`15` → `TERM`). */
+/** Canonical form of a signal given by name or number: its name when known (`SIGTERM`/`15` -> `TERM`). */
 export function canonicalSignal(text: string): string | null {
   const n = signalNumber(text);
   return n === null ? null : signalName(n);

@@ -3,7 +3,7 @@
  * every process leads its own session and process group; a pipe for its output), and sends
  * signals to processes and process groups. The daemon spawns through fast_spawn.ts instead.
  * Errors from spawn (missing program, bad cwd) are thrown as plain `Error`s; set-up failures
- * (user, limits, chroot…) are the helper's: one line on the output and exit status 126/127.
+ * (user, limits, chroot...) are the helper's: one line on the output and exit status 126/127.
  */
 
 import type { ProcessPlan } from "./plan.ts";

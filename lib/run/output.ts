@@ -67,7 +67,7 @@ export class OutputSink {
   /** Print the buffered output (for --quiet-success on failure). */
   printBuffered(): void {
     if (this.#dropped) {
-      writeAll(Deno.stdout, encoder.encode("[upkeep] … earlier output dropped …\n"));
+      writeAll(Deno.stdout, encoder.encode("[upkeep] \u2026 earlier output dropped \u2026\n"));
     }
     for (const c of this.#buffered) writeAll(Deno.stdout, c);
     this.#buffered = [];

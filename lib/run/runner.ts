@@ -26,7 +26,7 @@ import {
 
 export interface RunJobInput {
   readonly job: JobClass;
-  /** The command that runs upkeep's set-up helper (user, limits, chroot… without other tools). */
+  /** The command that runs upkeep's set-up helper (user, limits, chroot... without other tools). */
   readonly helper: HelperCommand;
   /** The environment every process gets (the caller builds it). */
   readonly env: Readonly<Record<string, string>>;

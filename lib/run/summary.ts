@@ -42,7 +42,7 @@ export function succeeded(end: AttemptEnd): boolean {
   return end.kind === "exited" && end.status.code === 0;
 }
 
-/** Seconds to wait before retry number `retry` (1-based): base, 2×base, 4×base …, at most 1 h. */
+/** Seconds to wait before retry number `retry` (1-based): base, 2×base, 4×base ..., at most 1 h. */
 export function retryDelay(base: number, retry: number): number {
   return Math.min(base * 2 ** Math.max(0, retry - 1), 3600);
 }

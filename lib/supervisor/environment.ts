@@ -1,8 +1,8 @@
 /**
  * The environment of job processes and events, as Upstart builds it. Pure.
  *
- * start env = the daemon's job environment (PATH, TERM and `set-env` variables) → the class's `env`
- * stanzas → KEY=VALUE of the events that started it → `UPSTART_EVENTS`. Every process also gets
+ * start env = the daemon's job environment (PATH, TERM and `set-env` variables) -> the class's `env`
+ * stanzas -> KEY=VALUE of the events that started it -> `UPSTART_EVENTS`. Every process also gets
  * `UPSTART_JOB` and `UPSTART_INSTANCE`; pre-stop and post-stop add the stop env.
  */
 

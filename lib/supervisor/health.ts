@@ -1,7 +1,7 @@
 /**
  * Health supervision glue: watches an instance with lib/health's monitor while it is `running`,
  * keeps the last result for `status`, and when the monitor declares it unhealthy logs why, emits
- * `unhealthy JOB=… INSTANCE=… REASON=…` and restarts it when the job has `respawn` (the
+ * `unhealthy JOB=... INSTANCE=... REASON=...` and restarts it when the job has `respawn` (the
  * `respawn` input of instance.ts: no pre-stop, the kill signal, SIGKILL after `kill timeout`).
  *
  * A job without `respawn` is left running and checked on: its status keeps showing the failures

@@ -1,5 +1,5 @@
 /**
- * The job-instance state machine: `step(job, instance, input, now) → { instance, effects }`. Pure: no
+ * The job-instance state machine: `step(job, instance, input, now) -> { instance, effects }`. Pure: no
  * Deno APIs, no clock, no processes. The loop (lib/supervisor/supervisor.ts) feeds it inputs
  * (goal changes, process spawns and exits, blocking events finishing, timers) and carries out the
  * effects it returns (spawn, kill, emit, timers, log, release waiters).
@@ -15,16 +15,16 @@
  *
  * | state      | goal start            | goal stop                                | goal respawn          |
  * |------------|-----------------------|------------------------------------------|-----------------------|
- * | waiting    | starting              | –                                        | –                     |
- * | starting   | pre-start             | stopping                                 | –                     |
- * | pre-start  | spawned               | stopping                                 | –                     |
- * | spawned    | post-start            | stopping                                 | stopping (goal→start) |
- * | post-start | running               | stopping                                 | stopping (goal→start) |
- * | running    | stopping (main ended) | pre-stop if main alive, else stopping    | stopping (goal→start) |
- * | pre-stop   | running (cancelled)   | stopping                                 | stopping (goal→start) |
- * | stopping   | killed                | killed                                   | –                     |
- * | killed     | post-stop             | post-stop                                | –                     |
- * | post-stop  | starting (respawn)    | waiting                                  | –                     |
+ * | waiting    | starting              | -                                        | -                     |
+ * | starting   | pre-start             | stopping                                 | -                     |
+ * | pre-start  | spawned               | stopping                                 | -                     |
+ * | spawned    | post-start            | stopping                                 | stopping (goal->start) |
+ * | post-start | running               | stopping                                 | stopping (goal->start) |
+ * | running    | stopping (main ended) | pre-stop if main alive, else stopping    | stopping (goal->start) |
+ * | pre-stop   | running (cancelled)   | stopping                                 | stopping (goal->start) |
+ * | stopping   | killed                | killed                                   | -                     |
+ * | killed     | post-stop             | post-stop                                | -                     |
+ * | post-stop  | starting (respawn)    | waiting                                  | -                     |
  *
  * Entering a state does its work: `starting`/`stopping` emit a blocking event and wait for it to
  * finish; `pre-start`, `spawned`, `post-start`, `pre-stop`, `post-stop` run their process if the
@@ -60,9 +60,9 @@ export interface ExitStatus {
   readonly signal: string | null;
 }
 
-/** Why an instance failed, as carried by `stopping`/`stopped` (`RESULT=failed PROCESS=…`). */
+/** Why an instance failed, as carried by `stopping`/`stopped` (`RESULT=failed PROCESS=...`). */
 export interface Failure {
-  /** Upstart's process name (`main`, `pre-start`, …) or `respawn` for a respawn-limit stop. */
+  /** Upstart's process name (`main`, `pre-start`, ...) or `respawn` for a respawn-limit stop. */
   readonly process: string;
   /** null for spawn failures and respawn-limit stops. */
   readonly exit: ExitStatus | null;
@@ -231,7 +231,7 @@ export function newInstance(now: number): InstanceState {
   };
 }
 
-/** Upstart's exit-status encoding: code N → N, signal S → S << 8. */
+/** Upstart's exit-status encoding: code N -> N, signal S -> S << 8. */
 export function encodeExit(status: ExitStatus): number {
   if (status.signal !== null) return (signalNumber(status.signal) ?? 0) << 8;
   return status.code ?? 0;
@@ -266,7 +266,7 @@ export function describeExitStatus(status: ExitStatus): string {
     : `killed by ${status.signal} signal`;
 }
 
-/** A failure in words, for status and doctor: `main process terminated with status 3`, … */
+/** A failure in words, for status and doctor: `main process terminated with status 3`, ... */
 export function describeFailure(f: Failure, lastExit: ExitStatus | null): string {
   if (f.process === "respawn") {
     return `respawning too fast${lastExit ? ` (last: ${describeExitStatus(lastExit)})` : ""}`;
@@ -357,7 +357,7 @@ class Machine {
       }
       case "restart":
         // Upstart's restart: goal stop then goal start; from running this goes through
-        // pre-stop/stopping … post-stop and straight back to starting.
+        // pre-stop/stopping ... post-stop and straight back to starting.
         this.changeGoal("stop");
         this.changeGoal("start");
         return;

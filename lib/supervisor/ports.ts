@@ -138,9 +138,9 @@ export interface SupervisorOptions {
   readonly logDir: string;
   /** The daemon's job environment (PATH, TERM, set-env). Mutable through set-env. */
   readonly jobEnv: Env;
-  /** Extra variables every job process gets (socket path, PATH of the initctl shims …). */
+  /** Extra variables every job process gets (socket path, PATH of the initctl shims ...). */
   readonly processEnv: Readonly<Env>;
-  /** Directory of the initctl/start/stop… shims, put first on every job process's PATH. */
+  /** Directory of the initctl/start/stop... shims, put first on every job process's PATH. */
   readonly shimDir?: string;
   /** Job output through the daemon (absent: jobs write their log files themselves). */
   readonly logs?: LogPort;

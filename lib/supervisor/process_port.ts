@@ -51,7 +51,7 @@ interface Reaped {
   readonly onSetupFailed?: (pid: number, message: string) => void;
 }
 
-/** The system's words in a Deno error: "No space left on device", not "… (os error 28): …". */
+/** The system's words in a Deno error: "No space left on device", not "... (os error 28): ...". */
 function osWords(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   const i = m.indexOf(" (os error");

@@ -74,7 +74,7 @@ export class ConfigReloader {
 
 /**
  * A diagnostic as the daemon logs it: `FILE:LINE: MESSAGE`, except for a bad signal, which
- * Upstart's init reports without a line (`FILE: Error while loading configuration file: …`).
+ * Upstart's init reports without a line (`FILE: Error while loading configuration file: ...`).
  */
 export function daemonLine(d: Diagnostic): string {
   return d.message === PARSE_MSG.illegalSignal

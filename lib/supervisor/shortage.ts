@@ -9,7 +9,7 @@
  * Without a `respawn delay` of its own, the job waits SHORTAGE_DELAY (1 s, doubling, at most 30 s).
  */
 
-/** strerror of EMFILE, ENFILE ("… in system"), EAGAIN, ENOMEM, ENOBUFS. */
+/** strerror of EMFILE, ENFILE ("... in system"), EAGAIN, ENOMEM, ENOBUFS. */
 const SHORTAGES = [
   "Too many open files in system",
   "Too many open files",

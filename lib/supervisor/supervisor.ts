@@ -716,7 +716,7 @@ export class Supervisor {
       try {
         this.#effect(inst, effect);
       } catch (e) {
-        // A failing system call (a signal that cannot be sent, …): said once, with the job's name
+        // A failing system call (a signal that cannot be sent, ...): said once, with the job's name
         // and the system's words; the instance goes on from where the state machine put it.
         this.#o.log(
           `${instanceLabel(inst.job.name, inst.name)}: cannot ${describeEffect(effect)}: ` +

@@ -38,9 +38,9 @@ export class InotifyConfWatcher {
   readonly #roots: readonly string[];
   readonly #ino: Inotify;
   readonly #poller: Poller;
-  /** Watch descriptor → the directory it watches. */
+  /** Watch descriptor -> the directory it watches. */
   #dirs = new Map<number, string>();
-  /** Job files being written → when they were last written (performance.now()). */
+  /** Job files being written -> when they were last written (performance.now()). */
   readonly #unsettled = new Map<string, number>();
   /** Paths a watch could not be added for, logged once. */
   readonly #reported = new Set<string>();
