@@ -4,10 +4,10 @@
  * stays flat: a compacting one when the heap has grown, a young-generation one otherwise. It
  * stands in for V8's memory reducer, which the daemon runs without (`--no-memory-reducer`): that
  * one wakes the daemon up on its own timers for tens of seconds after any activity, this one fires
- * once, only after activity, and never when nothing happens. Needs `--expose-gc`
- * (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then holds free goes back to the
- * system too (malloc_trim), and after a big burst, so do the pages of Deno's program it touched
- * (program_pages.ts).
+ * once after activity (twice after a big burst, see LATE_TRIM_MS), and never when nothing
+ * happens. Needs `--expose-gc` (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then
+ * holds free goes back to the system too (malloc_trim), and after a big burst, so do the pages of
+ * Deno's program it touched (program_pages.ts).
  */
 
 import { mallocTrim } from "./ffi.ts";
@@ -38,11 +38,14 @@ export const COMPACT_AFTER_GROWTH = 1 << 20;
 export type GcFunction = (options: typeof COMPACTING_GC | typeof YOUNG_GC) => void;
 
 /**
- * After a compacting collection, malloc_trim once more this much later (ms). Memory is still being
- * freed just after the collection (V8 releases what dead objects held outside its heap on its
- * worker threads): measured with 100 jobs after start-up, a trim at that moment sometimes left
- * 1.4 MB that a trim 300 ms later gave back (scripts/footprint.ts, PSS at N=100 between +5.5 and
- * +10.5 MB before). Late enough for that, early enough to be over before an idle spell begins.
+ * After a compacting collection, once the daemon has stayed quiet this much longer (ms), malloc_trim
+ * once more and drop the program's pages (program_pages.ts). Memory is still being freed just
+ * after the collection (V8 releases what dead objects held outside its heap on its worker
+ * threads): with 100 jobs after start-up, a trim at that moment sometimes left 1.4 MB that one
+ * 300 ms later gave back. And the pages go last, after everything the daemon runs before it
+ * sleeps (this timer included): dropped before this step, the program's file-backed PSS with 100
+ * jobs was 0.4 to 3.4 MB below an empty Deno's; dropped in it, 4.8 to 7.3 MB below
+ * (scripts/footprint.ts --only memory, four runs each).
  */
 export const LATE_TRIM_MS = 300;
 
@@ -54,6 +57,8 @@ const unrefTimer: QuietTimer = (fn, ms) => Deno.unrefTimer(setTimeout(fn, ms));
 export class IdleGc {
   #last = 0;
   #armed = false;
+  /** The step after a compacting collection (LATE_TRIM_MS) is waiting for its turn. */
+  #lateArmed = false;
   /** V8's heapTotal after the last compacting collection (none yet: 0). */
   #compactedAt = 0;
   readonly #gc: GcFunction | undefined;
@@ -91,13 +96,25 @@ export class IdleGc {
     if (this.heapTotal() >= this.#compactedAt + COMPACT_AFTER_GROWTH) {
       this.#gc(COMPACTING_GC);
       this.#compactedAt = this.heapTotal();
-      // Only after a big burst (start-up, a storm): after each small one (a respawn, a query) the
-      // next would map its code again, ~2 ms more for a respawn (bench, p50 3.2 -> 4.9-6.6 ms).
-      this.dropPages();
-      this.setTimer(() => this.trim(), LATE_TRIM_MS);
+      // Pages dropped only after a big burst (start-up, a storm): after each small one (a
+      // respawn, a query) the next would map its code again, ~2 ms more for a respawn (bench,
+      // p50 3.2 -> 4.9-6.6 ms).
+      if (!this.#lateArmed) this.#armLate(LATE_TRIM_MS);
     } else {
       this.#gc(YOUNG_GC);
     }
     this.trim();
+  }
+
+  /** Trim and drop the program's pages once quiet for LATE_TRIM_MS more (put off while busy). */
+  #armLate(ms: number): void {
+    this.#lateArmed = true;
+    this.setTimer(() => {
+      const quiet = performance.now() - this.#last;
+      if (quiet < LATE_TRIM_MS) return this.#armLate(LATE_TRIM_MS - quiet);
+      this.#lateArmed = false;
+      this.trim();
+      this.dropPages();
+    }, ms);
   }
 }

@@ -43,7 +43,7 @@ Deno.test("idle gc: one collection once a burst has been quiet", async () => {
   equal(calls.length, 1, "one collection per burst, nothing when nothing happens");
 });
 
-Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; program pages dropped with the compacting ones; malloc trimmed after each, and again later after a compacting one", () => {
+Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; malloc trimmed after each; after a compacting one, trimmed again and the program pages dropped LATE_TRIM_MS later", () => {
   const calls: unknown[] = [];
   let heap = 8 << 20;
   const later: [() => void, number][] = [];
@@ -58,22 +58,58 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; p
     () => calls.push("trim"),
   );
   idle.collect(); // after start-up
-  deepEqual(calls, [COMPACTING_GC, "drop pages", "trim"]);
+  deepEqual(calls, [COMPACTING_GC, "trim"]);
   deepEqual(later.map(([, ms]) => ms), [LATE_TRIM_MS]);
   later.shift()![0]();
-  deepEqual(calls, [COMPACTING_GC, "drop pages", "trim", "trim"]);
+  deepEqual(calls, [COMPACTING_GC, "trim", "trim", "drop pages"]);
   calls.length = 0;
   idle.collect(); // a status query: nothing grew
   heap += COMPACT_AFTER_GROWTH - 1;
   idle.collect();
   deepEqual(calls, [YOUNG_GC, "trim", YOUNG_GC, "trim"]);
-  equal(later.length, 0, "no late trim after a young collection");
+  equal(later.length, 0, "no late step after a young collection");
   heap += 1; // a crash storm grew the heap by COMPACT_AFTER_GROWTH in all
   idle.collect();
-  deepEqual(calls.slice(4), [COMPACTING_GC, "drop pages", "trim"]);
+  deepEqual(calls.slice(4), [COMPACTING_GC, "trim"]);
   equal(later.length, 1);
   idle.collect();
-  deepEqual(calls.slice(7), [YOUNG_GC, "trim"]);
+  deepEqual(calls.slice(6), [YOUNG_GC, "trim"]);
+  heap += COMPACT_AFTER_GROWTH;
+  idle.collect(); // compacting again while the late step waits: still one late step
+  equal(later.length, 1);
+  later.shift()![0]();
+  deepEqual(calls.slice(8), [COMPACTING_GC, "trim", "trim", "drop pages"]);
+});
+
+Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE_TRIM_MS", async () => {
+  const calls: unknown[] = [];
+  let lastActivity = performance.now();
+  let quietAtDrop = -1;
+  const idle = new IdleGc(
+    (options) => calls.push(options),
+    () => 5 << 20,
+    undefined,
+    () => {
+      calls.push("drop pages");
+      quietAtDrop = performance.now() - lastActivity;
+    },
+    () => calls.push("trim"),
+  );
+  idle.collect();
+  deepEqual(calls, [COMPACTING_GC, "trim"]);
+  // Busy again at once, for longer than LATE_TRIM_MS: the late step waits for a quiet moment.
+  const start = performance.now();
+  while (performance.now() - start < LATE_TRIM_MS * 2) {
+    idle.activity();
+    lastActivity = performance.now();
+    await new Promise((r) => setTimeout(r, LATE_TRIM_MS / 6));
+  }
+  await until(() => calls.includes("drop pages"));
+  ok(quietAtDrop >= LATE_TRIM_MS - 2, `dropped after ${quietAtDrop} ms of quiet`);
+  deepEqual(calls.slice(2, 4), ["trim", "drop pages"]);
+  // Then the idle collection of that burst (nothing grew: a young one), and nothing else.
+  await until(() => calls.length >= 6);
+  deepEqual(calls.slice(4), [YOUNG_GC, "trim"]);
 });
 
 Deno.test("idle gc: does nothing without V8's gc, not even a timer", () => {
