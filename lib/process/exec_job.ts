@@ -164,23 +164,6 @@ function takeEnv(c: Libc): string[] {
   return parseEnvBlock(buf.subarray(0, len));
 }
 
-/**
- * The user and group a process will run as when it is still this helper (its argv, as in
- * /proc/PID/cmdline, holds `exec-job SPEC ...`); null for any other process. For health checks
- * that run as the job's user while the helper is still root.
- */
-export function helperIdentity(argv: readonly string[]): { uid: number; gid: number } | null {
-  const i = argv.indexOf("exec-job");
-  if (i < 0 || argv[i + 1] === undefined) return null;
-  try {
-    const spec = JSON.parse(argv[i + 1]!) as Partial<Spec>;
-    if (typeof spec.what !== "string") return null;
-    return { uid: spec.uid ?? 0, gid: spec.gid ?? 0 };
-  } catch {
-    return null;
-  }
-}
-
 /** Run the helper; returns an exit status only when something failed (else it has exec'd). */
 export function execJobMain(args: readonly string[]): number {
   let parsed;

@@ -209,6 +209,24 @@ export function helperArgv(
   return [...helper.argv, EXEC_JOB, JSON.stringify(spec), ...target];
 }
 
+/**
+ * The user and group a process will run as when it is still the set-up helper (its argv, as in
+ * /proc/PID/cmdline, holds `exec-job SPEC ...`, helperArgv); null for any other process. For
+ * health checks that run as the job's user while the helper is still root. (Here rather than in
+ * exec_job.ts: the daemon then does not load the helper's module.)
+ */
+export function helperIdentity(argv: readonly string[]): { uid: number; gid: number } | null {
+  const i = argv.indexOf(EXEC_JOB);
+  if (i < 0 || argv[i + 1] === undefined) return null;
+  try {
+    const spec = JSON.parse(argv[i + 1]!) as Partial<SetupSpec>;
+    if (typeof spec.what !== "string") return null;
+    return { uid: spec.uid ?? 0, gid: spec.gid ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
 /** The helper's stdin: the job's environment, each `KEY=VALUE` ended by a NUL byte. */
 export function helperStdin(env: Readonly<Record<string, string>>): Uint8Array {
   let text = "";

@@ -9,7 +9,7 @@
  * again`); `unhealthy` is emitted once per verdict, not on every failed check after it.
  */
 
-import { helperIdentity } from "../process/exec_job.ts";
+import { helperIdentity } from "../process/plan.ts";
 import { type Checkers, HealthMonitor, type HealthReport, type Timers } from "../health/monitor.ts";
 import type { CheckTarget } from "../health/check.ts";
 import type { HealthView } from "./status.ts";

@@ -3,13 +3,14 @@
 import assert from "node:assert/strict";
 import { defaultJob, type JobClass } from "../../../lib/job/model.ts";
 import {
+  helperIdentity,
   needsShell,
   type PlanInput,
   planProcess,
   type SetupSpec,
   shellQuote,
 } from "../../../lib/process/plan.ts";
-import { helperIdentity, parseEnvBlock, parseExecJobArgs } from "../../../lib/process/exec_job.ts";
+import { parseEnvBlock, parseExecJobArgs } from "../../../lib/process/exec_job.ts";
 import { parseGroup, parsePasswd, userDbFrom } from "../../../lib/process/users.ts";
 
 const users = userDbFrom(
