@@ -4,7 +4,7 @@
  * stays flat: a compacting one when the heap has grown, a young-generation one otherwise. It
  * stands in for V8's memory reducer, which the daemon runs without (`--no-memory-reducer`): that
  * one wakes the daemon up on its own timers for tens of seconds after any activity, this one fires
- * once after activity (twice after a big burst, see LATE_TRIM_MS), and never when nothing
+ * once after activity (twice after a big burst, see LATE_STEP_MS), and never when nothing
  * happens. Needs `--expose-gc` (DAEMON_V8_FLAGS); does nothing without it. The memory malloc then
  * holds free goes back to the system too (malloc_trim), and after a big burst, so do the pages of
  * Deno's program it touched (program_pages.ts).
@@ -38,16 +38,19 @@ export const COMPACT_AFTER_GROWTH = 1 << 20;
 export type GcFunction = (options: typeof COMPACTING_GC | typeof YOUNG_GC) => void;
 
 /**
- * After a compacting collection, once the daemon has stayed quiet this much longer (ms), malloc_trim
- * once more and drop the program's pages (program_pages.ts). Memory is still being freed just
- * after the collection (V8 releases what dead objects held outside its heap on its worker
- * threads): with 100 jobs after start-up, a trim at that moment sometimes left 1.4 MB that one
- * 300 ms later gave back. And the pages go last, after everything the daemon runs before it
- * sleeps (this timer included): dropped before this step, the program's file-backed PSS with 100
- * jobs was 0.4 to 3.4 MB below an empty Deno's; dropped in it, 4.8 to 7.3 MB below
- * (scripts/footprint.ts --only memory, four runs each).
+ * After a compacting collection, once the daemon has stayed quiet this much longer (ms): trim
+ * malloc, then drop the program's pages (program_pages.ts). Not at the collection itself: memory
+ * is still being freed just after it (V8 releases what dead objects held outside its heap on its
+ * worker threads): with 100 jobs after start-up, a trim at the collection once left 1.4 MB (one
+ * run in three) that a trim 300 ms later gave back. One trim, not one at each moment: the second
+ * cost the next respawn the faults of taking that memory in again (bench respawn p90 8.3 ms
+ * against 6.9 with the one trim at the collection, 300 respawns each; with the one trim here, 7.2
+ * against 7.8, 120 each). And the pages go last, after everything the daemon runs before it
+ * sleeps (this timer included): dropped at the collection, the program's file-backed PSS with 100
+ * jobs was 0.4 to 3.4 MB below an empty Deno's; dropped in this step, 3.3 to 7.9 MB below
+ * (scripts/footprint.ts --only memory).
  */
-export const LATE_TRIM_MS = 300;
+export const LATE_STEP_MS = 300;
 
 /** Starts a timer that does not keep the process alive (the real one: an unref'd setTimeout). */
 export type QuietTimer = (fn: () => void, ms: number) => void;
@@ -57,7 +60,7 @@ const unrefTimer: QuietTimer = (fn, ms) => Deno.unrefTimer(setTimeout(fn, ms));
 export class IdleGc {
   #last = 0;
   #armed = false;
-  /** The step after a compacting collection (LATE_TRIM_MS) is waiting for its turn. */
+  /** The step after a compacting collection (LATE_STEP_MS) is waiting for its turn. */
   #lateArmed = false;
   /** V8's heapTotal after the last compacting collection (none yet: 0). */
   #compactedAt = 0;
@@ -99,19 +102,19 @@ export class IdleGc {
       // Pages dropped only after a big burst (start-up, a storm): after each small one (a
       // respawn, a query) the next would map its code again, ~2 ms more for a respawn (bench,
       // p50 3.2 -> 4.9-6.6 ms).
-      if (!this.#lateArmed) this.#armLate(LATE_TRIM_MS);
+      if (!this.#lateArmed) this.#armLate(LATE_STEP_MS);
     } else {
       this.#gc(YOUNG_GC);
+      this.trim();
     }
-    this.trim();
   }
 
-  /** Trim and drop the program's pages once quiet for LATE_TRIM_MS more (put off while busy). */
+  /** Trim and drop the program's pages once quiet for LATE_STEP_MS more (put off while busy). */
   #armLate(ms: number): void {
     this.#lateArmed = true;
     this.setTimer(() => {
       const quiet = performance.now() - this.#last;
-      if (quiet < LATE_TRIM_MS) return this.#armLate(LATE_TRIM_MS - quiet);
+      if (quiet < LATE_STEP_MS) return this.#armLate(LATE_STEP_MS - quiet);
       this.#lateArmed = false;
       this.trim();
       this.dropPages();
