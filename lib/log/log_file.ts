@@ -40,8 +40,17 @@ export class LogFile {
   /** Writes that wrote something (splices included), ever. */
   writes = 0;
   readonly #path: Uint8Array<ArrayBuffer>;
-  readonly #stx = statxBuffer();
-  readonly #offset = new BigInt64Array(1);
+  /** statx(2) buffer and splice offset: made at their first use (a job that never writes, never). */
+  #stxBuffer: Uint8Array<ArrayBuffer> | null = null;
+  #offsetBuffer: BigInt64Array<ArrayBuffer> | null = null;
+
+  get #stx(): Uint8Array<ArrayBuffer> {
+    return this.#stxBuffer ??= statxBuffer();
+  }
+
+  get #offset(): BigInt64Array<ArrayBuffer> {
+    return this.#offsetBuffer ??= new BigInt64Array(1);
+  }
 
   constructor(readonly path: string) {
     this.#path = cstr(path);

@@ -65,9 +65,10 @@ function scratchPipe(): { r: number; w: number; buf: Uint8Array<ArrayBuffer> } {
   return scratch;
 }
 
-export class LogPipe {
-  readonly #count = new Int32Array(1);
+/** FIONREAD's answer, for every pipe (bytes() fills and reads it without yielding). */
+const count = new Int32Array(1);
 
+export class LogPipe {
   private constructor(readonly path: string, readonly fd: number, readonly capacity: number) {}
 
   /**
@@ -106,7 +107,7 @@ export class LogPipe {
 
   /** Bytes waiting in the pipe. */
   bytes(): number {
-    return pipeBytes(this.fd, this.#count);
+    return pipeBytes(this.fd, count);
   }
 
   /**
