@@ -257,8 +257,12 @@ export class Recorder {
   }
 
   #classRecord(cls: JobClassEntry, name: string, offset: number): ClassRecord | null {
-    const retries = [...cls.retries].map(([n, r]) => ({ name: n, at: r.at + offset, env: r.env }));
-    const failures = [...cls.failures].map(([n, f]) => ({
+    const retries = [...cls.retries ?? []].map(([n, r]) => ({
+      name: n,
+      at: r.at + offset,
+      env: r.env,
+    }));
+    const failures = [...cls.failures ?? []].map(([n, f]) => ({
       name: n,
       message: f.message,
       at: f.at + offset,

@@ -108,8 +108,6 @@ export class Supervisor {
             instances: new Map(),
             startMatch: job.startOn && !job.manual ? initialMatch(job.startOn) : null,
             deleted: false,
-            retries: new Map(),
-            failures: new Map(),
           };
           this.classes.set(name, entry);
           this.#index(entry, job);
@@ -382,7 +380,7 @@ export class Supervisor {
           cls.startMatch = rec.startMatch;
         }
         for (const f of rec.failures) {
-          cls.failures.set(f.name, { message: f.message, at: f.at - wallOffset });
+          (cls.failures ??= new Map()).set(f.name, { message: f.message, at: f.at - wallOffset });
         }
         for (const r of rec.retries) this.#armRetry(cls, r.name, r.env, inMs(r.at) ?? 0);
       }
@@ -406,8 +404,6 @@ export class Supervisor {
               instances: new Map(),
               startMatch: null,
               deleted: true,
-              retries: new Map(),
-              failures: new Map(),
             };
             this.classes.set(name, cls);
           }
@@ -733,7 +729,7 @@ export class Supervisor {
   /** Keep the last failure of an instance for status and doctor; forget it once it runs. */
   #noteFailure(inst: Instance, before: InstanceState, input: Input): void {
     const after = inst.st;
-    const failures = inst.cls.failures;
+    const cls = inst.cls;
     let message: string | null = null;
     if (input.type === "spawnFailed") {
       message = `cannot spawn ${PROCESS_NAMES[input.kind]} process: ${input.error}`;
@@ -741,10 +737,10 @@ export class Supervisor {
       message = describeFailure(after.failure, after.lastExit);
     }
     if (message !== null) {
-      failures.set(inst.name, { message, at: this.#o.timers.now() });
-      this.#classChanged(inst.cls);
+      (cls.failures ??= new Map()).set(inst.name, { message, at: this.#o.timers.now() });
+      this.#classChanged(cls);
     } else if (after.state === "running" && before.state !== "running") {
-      if (failures.delete(inst.name)) this.#classChanged(inst.cls);
+      if (cls.failures?.delete(inst.name)) this.#classChanged(cls);
     }
   }
 
@@ -753,10 +749,10 @@ export class Supervisor {
     cls: JobClassEntry,
     name: string,
   ): { message: string; at: number; nextTry: number | null } | null {
-    const f = cls.failures.get(name);
+    const f = cls.failures?.get(name);
     if (!f) return null;
     const inst = cls.instances.get(name);
-    const nextTry = inst ? inst.respawnAt : cls.retries.get(name)?.at ?? null;
+    const nextTry = inst ? inst.respawnAt : cls.retries?.get(name)?.at ?? null;
     return { message: f.message, at: f.at, nextTry };
   }
 
@@ -1055,7 +1051,7 @@ export class Supervisor {
   /** Start instance `name` of `cls` again in `ms` (`respawn retry`). */
   #armRetry(cls: JobClassEntry, name: string, env: Env, ms: number): void {
     const timer = this.#o.timers.set(ms, () => {
-      cls.retries.delete(name);
+      cls.retries?.delete(name);
       this.#classChanged(cls);
       this.#run(() => {
         if (cls.deleted) return;
@@ -1063,7 +1059,7 @@ export class Supervisor {
         this.startInstance(cls, name, env, null);
       });
     });
-    cls.retries.set(name, { timer, at: this.#o.timers.now() + ms, env });
+    (cls.retries ??= new Map()).set(name, { timer, at: this.#o.timers.now() + ms, env });
     // Recorded at once: a daemon killed right after a give-up must still retry.
     this.#classChanged(cls, true);
   }
@@ -1073,18 +1069,18 @@ export class Supervisor {
    * it moot). True when there was one.
    */
   cancelRetry(cls: JobClassEntry, name: string): boolean {
-    const pending = cls.retries.get(name);
+    const pending = cls.retries?.get(name);
     if (pending === undefined) return false;
     this.#o.timers.clear(pending.timer);
-    cls.retries.delete(name);
+    cls.retries!.delete(name);
     this.#classChanged(cls);
     this.#o.log(`${instanceLabel(cls.job.name, name)} respawn retry cancelled`);
     return true;
   }
 
   #cancelRetries(cls: JobClassEntry): void {
-    for (const r of cls.retries.values()) this.#o.timers.clear(r.timer);
-    cls.retries.clear();
+    for (const r of cls.retries?.values() ?? []) this.#o.timers.clear(r.timer);
+    cls.retries?.clear();
   }
 
   #newInstance(cls: JobClassEntry, name: string): Instance {
