@@ -193,7 +193,7 @@ export interface JobClassEntry {
   pending?: JobClass | null;
   /**
    * `respawn retry`: the pending start of each instance that gave up (timer, when it is due).
-   * Made at the first (most classes never have one: two empty Maps a class were ~0.4 KB each).
+   * Made at the first (most classes never have one: the two empty Maps took ~0.4 KB a class).
    */
   retries?: Map<
     string,
