@@ -229,9 +229,17 @@ export function someLines(path: string): string[] | null {
   return l.length ? l : null;
 }
 
-/** Wait until the daemon's log matches `re` (its lines are written just after the work). */
+/**
+ * Wait until the daemon's log matches `re` (its lines are written just after the work). On a
+ * timeout the error shows how the log ends, to tell a late line from a different one.
+ */
 export async function logged(d: TestDaemon, re: RegExp): Promise<void> {
-  await waitFor(() => re.test(d.output), `daemon log ${re}`, 3000);
+  try {
+    await waitFor(() => re.test(d.output), `daemon log ${re}`, 3000);
+  } catch (e) {
+    const tail = d.output.trimEnd().split("\n").slice(-8).join("\n  ");
+    throw new Error(`${e instanceof Error ? e.message : e}; the log ends:\n  ${tail}`);
+  }
 }
 
 /** A different main pid than `old`, once the job runs again. */

@@ -279,7 +279,12 @@ exec /usr/bin/python3 ${dir}/grow.py ${dir}/grow
     }, "the first run's pid");
     const second = await newMainPid(d, "hog", first);
     ok(!exists(`${d.dir}/grow`), "the first run took the marker");
-    await logged(d, /hog is unhealthy: 1 failure: memory 1\d\d(\.\d)? MiB > 60 MiB/);
+    // What a check saw: about 160 MiB, or less if it caught the hog still filling its buffer (a
+    // busy CI run once timed out waiting for 1NN MiB here): over 60 MiB either way, under 200.
+    await logged(
+      d,
+      /hog is unhealthy: 1 failure: memory (?:6\d|[7-9]\d|1\d\d)(\.\d)? MiB > 60 MiB/,
+    );
     await logged(d, /hog restarting \(unhealthy\)/);
     await waitFor(() => !pidAlive(first), "the hog is gone");
     match(
