@@ -12,8 +12,6 @@ import { checkArguments, DEFAULT_TIMEOUT_S, parseInitctlArgs } from "./initctl_a
 // socket lookup only when a command needs them.
 import { load } from "./dispatch.ts";
 
-export { DEFAULT_TIMEOUT_S };
-
 /**
  * Run initctl. `argv` starts with the command; invoked as a shortcut (`program` is `start`, `stop`
  * ...), argv[0] is that command and the rest are its arguments and options.

@@ -6,8 +6,6 @@
 
 import { COMMAND_OPTIONS, DEFAULT_TIMEOUT_S } from "./initctl_args.ts";
 
-export { DEFAULT_TIMEOUT_S };
-
 export const HELP = `Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...
 
 Job commands:

@@ -105,7 +105,7 @@ export class PipeHolder {
         const limit = getNofile();
         const want = chunk.length + 16;
         const nofile = limit && want > limit.soft ? Math.min(want, limit.hard) : null;
-        const { pid } = spawnProcess({
+        const { pid, start } = spawnProcess({
           argv: ["sleep", HOLD_SECONDS],
           env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin", UPKEEP_PIPE_HOLDER: this.dir },
           cwd: "/",
@@ -113,8 +113,8 @@ export class PipeHolder {
           stderr: "null",
           helper: false,
         }, { output: "null", nofileSoft: nofile, holdFifos: chunk });
-        const st = readProcStat(pid);
-        started.push({ pid, start: st?.startTime ?? 0 });
+        // The spawn's own start time when it knows it (reading /proc waits out the child's exec).
+        started.push({ pid, start: start ?? readProcStat(pid)?.startTime ?? 0 });
       } catch (e) {
         // Without a holder the pipes still work; only a job ending while no daemon runs would
         // lose its last unread output.
