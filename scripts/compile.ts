@@ -11,7 +11,7 @@
  */
 
 import { bakeBuildInfo } from "../lib/install/build_info.ts";
-import { LAZY_MODULES } from "../lib/cli/dispatch.ts";
+import { LAZY_MODULES } from "../lib/cli/lazy.ts";
 
 /** The targets built by default, and the file name of each. */
 export const TARGETS: Readonly<Record<string, string>> = {

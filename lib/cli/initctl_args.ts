@@ -12,9 +12,6 @@
 
 import type { RequestOptions } from "../control/protocol.ts";
 
-/** Seconds of silence after which initctl gives up on the daemon. */
-export const DEFAULT_TIMEOUT_S = 15;
-
 /** Options that change the request sent to the daemon. */
 export type Options = { -readonly [K in keyof RequestOptions]: RequestOptions[K] };
 

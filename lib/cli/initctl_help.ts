@@ -4,7 +4,8 @@
  * it does, and its options. The words are upkeep's own. Pure: no Deno APIs.
  */
 
-import { COMMAND_OPTIONS, DEFAULT_TIMEOUT_S } from "./initctl_args.ts";
+import { COMMAND_OPTIONS } from "./initctl_args.ts";
+import { DEFAULT_TIMEOUT_S } from "./initctl.ts";
 
 export const HELP = `Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...
 

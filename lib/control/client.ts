@@ -7,6 +7,7 @@
  */
 
 import {
+  ConnReader,
   decodeReplyHeader,
   encodeRequest,
   PROTOCOL_VERSION,
@@ -14,8 +15,8 @@ import {
   readOnlySocketPath,
   type Reply,
   type Request,
+  writeAll,
 } from "./protocol.ts";
-import { ConnReader, writeAll } from "./stream.ts";
 
 export class ConnectError extends Error {}
 

@@ -24,7 +24,7 @@
  *
  * Used by every command that may run for long: `daemon`, `run` (cron jobs, as root) and `logs`
  * (`-f` follows for ever) at once; any other (`initctl start` waits for its job) once it has run
- * for 250 ms (lib/cli/dispatch.ts quietSignalsSoon).
+ * for 250 ms (lib/cli/lazy.ts quietSignalsSoon).
  */
 
 import { catchAndDoNothing } from "./ffi.ts";
