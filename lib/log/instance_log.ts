@@ -28,6 +28,9 @@ import { Failing, type LogFailure } from "./failing.ts";
 import { LineWriter, type Step } from "./line_writer.ts";
 import type { Share } from "./turn_budget.ts";
 
+/** The record an ended process leaves in the pipe when markers are off. */
+const EMPTY_MARKER = markerRecord("");
+
 export type { LogFailure };
 
 const NEWLINE = new Uint8Array([10]);
@@ -181,6 +184,7 @@ export class InstanceLog {
       // (A spool left by an earlier daemon is looked at first, even with nothing in the pipe.)
       if (n === 0 && !this.#spooled && !this.#spoolToCheck()) return this.#idle();
       if (!this.#failing.mayTry) return this.#failing.dropExcess(this.pipe);
+      if (!this.file.isOpen && (await this.#emptyMarkersOnly(n))) continue;
       if (!(await this.#ready())) return this.#failing.dropExcess(this.pipe);
       const before = this.file.writes;
       // Line mode waits for its share of the turn's budget (fair among logs, bounded per turn).
@@ -202,6 +206,28 @@ export class InstanceLog {
       if (this.file.writes > before) this.#writing();
       if (step === "wait") return this.#idle(true);
     }
+  }
+
+  /**
+   * A plain log whose pipe holds only empty marker records (processes ended, markers off) and
+   * whose file does not exist: there is no line to complete, so the records are taken out and no
+   * file is made. Upstart creates a job's log at its first output; a quiet job has none.
+   */
+  async #emptyMarkersOnly(n: number): Promise<boolean> {
+    if (n === 0 || this.#markersInPipe === 0 || this.#lines || needsLineMode(this.settings)) {
+      return false;
+    }
+    const head = this.pipe.peek(n);
+    if (head.length !== n || n % EMPTY_MARKER.length !== 0) return false;
+    for (let at = 0; at < n; at += EMPTY_MARKER.length) {
+      for (let i = 0; i < EMPTY_MARKER.length; i++) {
+        if (head[at + i] !== EMPTY_MARKER[i]) return false;
+      }
+    }
+    if (!(await this.file.missing())) return false;
+    this.pipe.take(n);
+    this.#markersInPipe -= n / EMPTY_MARKER.length;
+    return true;
   }
 
   get #spooled(): boolean {

@@ -15,6 +15,7 @@ import {
   cstr,
   decodeStatx,
   ELOOP,
+  ENOENT,
   errno,
   errorText,
   O_CLOEXEC,
@@ -89,6 +90,21 @@ export class LogFile {
     this.#dev = st.dev;
     this.size = st.size;
     return null;
+  }
+
+  /** Whether there is no file at the path (a statx that fails for another reason says there is). */
+  async missing(): Promise<boolean> {
+    const r = await c().statxAsync(
+      AT_FDCWD,
+      this.#path,
+      AT_SYMLINK_NOFOLLOW,
+      STATX_BASIC,
+      this.#stx,
+    );
+    if (r === 0) return false;
+    // again here, for errno (the nonblocking call ran on another thread)
+    return c().statx(AT_FDCWD, this.#path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, this.#stx) !== 0 &&
+      errno() === ENOENT;
   }
 
   /**

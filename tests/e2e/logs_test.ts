@@ -432,3 +432,22 @@ Deno.test({
     }
   },
 });
+
+daemonTest(
+  "a job's log file is made at its first output: a quiet job has none, as in Upstart",
+  { quiet: "task\nexec true\n", talks: "task\nexec echo hello\n" },
+  async (d) => {
+    await d.initctl("start", "quiet");
+    await d.initctl("start", "quiet");
+    await d.initctl("start", "talks");
+    await waitFor(() => d.readLog("talks.log") === "hello\n", "the talking job's log");
+    // The daemon drains every log before it exits: whatever the quiet job's ends left in its pipe
+    // has been dealt with by then.
+    d.process!.kill("SIGTERM");
+    await d.process!.status;
+    const names = [...Deno.readDirSync(d.logs)].map((e) => e.name).filter((n) =>
+      n !== "upkeep.log"
+    );
+    assertEquals(names, ["talks.log"]);
+  },
+);
