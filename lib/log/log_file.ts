@@ -92,16 +92,14 @@ export class LogFile {
     return null;
   }
 
+  /** statx(2) of the path (not following a symlink) into #stx, on a worker thread: 0 or -1. */
+  #statPath(): Promise<number> {
+    return c().statxAsync(AT_FDCWD, this.#path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, this.#stx);
+  }
+
   /** Whether there is no file at the path (a statx that fails for another reason says there is). */
   async missing(): Promise<boolean> {
-    const r = await c().statxAsync(
-      AT_FDCWD,
-      this.#path,
-      AT_SYMLINK_NOFOLLOW,
-      STATX_BASIC,
-      this.#stx,
-    );
-    if (r === 0) return false;
+    if ((await this.#statPath()) === 0) return false;
     // again here, for errno (the nonblocking call ran on another thread)
     return c().statx(AT_FDCWD, this.#path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, this.#stx) !== 0 &&
       errno() === ENOENT;
@@ -113,14 +111,7 @@ export class LogFile {
    */
   async check(): Promise<"ok" | "reopen"> {
     if (this.#fd < 0) return "reopen";
-    const r = await c().statxAsync(
-      AT_FDCWD,
-      this.#path,
-      AT_SYMLINK_NOFOLLOW,
-      STATX_BASIC,
-      this.#stx,
-    );
-    if (r !== 0) return "reopen";
+    if ((await this.#statPath()) !== 0) return "reopen";
     const st = decodeStatx(this.#stx);
     if (st.ino !== this.#ino || st.dev !== this.#dev) return "reopen";
     if (st.size < this.size) this.size = st.size;
