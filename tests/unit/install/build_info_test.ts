@@ -44,6 +44,7 @@ Deno.test("selfArgv() runs the binary itself, or deno with main.ts from source",
     "run",
     "-A",
     "--quiet",
+    "--no-config",
     "/src/my dir/main.ts",
   ]);
 });
