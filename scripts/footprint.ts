@@ -16,7 +16,7 @@
  *
  * It ends with each of the issue's targets, met or not met, with the figure measured.
  *
- *   deno run -A scripts/footprint.ts [--idle-seconds 30] [--runs 20] [--big 1000]
+ *   deno run -A scripts/footprint.ts [--idle-seconds 30] [--runs 100] [--big 1000]
  *     [--only memory,churn,initctl,big]   (some of the four parts; all by default)
  */
 
@@ -30,7 +30,7 @@ const opt = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const IDLE_S = opt("idle-seconds", 30);
-const RUNS = opt("runs", 20);
+const RUNS = opt("runs", 100);
 const BIG = opt("big", 1000);
 const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1]!.split(",") : null;
 /** Whether part `name` of the measurement is to run (--only). */
