@@ -9,7 +9,7 @@
  * each path the units name (the programs are the target host's, not this one's); every other
  * check is on. kubectl needs the API's discovery documents even for a client-side dry run: the
  * test serves them (apps/v1, batch/v1) from a local HTTP server; validation against the schemas
- * is done with kubernetes-models in tests/unit/export/kubernetes_test.ts (--validate=false here).
+ * is done with kubernetes-models in tests/kubernetes/kubernetes_test.ts (--validate=false here).
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
