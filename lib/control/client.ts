@@ -7,7 +7,6 @@
  */
 
 import {
-  ConnReader,
   decodeReplyHeader,
   encodeRequest,
   PROTOCOL_VERSION,
@@ -15,8 +14,8 @@ import {
   readOnlySocketPath,
   type Reply,
   type Request,
-  writeAll,
 } from "./protocol.ts";
+import { ConnReader, writeAll } from "./stream.ts";
 
 export class ConnectError extends Error {}
 

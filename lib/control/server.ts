@@ -25,7 +25,6 @@
 
 import { Deadlines } from "./deadlines.ts";
 import {
-  ConnReader,
   decodeRequest,
   encodeReply,
   errorReply,
@@ -36,8 +35,8 @@ import {
   type Reply,
   type Request,
   WAITING_LINE,
-  writeAll,
 } from "./protocol.ts";
+import { ConnReader, writeAll } from "./stream.ts";
 import { getNofile } from "../process/fast_spawn.ts";
 import { FdReserve, outOfDescriptors } from "./fd_reserve.ts";
 
