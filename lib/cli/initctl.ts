@@ -1,8 +1,9 @@
 /**
  * `upkeep initctl COMMAND ...` (and `start`/`stop`/`restart`/`reload`/`status` by name): parse the
- * arguments as Upstart's initctl does (initctl_args.ts), send one request to the daemon, print its
- * answer: stdout for output, `PROGRAM: message` on stderr and exit 1 for errors. Kept small so
- * that a status command starts fast; the daemon formats every line.
+ * arguments as Upstart's initctl does (the common command lines here, quickParse; the rest with
+ * initctl_args.ts, loaded only then), send one request to the daemon, print its answer: stdout for
+ * output, `PROGRAM: message` on stderr and exit 1 for errors. Kept small so that a status command
+ * starts fast; the daemon formats every line.
  */
 
 import { ConnectError, daemonAnswers, sendRequest, TimeoutError } from "../control/client.ts";
