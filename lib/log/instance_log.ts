@@ -217,8 +217,11 @@ export class InstanceLog {
     if (n === 0 || this.#markersInPipe === 0 || this.#lines || needsLineMode(this.settings)) {
       return false;
     }
+    const records = n / EMPTY_MARKER.length;
+    // More than were put in: the job wrote such bytes itself (output, so the file is made).
+    if (!Number.isInteger(records) || records > this.#markersInPipe) return false;
     const head = this.pipe.peek(n);
-    if (head.length !== n || n % EMPTY_MARKER.length !== 0) return false;
+    if (head.length !== n) return false;
     for (let at = 0; at < n; at += EMPTY_MARKER.length) {
       for (let i = 0; i < EMPTY_MARKER.length; i++) {
         if (head[at + i] !== EMPTY_MARKER[i]) return false;
@@ -226,7 +229,7 @@ export class InstanceLog {
     }
     if (!(await this.file.missing())) return false;
     this.pipe.take(n);
-    this.#markersInPipe -= n / EMPTY_MARKER.length;
+    this.#markersInPipe -= records;
     return true;
   }
 

@@ -435,10 +435,16 @@ Deno.test({
 
 daemonTest(
   "a job's log file is made at its first output: a quiet job has none, as in Upstart",
-  { quiet: "task\nexec true\n", talks: "task\nexec echo hello\n" },
+  {
+    quiet: "task\nexec true\n",
+    talks: "task\nexec echo hello\n",
+    // Output that looks like the record an ended process leaves in the pipe is still output.
+    mimic: "task\nexec printf '\\0upkeep:\\n'\n",
+  },
   async (d) => {
     await d.initctl("start", "quiet");
     await d.initctl("start", "quiet");
+    await d.initctl("start", "mimic");
     await d.initctl("start", "talks");
     await waitFor(() => d.readLog("talks.log") === "hello\n", "the talking job's log");
     // The daemon drains every log before it exits: whatever the quiet job's ends left in its pipe
@@ -448,6 +454,6 @@ daemonTest(
     const names = [...Deno.readDirSync(d.logs)].map((e) => e.name).filter((n) =>
       n !== "upkeep.log"
     );
-    assertEquals(names, ["talks.log"]);
+    assertEquals(names.sort(), ["mimic.log", "talks.log"]);
   },
 );
