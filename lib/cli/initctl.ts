@@ -87,14 +87,22 @@ async function fullParse(argv: string[], program: string): Promise<Parsed | numb
   return problem ? usage(problem) : p;
 }
 
-/** Commands quickParse reads; each takes its job or event name first. */
-const QUICK_COMMANDS: readonly string[] = ["start", "stop", "restart", "reload", "status", "emit"];
+/** Commands quickParse reads: `list`, and those that take a job or event name first. */
+const QUICK_COMMANDS: readonly string[] = [
+  "start",
+  "stop",
+  "restart",
+  "reload",
+  "status",
+  "emit",
+  "list",
+];
 
 /**
  * The command lines scripts and people type most, parsed without loading initctl_args.ts (which
  * costs an `initctl status` about a millisecond): `start`, `stop`, `restart`, `reload`, `status`
- * and `emit` with their names and arguments, `-q`, `--socket PATH`, `--timeout SECS`, `-n` (not
- * for reload or status) and `--json` (status). Anything else is null and goes to the full parser:
+ * and `emit` with their names and arguments, and `list`; `-q`, `--socket PATH`, `--timeout SECS`,
+ * `-n` (start, stop, restart, emit) and `--json` (status, list). Anything else is null and goes to the full parser:
  * other commands, other options, `--`, an option whose value looks like an option, a missing job
  * or event name (that one depends on the environment). tests/unit/cli/initctl_quick_test.ts checks
  * that whatever this parses, parseInitctlArgs and checkArguments parse the same way.
@@ -118,13 +126,14 @@ export function quickParse(argv: readonly string[], program: string): Parsed | n
     const a = argv[i]!;
     if (!a.startsWith("-")) p.args.push(a);
     else if (a === "-n" || a === "--no-wait") {
-      if (p.command === "reload" || p.command === "status") return null;
+      if (p.command === "reload" || p.command === "status" || p.command === "list") return null;
       p.options.noWait = true;
-    } else if (a === "--json" && p.command === "status") p.options.json = true;
-    else if (!quickOption(argv, i, p)) return null;
+    } else if (a === "--json" && (p.command === "status" || p.command === "list")) {
+      p.options.json = true;
+    } else if (!quickOption(argv, i, p)) return null;
     else if (a === "--socket" || a === "--timeout") i++;
   }
-  return p.args.length > 0 ? p : null;
+  return p.args.length > 0 || p.command === "list" ? p : null;
 }
 
 /** One of the options every command takes (quickParse), applied to `p`; false if it is another. */

@@ -107,6 +107,8 @@ Deno.test("quickParse() takes the command lines scripts run most", () => {
     ["initctl", ["reload", "a"]],
     ["initctl", ["emit", "ev", "K=V", "--timeout", "5"]],
     ["initctl", ["status", "--json", "a"]],
+    ["initctl", ["list"]],
+    ["initctl", ["--socket", "/run/u.sock", "list", "--json"]],
     ["status", ["status", "a"]],
     ["start", ["start", "a"]],
   ];
@@ -116,7 +118,7 @@ Deno.test("quickParse() takes the command lines scripts run most", () => {
   }
   // Lines it leaves to the full parser: help, other commands, a missing name, `--`.
   for (
-    const argv of [["--help"], ["list"], ["status"], ["status", "--", "a"], [
+    const argv of [["--help"], ["version"], ["status"], ["status", "--", "a"], [
       "--system",
       "status",
       "a",
