@@ -204,14 +204,19 @@ function outputOf(plan: ProcessPlan, output: Output | undefined): Output {
  * without yielding, so one set serves them all): no buffers to allocate and collect per spawn.
  * Sizes: glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128.
  */
-const scratch = {
-  attr: new Uint8Array(1024),
-  actions: new Uint8Array(1024),
-  sigs: new Uint8Array(256),
-  all: new Uint8Array(256),
-  pipe: new Int32Array(2),
-  pid: new Int32Array(1),
-};
+const scratch = (() => {
+  const all = new Uint8Array(256);
+  return {
+    attr: new Uint8Array(1024),
+    actions: new Uint8Array(1024),
+    sigs: new Uint8Array(256),
+    all,
+    /** The first 64 signals of `all`, as one word. */
+    allLow: new BigUint64Array(all.buffer, 0, 1),
+    pipe: new Int32Array(2),
+    pid: new Int32Array(1),
+  };
+})();
 const devnull = cstr("/dev/null");
 
 /**
@@ -227,7 +232,7 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
   if (path === null) throw new Error(`Failed to spawn '${program}': No such file or directory`);
 
   const keep: Uint8Array[] = [];
-  const { attr, actions, sigs, all, pipe, pid: pidBuf } = scratch;
+  const { attr, actions, sigs, all, allLow, pipe, pid: pidBuf } = scratch;
   let pipeOpen = false;
   let scriptFd = -1;
   let stdinFd = -1;
@@ -239,7 +244,7 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
     // glibc's sigfillset leaves out its two internal signals (32, 33), and its posix_spawn then
     // sets them to SIG_IGN in the child, which the job would keep through exec (Go and musl
     // programs use them). In the set, the child sets them to SIG_DFL like every other signal.
-    new BigUint64Array(all.buffer, 0, 1)[0]! |= INTERNAL_SIGNALS;
+    allLow[0]! |= INTERNAL_SIGNALS;
     c.posix_spawnattr_setsigmask(attr, sigs);
     c.posix_spawnattr_setsigdefault(attr, all);
     c.posix_spawnattr_setflags(

@@ -72,6 +72,7 @@ export class IdleGc {
     private readonly setTimer: QuietTimer = unrefTimer,
     private readonly dropPages: () => void = dropProgramPages,
     private readonly trim: () => void = mallocTrim,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.#gc = gc;
   }
@@ -79,18 +80,22 @@ export class IdleGc {
   /** Something happened: collect once things have been quiet for IDLE_GC_MS. */
   activity(): void {
     if (!this.#gc) return;
-    this.#last = performance.now();
-    if (!this.#armed) this.#arm(IDLE_GC_MS);
+    this.#last = this.now();
+    if (this.#armed) return;
+    this.#armed = true;
+    this.#whenQuiet(IDLE_GC_MS, () => {
+      this.#armed = false;
+      this.collect();
+    });
   }
 
-  #arm(ms: number): void {
-    this.#armed = true;
+  /** Run `fn` once the daemon has been quiet for `quietMs` (the wait is put off while it is busy). */
+  #whenQuiet(quietMs: number, fn: () => void, wait = quietMs): void {
     this.setTimer(() => {
-      this.#armed = false;
-      const quiet = performance.now() - this.#last;
-      if (quiet < IDLE_GC_MS) return this.#arm(IDLE_GC_MS - quiet);
-      this.collect();
-    }, ms);
+      const quiet = this.now() - this.#last;
+      if (quiet < quietMs) return this.#whenQuiet(quietMs, fn, quietMs - quiet);
+      fn();
+    }, wait);
   }
 
   /** The collection itself (what the quiet timer runs). */
@@ -102,22 +107,17 @@ export class IdleGc {
       // Pages dropped only after a big burst (start-up, a storm): after each small one (a
       // respawn, a query) the next would map its code again, ~2 ms more for a respawn (bench,
       // p50 3.2 -> 4.9-6.6 ms).
-      if (!this.#lateArmed) this.#armLate(LATE_STEP_MS);
+      if (!this.#lateArmed) {
+        this.#lateArmed = true;
+        this.#whenQuiet(LATE_STEP_MS, () => {
+          this.#lateArmed = false;
+          this.trim();
+          this.dropPages();
+        });
+      }
     } else {
       this.#gc(YOUNG_GC);
       this.trim();
     }
-  }
-
-  /** Trim and drop the program's pages once quiet for LATE_STEP_MS more (put off while busy). */
-  #armLate(ms: number): void {
-    this.#lateArmed = true;
-    this.setTimer(() => {
-      const quiet = performance.now() - this.#last;
-      if (quiet < LATE_STEP_MS) return this.#armLate(LATE_STEP_MS - quiet);
-      this.#lateArmed = false;
-      this.trim();
-      this.dropPages();
-    }, ms);
   }
 }

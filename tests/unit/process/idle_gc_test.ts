@@ -81,35 +81,53 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; m
   deepEqual(calls.slice(7), [COMPACTING_GC, "trim", "drop pages"]);
 });
 
-Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE_STEP_MS", async () => {
+Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE_STEP_MS", () => {
+  // A fake clock and fake timers: the test runs every timer in order, as time goes by.
+  let clock = 1000;
+  const timers: { at: number; fn: () => void }[] = [];
+  const advance = (ms: number) => {
+    const end = clock + ms;
+    for (;;) {
+      timers.sort((x, y) => x.at - y.at);
+      if (!timers.length || timers[0]!.at > end) break;
+      const t = timers.shift()!;
+      clock = t.at;
+      t.fn();
+    }
+    clock = end;
+  };
   const calls: unknown[] = [];
-  let lastActivity = performance.now();
+  let lastActivity = clock;
   let quietAtDrop = -1;
   const idle = new IdleGc(
     (options) => calls.push(options),
     () => 5 << 20,
-    undefined,
+    (fn, ms) => timers.push({ at: clock + ms, fn }),
     () => {
       calls.push("drop pages");
-      quietAtDrop = performance.now() - lastActivity;
+      quietAtDrop = clock - lastActivity;
     },
     () => calls.push("trim"),
+    () => clock,
   );
   idle.collect();
   deepEqual(calls.slice(), [COMPACTING_GC]); // (a copy: deepEqual would narrow calls' type)
   // Busy again at once, for longer than LATE_STEP_MS: the late step waits for a quiet moment.
-  const start = performance.now();
-  while (performance.now() - start < LATE_STEP_MS * 2) {
+  for (let t = 0; t < LATE_STEP_MS * 2; t += LATE_STEP_MS / 6) {
     idle.activity();
-    lastActivity = performance.now();
-    await new Promise((r) => setTimeout(r, LATE_STEP_MS / 6));
+    lastActivity = clock;
+    advance(LATE_STEP_MS / 6);
   }
-  await until(() => calls.includes("drop pages"));
-  ok(quietAtDrop >= LATE_STEP_MS - 2, `dropped after ${quietAtDrop} ms of quiet`);
+  equal(calls.length, 1, "nothing while the daemon is busy");
+  advance(LATE_STEP_MS);
+  ok(quietAtDrop >= LATE_STEP_MS, `dropped after ${quietAtDrop} ms of quiet`);
   deepEqual(calls.slice(1, 3), ["trim", "drop pages"]);
   // Then the idle collection of that burst (nothing grew: a young one), and nothing else.
-  await until(() => calls.length >= 5);
+  advance(IDLE_GC_MS);
   deepEqual(calls.slice(3), [YOUNG_GC, "trim"]);
+  advance(60_000);
+  equal(calls.length, 5);
+  equal(timers.length, 0);
 });
 
 Deno.test("idle gc: does nothing without V8's gc, not even a timer", () => {
