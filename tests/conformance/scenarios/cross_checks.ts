@@ -388,10 +388,14 @@ end script
       b: svc("start on started w N=2\nstop on stopping w"),
       c: `instance $INSTANCE\nstart on started w\nstop on stopped w INSTANCE=$INSTANCE\nexec sleep 1000\n`,
     },
+    // c's instances start on w's `started` event, which `start w` does not wait for: each list
+    // waits until the one it shows is running (Upstart was once caught at `start/spawned`).
     steps: [
       initctl("start", "w", "N=1"),
+      awaitStatus(/start\/running/, "c", "INSTANCE=1"),
       initctl("list"),
       initctl("start", "w", "N=2"),
+      awaitStatus(/start\/running/, "c", "INSTANCE=2"),
       initctl("list"),
       initctl("stop", "w", "N=1"),
       initctl("list"),
