@@ -5,13 +5,15 @@
  * host. With `DENORT_BIN=/path/to/denort` (offline builds) only the host target is built, since one
  * denort serves one target. The git revision is baked in by compiling a temporary copy of the
  * source whose lib/version.ts is rewritten, so the checkout is never modified. When `deno compile`
- * cannot download the Deno runtime, it prints one clear message and exits 1.
+ * cannot download the Deno runtime, it prints one clear message and exits 1. The daemon's V8 flags
+ * are built in (a compiled binary reads no DENO_V8_FLAGS).
  *
  * Usage: deno run -A scripts/compile.ts [--out DIR] [--target TRIPLE]...
  */
 
 import { bakeBuildInfo } from "../lib/install/build_info.ts";
 import { LAZY_MODULES } from "../lib/cli/lazy.ts";
+import { DAEMON_V8_FLAGS } from "../lib/process/self_exec.ts";
 
 /** The targets built by default, and the file name of each. */
 export const TARGETS: Readonly<Record<string, string>> = {
@@ -56,6 +58,10 @@ export function compileArgv(
     target,
     "--output",
     output,
+    // The daemon's V8 flags, in the binary itself: a compiled binary reads no DENO_V8_FLAGS, so
+    // this is the only way they take effect there (lib/process/self_exec.ts). Every command of the
+    // binary runs with them; the short-lived ones are none the worse.
+    `--v8-flags=${DAEMON_V8_FLAGS.join(",")}`,
     // Subcommands are imported through computed specifiers (see LAZY_MODULES): name each so that
     // the binary holds it.
     ...LAZY_MODULES.flatMap((m) => ["--include", `${srcDir}/lib/cli/${m}`]),

@@ -25,6 +25,7 @@ import { HealthSupervision } from "../supervisor/health.ts";
 import { checkConfigText, showConfigText } from "./daemon_config.ts";
 import { ConfigReloader } from "../supervisor/reload.ts";
 import { IdleGc } from "../process/idle_gc.ts";
+import { DAEMON_V8_FLAGS } from "../process/self_exec.ts";
 import { JobLogs } from "../log/job_logs.ts";
 import { quietSignals } from "../process/quiet_signals.ts";
 import { installLastNet } from "../process/last_net.ts";
@@ -127,6 +128,14 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   let logActivity = () => {}; // the idle GC, once it exists
   if (quiet !== null) log.write(`cannot make SIGUSR1 and SIGALRM harmless: ${quiet}`);
+  if (typeof (globalThis as { gc?: unknown }).gc !== "function") {
+    // A compiled binary built without them (scripts/compile.ts builds them in), or an exec that
+    // failed: the daemon works, but its memory and idle tuning are off (lib/process/self_exec.ts).
+    log.write(
+      `running without its V8 flags (${DAEMON_V8_FLAGS.join(" ")}): memory is not ` +
+        "given back after bursts of work, and the idle daemon wakes up more",
+    );
+  }
   installLastNet((m) => log.write(m));
   const recovered = jobLogs.recover();
   if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);

@@ -101,19 +101,38 @@ export function execSelf(
 export const DAEMON_ENV: Readonly<Record<string, string>> = { DENO_NO_UPDATE_CHECK: "1" };
 
 /**
- * Start over with DAEMON_V8_FLAGS and DAEMON_ENV when they are not in effect yet (V8 and Deno
- * read them only at start): execve this same command line with DENO_V8_FLAGS extended and
- * DAEMON_ENV set. Returns (doing nothing) when they are already in effect or the exec fails;
- * never returns otherwise.
+ * The environment the daemon must exec itself with to get DAEMON_V8_FLAGS and DAEMON_ENV in
+ * effect, or null when there is nothing to do (pure). Under `deno run`, V8 and Deno read them only
+ * at start, from the environment (DENO_V8_FLAGS). A compiled binary (`standalone`) reads neither:
+ * denort takes V8 flags only from what `deno compile --v8-flags` put in the binary
+ * (scripts/compile.ts puts DAEMON_V8_FLAGS there) and never looks for updates, so an exec would
+ * change nothing and cost a second start of the runtime.
+ */
+export function daemonRuntimeEnv(
+  env: Readonly<Record<string, string>>,
+  standalone: boolean,
+): Record<string, string> | null {
+  if (standalone) return null;
+  const current = env.DENO_V8_FLAGS ?? "";
+  const missing = DAEMON_V8_FLAGS.filter((f) => !current.includes(f.split("=")[0]!));
+  const unset = Object.entries(DAEMON_ENV).filter(([k, v]) => env[k] !== v);
+  if (missing.length === 0 && unset.length === 0) return null;
+  return {
+    ...env,
+    ...DAEMON_ENV,
+    DENO_V8_FLAGS: [current, ...missing].filter(Boolean).join(","),
+  };
+}
+
+/**
+ * Start over with DAEMON_V8_FLAGS and DAEMON_ENV when they are not in effect yet
+ * (daemonRuntimeEnv): execve this same command line with that environment. Returns (doing
+ * nothing) when there is nothing to do or the exec fails; never returns otherwise.
  */
 export function ensureDaemonRuntime(): void {
-  const current = Deno.env.get("DENO_V8_FLAGS") ?? "";
-  const missing = DAEMON_V8_FLAGS.filter((f) => !current.includes(f.split("=")[0]!));
-  const unset = Object.entries(DAEMON_ENV).filter(([k, v]) => Deno.env.get(k) !== v);
-  if (missing.length === 0 && unset.length === 0) return;
+  const env = daemonRuntimeEnv(Deno.env.toObject(), Deno.build.standalone);
+  if (env === null) return;
   const argv = ownArgv();
   if (!argv) return;
-  const env = { ...Deno.env.toObject(), ...DAEMON_ENV };
-  env.DENO_V8_FLAGS = [current, ...missing].filter(Boolean).join(",");
   execSelf(Deno.execPath(), argv, env);
 }

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { REPO_ROOT, runUpkeep, tempDir } from "./helpers.ts";
 import { chooseTargets, compileArgv, explainFailure, outputName } from "../../scripts/compile.ts";
+import { DAEMON_V8_FLAGS } from "../../lib/process/self_exec.ts";
 
 async function git(...args: string[]): Promise<string> {
   const out = await new Deno.Command("git", { args: ["-C", REPO_ROOT, ...args], stderr: "null" })
@@ -79,6 +80,8 @@ Deno.test("compile builds both Linux targets, or only the host's with DENORT_BIN
   const argv = compileArgv("/usr/bin/deno", "/tmp/src", "x86_64-unknown-linux-gnu", "dist/u");
   assert.deepEqual(argv.slice(0, 3), ["/usr/bin/deno", "compile", "-A"]);
   assert.ok(argv.includes("--target") && argv.at(-1) === "/tmp/src/main.ts");
+  // A compiled binary reads no DENO_V8_FLAGS: the daemon's flags are built in.
+  assert.ok(argv.includes(`--v8-flags=${DAEMON_V8_FLAGS.join(",")}`), argv.join(" "));
 });
 
 Deno.test("explainFailure() leaves unrelated compile errors alone", () => {
