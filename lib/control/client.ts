@@ -109,26 +109,40 @@ export async function sendRequest(
  * Calls `onExpire` once `ms` pass without a new `arm()` (never when ms <= 0). Not a setTimeout:
  * Deno loads its timers' modules at the first one, ~7 ms of an initctl that otherwise takes a
  * few. Atomics.waitAsync on a cell nobody notifies times out through V8's own delayed task, and
- * a pending wait does not keep the process alive.
+ * a pending wait does not keep the process alive. One wait is pending at a time: `arm()` (every
+ * chunk the daemon sends) only moves the deadline, and a wait that ends before it waits again for
+ * the time left.
  */
 class InactivityTimer {
   readonly #cell = new Int32Array(new SharedArrayBuffer(4));
-  #generation = 0;
+  /** When silence is up (performance.now() ms); null when disarmed. */
+  #deadline: number | null = null;
+  #waiting = false;
 
   constructor(private readonly ms: number, private readonly onExpire: () => void) {}
 
   arm(): void {
     if (this.ms <= 0) return;
-    const mine = ++this.#generation;
-    const wait = Atomics.waitAsync(this.#cell, 0, 0, this.ms);
-    if (!wait.async) return;
-    void wait.value.then(() => {
-      if (mine === this.#generation) this.onExpire();
-    });
+    this.#deadline = performance.now() + this.ms;
+    if (!this.#waiting) this.#wait(this.ms);
   }
 
   disarm(): void {
-    this.#generation++;
+    this.#deadline = null;
+  }
+
+  #wait(ms: number): void {
+    const wait = Atomics.waitAsync(this.#cell, 0, 0, ms);
+    if (!wait.async) return;
+    this.#waiting = true;
+    void wait.value.then(() => {
+      this.#waiting = false;
+      if (this.#deadline === null) return;
+      const left = this.#deadline - performance.now();
+      if (left > 0) return this.#wait(left);
+      this.#deadline = null;
+      this.onExpire();
+    });
   }
 }
 

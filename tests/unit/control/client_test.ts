@@ -1,0 +1,89 @@
+/**
+ * sendRequest's inactivity timeout against a scripted daemon on a real Unix socket: silence for
+ * the whole timeout gives up, and every line the daemon sends (waiting lines included) moves the
+ * deadline, however long the whole reply takes.
+ */
+
+import * as assert from "node:assert/strict";
+import { sendRequest, TimeoutError } from "../../../lib/control/client.ts";
+import { encodeReply, PROTOCOL_VERSION, WAITING_LINE } from "../../../lib/control/protocol.ts";
+
+const REQUEST = { v: PROTOCOL_VERSION, cmd: "status", args: ["x"], options: {} };
+
+/** A daemon that reads one request, then plays `script` (writes, and pauses in ms) per client. */
+async function withDaemon(
+  script: (Uint8Array | number)[],
+  fn: (socket: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "upkeep-client-" });
+  const socket = `${dir}/s.sock`;
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        served.push((async () => {
+          try {
+            await conn.read(new Uint8Array(4096));
+            for (const step of script) {
+              if (typeof step === "number") await new Promise((r) => setTimeout(r, step));
+              else await conn.write(step);
+            }
+            // Silent from here on, until the client goes.
+            await conn.read(new Uint8Array(16)).catch(() => null);
+          } catch { /* the client closed */ }
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        })());
+      }
+    } catch { /* closed */ }
+  })();
+  try {
+    await fn(socket);
+  } finally {
+    listener.close();
+    await accepting;
+    await Promise.all(served);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function reply(out: string): Uint8Array[] {
+  const { header, body } = encodeReply({ v: PROTOCOL_VERSION, ok: true, out });
+  return [header, body];
+}
+
+Deno.test("sendRequest: waiting lines keep a request alive past its timeout", async () => {
+  const waits = Array.from({ length: 8 }, () => [200, WAITING_LINE]).flat();
+  await withDaemon([...waits, 200, ...reply("x start/running")], async (socket) => {
+    const t0 = performance.now();
+    const r = await sendRequest(socket, REQUEST, 1000);
+    assert.deepEqual(r, { v: PROTOCOL_VERSION, ok: true, out: "x start/running" });
+    assert.ok(performance.now() - t0 >= 1800, "the reply came before the script ended");
+  });
+});
+
+Deno.test("sendRequest: silence after a waiting line gives up one timeout after that line", async () => {
+  await withDaemon([300, WAITING_LINE], async (socket) => {
+    const t0 = performance.now();
+    await assert.rejects(sendRequest(socket, REQUEST, 500), TimeoutError);
+    // Never earlier than the waiting line plus a whole timeout.
+    assert.ok(performance.now() - t0 >= 800, `gave up after ${performance.now() - t0} ms`);
+  });
+});
+
+Deno.test("sendRequest: a daemon that never answers is given up on", async () => {
+  await withDaemon([], async (socket) => {
+    const t0 = performance.now();
+    await assert.rejects(sendRequest(socket, REQUEST, 300), TimeoutError);
+    assert.ok(performance.now() - t0 >= 300);
+  });
+});
+
+Deno.test("sendRequest: no timeout (0) waits for a slow answer", async () => {
+  await withDaemon([700, ...reply("late")], async (socket) => {
+    const r = await sendRequest(socket, REQUEST, 0);
+    assert.equal(r.ok && r.out, "late");
+  });
+});
