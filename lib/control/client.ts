@@ -133,9 +133,9 @@ class InactivityTimer {
 
   #wait(ms: number): void {
     const wait = Atomics.waitAsync(this.#cell, 0, 0, ms);
-    if (!wait.async) return;
     this.#waiting = true;
-    void wait.value.then(() => {
+    // Never settled at once here (ms > 0, nobody writes the cell); if it were, it counts as ended.
+    void (wait.async ? wait.value : Promise.resolve()).then(() => {
       this.#waiting = false;
       if (this.#deadline === null) return;
       const left = this.#deadline - performance.now();
