@@ -14,32 +14,51 @@ import {
   YOUNG_GC,
 } from "../../../lib/process/idle_gc.ts";
 
-function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) return resolve();
-      if (performance.now() > end) return reject(new Error("condition not met in time"));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
+/** A fake clock and fake timers: `advance` runs every timer due, in order, as time goes by. */
+function fakeTime() {
+  const t = {
+    clock: 1000,
+    timers: [] as { at: number; fn: () => void }[],
+    set: (fn: () => void, ms: number) => t.timers.push({ at: t.clock + ms, fn }),
+    now: () => t.clock,
+    advance(ms: number) {
+      const end = t.clock + ms;
+      for (;;) {
+        t.timers.sort((x, y) => x.at - y.at);
+        if (!t.timers.length || t.timers[0]!.at > end) break;
+        const next = t.timers.shift()!;
+        t.clock = next.at;
+        next.fn();
+      }
+      t.clock = end;
+    },
+  };
+  return t;
 }
 
-Deno.test("idle gc: one collection once a burst has been quiet", async () => {
+Deno.test("idle gc: one collection once a burst has been quiet", () => {
   const calls: unknown[] = [];
-  const idle = new IdleGc((options) => calls.push(options), () => 5 << 20, undefined, () => {});
-  const start = performance.now();
+  const time = fakeTime();
+  const idle = new IdleGc(
+    (options) => calls.push(options),
+    () => 5 << 20,
+    time.set,
+    () => {},
+    () => {},
+    time.now,
+  );
+  const start = time.clock;
   // A burst that goes on for longer than IDLE_GC_MS: no collection while it lasts.
-  while (performance.now() - start < IDLE_GC_MS * 1.5) {
+  while (time.clock - start < IDLE_GC_MS * 1.5) {
     idle.activity();
     equal(calls.length, 0);
-    await new Promise((r) => setTimeout(r, IDLE_GC_MS / 5));
+    time.advance(IDLE_GC_MS / 5);
   }
-  await until(() => calls.length > 0);
-  ok(performance.now() - start >= IDLE_GC_MS * 2 - 20, "collected only after the quiet time");
+  const lastActivity = time.clock - IDLE_GC_MS / 5;
+  time.advance(IDLE_GC_MS);
   deepEqual(calls.slice(), [COMPACTING_GC]); // (a copy: deepEqual would narrow calls' type)
-  await new Promise((r) => setTimeout(r, IDLE_GC_MS * 2));
+  ok(time.clock - lastActivity >= IDLE_GC_MS, "collected only after the quiet time");
+  time.advance(60_000);
   equal(calls.length, 1, "one collection per burst, nothing when nothing happens");
 });
 
@@ -56,6 +75,7 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; m
     (fn, ms) => later.push([fn, ms]),
     () => calls.push("drop pages"),
     () => calls.push("trim"),
+    () => 1e9, // a clock long past the last activity (none): every quiet wait is over at once
   );
   idle.collect(); // after start-up
   deepEqual(calls.slice(), [COMPACTING_GC]); // (a copy: deepEqual would narrow calls' type)
@@ -82,40 +102,28 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; m
 });
 
 Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE_STEP_MS", () => {
-  // A fake clock and fake timers: the test runs every timer in order, as time goes by.
-  let clock = 1000;
-  const timers: { at: number; fn: () => void }[] = [];
-  const advance = (ms: number) => {
-    const end = clock + ms;
-    for (;;) {
-      timers.sort((x, y) => x.at - y.at);
-      if (!timers.length || timers[0]!.at > end) break;
-      const t = timers.shift()!;
-      clock = t.at;
-      t.fn();
-    }
-    clock = end;
-  };
+  const time = fakeTime();
+  const advance = (ms: number) => time.advance(ms);
   const calls: unknown[] = [];
-  let lastActivity = clock;
+  let lastActivity = time.clock;
   let quietAtDrop = -1;
   const idle = new IdleGc(
     (options) => calls.push(options),
     () => 5 << 20,
-    (fn, ms) => timers.push({ at: clock + ms, fn }),
+    time.set,
     () => {
       calls.push("drop pages");
-      quietAtDrop = clock - lastActivity;
+      quietAtDrop = time.clock - lastActivity;
     },
     () => calls.push("trim"),
-    () => clock,
+    time.now,
   );
   idle.collect();
   deepEqual(calls.slice(), [COMPACTING_GC]); // (a copy: deepEqual would narrow calls' type)
   // Busy again at once, for longer than LATE_STEP_MS: the late step waits for a quiet moment.
   for (let t = 0; t < LATE_STEP_MS * 2; t += LATE_STEP_MS / 6) {
     idle.activity();
-    lastActivity = clock;
+    lastActivity = time.clock;
     advance(LATE_STEP_MS / 6);
   }
   equal(calls.length, 1, "nothing while the daemon is busy");
@@ -127,7 +135,7 @@ Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE
   deepEqual(calls.slice(3), [YOUNG_GC, "trim"]);
   advance(60_000);
   equal(calls.length, 5);
-  equal(timers.length, 0);
+  equal(time.timers.length, 0);
 });
 
 Deno.test("idle gc: does nothing without V8's gc, not even a timer", () => {
