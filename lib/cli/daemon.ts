@@ -128,14 +128,6 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   let logActivity = () => {}; // the idle GC, once it exists
   if (quiet !== null) log.write(`cannot make SIGUSR1 and SIGALRM harmless: ${quiet}`);
-  if (typeof (globalThis as { gc?: unknown }).gc !== "function") {
-    // A compiled binary built without them (scripts/compile.ts builds them in), or an exec that
-    // failed: the daemon works, but its memory and idle tuning are off (lib/process/self_exec.ts).
-    log.write(
-      `running without its V8 flags (${DAEMON_V8_FLAGS.join(" ")}): memory is not ` +
-        "given back after bursts of work, and the idle daemon wakes up more",
-    );
-  }
   installLastNet((m) => log.write(m));
   const recovered = jobLogs.recover();
   if (recovered) log.write(`reading ${recovered} job log pipes left by an earlier upkeep`);
@@ -186,6 +178,14 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   const health: HealthSupervision = new HealthSupervision(supervisor, (m) => log.write(m));
   const idleGc = new IdleGc();
+  if (!idleGc.enabled) {
+    // No gc(): a compiled binary built without the flags (scripts/compile.ts builds them in), or an
+    // exec that failed. The daemon works, but its memory and idle tuning are off (self_exec.ts).
+    log.write(
+      `running without its V8 flags (${DAEMON_V8_FLAGS.join(" ")}): memory is not ` +
+        "given back after bursts of work, and the idle daemon wakes up more",
+    );
+  }
   logActivity = () => idleGc.activity();
   supervisor.onInstanceChange = (inst) => {
     health.update(inst);

@@ -77,6 +77,11 @@ export class IdleGc {
     this.#gc = gc;
   }
 
+  /** Whether V8's `gc` is there (--expose-gc): without it, this does nothing. */
+  get enabled(): boolean {
+    return this.#gc !== undefined;
+  }
+
   /** Something happened: collect once things have been quiet for IDLE_GC_MS. */
   activity(): void {
     if (!this.#gc) return;

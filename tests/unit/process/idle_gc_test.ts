@@ -141,11 +141,13 @@ Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE
 Deno.test("idle gc: does nothing without V8's gc, not even a timer", () => {
   let timers = 0;
   const idle = new IdleGc(undefined, () => 0, () => timers++);
+  equal(idle.enabled, false); // what the daemon says in its log at start
   idle.activity();
   idle.collect();
   equal(timers, 0);
   // The same with V8's gc arms one timer for any number of activities.
   const withGc = new IdleGc(() => {}, () => 0, () => timers++);
+  equal(withGc.enabled, true);
   withGc.activity();
   withGc.activity();
   equal(timers, 1);
