@@ -39,8 +39,6 @@ const SYMBOLS = {
   },
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
-  sigemptyset: { parameters: ["buffer"], result: "i32" },
-  sigfillset: { parameters: ["buffer"], result: "i32" },
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
@@ -64,8 +62,6 @@ const POSIX_SPAWN_SETSID = 0x80;
 const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_APPEND = 0o2000;
 const O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
 const RLIMIT_NOFILE = 7;
-/** Bits of signals 32 and 33 in the first word of a sigset_t (bit n-1 for signal n). */
-const INTERNAL_SIGNALS = (1n << 31n) | (1n << 32n);
 const EAGAIN = 11, EINTR = 4;
 const MFD_CLOEXEC = 1;
 const SEEK_SET = 0;
@@ -202,21 +198,24 @@ function outputOf(plan: ProcessPlan, output: Output | undefined): Output {
 /**
  * What every spawn fills in and is done with when it returns (spawnProcess runs start to end
  * without yielding, so one set serves them all): no buffers to allocate and collect per spawn.
- * Sizes: glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128.
+ * Sizes: glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80.
  */
-const scratch = (() => {
-  const all = new Uint8Array(256);
-  return {
-    attr: new Uint8Array(1024),
-    actions: new Uint8Array(1024),
-    sigs: new Uint8Array(256),
-    all,
-    /** The first 64 signals of `all`, as one word. */
-    allLow: new BigUint64Array(all.buffer, 0, 1),
-    pipe: new Int32Array(2),
-    pid: new Int32Array(1),
-  };
-})();
+const scratch = {
+  attr: new Uint8Array(1024),
+  actions: new Uint8Array(1024),
+  pipe: new Int32Array(2),
+  pid: new Int32Array(1),
+};
+
+/**
+ * The child's signal mask (none blocked) and the signals it sets to their default action: every
+ * one. A sigset_t is a bit array (glibc's is 128 bytes; these are longer, and libc copies what it
+ * uses), so these are filled here, not by sigemptyset/sigfillset: glibc's sigfillset would leave
+ * out its two internal signals (32, 33), which its posix_spawn then sets to SIG_IGN in the child,
+ * and the job would keep them ignored through exec (Go and musl programs use them).
+ */
+const NO_SIGNALS = new Uint8Array(256);
+const ALL_SIGNALS = new Uint8Array(256).fill(0xff);
 const devnull = cstr("/dev/null");
 
 /**
@@ -232,21 +231,15 @@ export function spawnProcess(plan: ProcessPlan, opts: SpawnOptions = {}): Spawne
   if (path === null) throw new Error(`Failed to spawn '${program}': No such file or directory`);
 
   const keep: Uint8Array[] = [];
-  const { attr, actions, sigs, all, allLow, pipe, pid: pidBuf } = scratch;
+  const { attr, actions, pipe, pid: pidBuf } = scratch;
   let pipeOpen = false;
   let scriptFd = -1;
   let stdinFd = -1;
   c.posix_spawnattr_init(attr);
   c.posix_spawn_file_actions_init(actions);
   try {
-    c.sigemptyset(sigs);
-    c.sigfillset(all);
-    // glibc's sigfillset leaves out its two internal signals (32, 33), and its posix_spawn then
-    // sets them to SIG_IGN in the child, which the job would keep through exec (Go and musl
-    // programs use them). In the set, the child sets them to SIG_DFL like every other signal.
-    allLow[0]! |= INTERNAL_SIGNALS;
-    c.posix_spawnattr_setsigmask(attr, sigs);
-    c.posix_spawnattr_setsigdefault(attr, all);
+    c.posix_spawnattr_setsigmask(attr, NO_SIGNALS);
+    c.posix_spawnattr_setsigdefault(attr, ALL_SIGNALS);
     c.posix_spawnattr_setflags(
       attr,
       POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF,
