@@ -34,8 +34,15 @@ export function lazyLibc<const S extends Deno.ForeignLibraryInterface>(
 }
 
 /**
- * An object with one property per symbol, each bound (its own `Deno.dlopen` of `library`) the
- * first time it is read, then kept. A symbol libc lacks throws there, as dlopen would have.
+ * Symbols bound so far, by library, name and signature: two modules that name the same function
+ * the same way share one binding (and one trampoline).
+ */
+const bound = new Map<string, unknown>();
+
+/**
+ * An object with one property per symbol, each bound (its own `Deno.dlopen` of `library`, or the
+ * binding another module made of it) the first time it is read, then kept. A symbol libc lacks
+ * throws there, as dlopen would have.
  */
 function bindOnUse<const S extends Deno.ForeignLibraryInterface>(
   library: string,
@@ -47,8 +54,13 @@ function bindOnUse<const S extends Deno.ForeignLibraryInterface>(
       configurable: true,
       enumerable: true,
       get() {
-        const one = { [key]: symbols[key]! } as Deno.ForeignLibraryInterface;
-        const fn = Deno.dlopen(library, one).symbols[key];
+        const id = `${library}\0${key}\0${JSON.stringify(symbols[key])}`;
+        let fn = bound.get(id);
+        if (fn === undefined) {
+          const one = { [key]: symbols[key]! } as Deno.ForeignLibraryInterface;
+          fn = Deno.dlopen(library, one).symbols[key];
+          bound.set(id, fn);
+        }
         Object.defineProperty(out, key, { value: fn, enumerable: true });
         return fn;
       },
