@@ -37,7 +37,6 @@ const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
-  sigemptyset: { parameters: ["buffer"], result: "i32" },
   sigprocmask: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
   syscall: { parameters: ["i64", "i64", "buffer", "pointer", "i64"], result: "i64" },
@@ -289,9 +288,8 @@ function resetSignals(c: Libc): void {
     }
     c.signal(sig, null);
   }
-  const set = new Uint8Array(128);
-  c.sigemptyset(set);
-  c.sigprocmask(SIG_SETMASK, set, null);
+  // An empty sigset_t (glibc's: 128 bytes): a fresh buffer is all zeros, as sigemptyset makes it.
+  c.sigprocmask(SIG_SETMASK, new Uint8Array(128), null);
 }
 
 /** The paths execvp would try for PROGRAM in ENV's PATH. */

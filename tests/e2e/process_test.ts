@@ -188,6 +188,7 @@ Deno.test({
         assert.equal(statusField(p.pid, "Groups"), "65534");
         assert.equal(statusField(p.pid, "CapEff"), "0000000000000000");
         assert.equal(statusField(p.pid, "SigIgn"), "0000000000000000");
+        assert.equal(statusField(p.pid, "SigBlk"), "0000000000000000");
       });
       const log = `${dir.path}/job.log`;
       const logged = planFor({ main: { exec: "sleep 30" }, setuid: "nobody", console: "log" }, {
