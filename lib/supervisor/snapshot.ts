@@ -117,6 +117,22 @@ export function isInstanceRecord(value: unknown): value is InstanceRecord {
     (r.health === null || isObject(r.health));
 }
 
+/**
+ * The main process an instance record that fails isInstanceRecord still names, when the record
+ * still says readably that the instance was to run (`st.goal` "start") with no fork left to
+ * follow (`st.forksLeft` 0: the process is the job's for good), and gives that process a valid pid
+ * and start: what a daemon can take over from a garbled record (else its process would run on
+ * unsupervised while the job looked stopped). Null otherwise. Pure.
+ */
+export function salvageMain(value: unknown): ProcessRecord | null {
+  const r = value as Record<string, unknown> | null;
+  if (!isObject(r) || !isObject(r.st) || !isObject(r.procs)) return null;
+  if (r.st.goal !== "start" || r.st.forksLeft !== 0) return null;
+  const main = r.procs.main;
+  if (!isObject(main) || !isPid(main.pid) || !isNumberOrNull(main.start)) return null;
+  return { pid: main.pid as number, start: main.start as number | null };
+}
+
 export function isClassRecord(value: unknown): value is ClassRecord {
   const r = value as Record<string, unknown> | null;
   return isObject(r) && r.v === SNAPSHOT_VERSION && typeof r.name === "string" &&

@@ -28,6 +28,7 @@ import {
   isClassRecord,
   isDaemonRecord,
   isInstanceRecord,
+  salvageMain,
   SNAPSHOT_VERSION,
 } from "./snapshot.ts";
 
@@ -221,6 +222,10 @@ export class StateStore {
         const [job, instance] = k.split("\u0000");
         unreadable.push(`instance ${job}${instance ? ` (${instance})` : ""}`);
         this.#forget(this.#instances, "i", k);
+        // Its main process, when the record still says which and that it was to run: taken
+        // over as a lone one (Supervisor.restore), not left running unsupervised.
+        const main = salvageMain(r);
+        if (main) this.#lone.set(k, { ...this.#lone.get(k), main });
       }
     }
     const classes: ClassRecord[] = [];

@@ -492,8 +492,13 @@ export class Supervisor {
           true,
           (pid, status, strays) => this.#exited(inst, "main", pid, status, strays),
         );
-        if (ok) adopted++;
-        else {
+        if (ok) {
+          adopted++;
+          this.#o.log(
+            `${instanceLabel(p.job, p.instance)} main process (${p.pid}) taken over from the ` +
+              `records without its instance's: running`,
+          );
+        } else {
           ended++;
           const strays = this.#o.processes.lostGroup?.(p.pid, p.start) ?? null;
           this.#queue.push({

@@ -223,7 +223,7 @@ daemonTest("a daemon killed while it follows the forks of an expect daemon job: 
   assertEquals(running(`sleep ${sleepFor(3107)}`), [main]);
 });
 
-daemonTest("a state record garbled into other JSON: the daemon starts, names it, keeps the rest", {
+daemonTest("a garbled state record: named, the others kept, its process taken over", {
   a: `start on startup\nrespawn\nexec sleep ${sleepFor(3108)}\n`,
   b: `start on startup\nrespawn\nexec sleep ${sleepFor(3109)}\n`,
   c: `start on startup\nrespawn\nexec sleep ${sleepFor(3110)}\n`,
@@ -254,10 +254,22 @@ daemonTest("a state record garbled into other JSON: the daemon starts, names it,
   );
   await d.start();
   await logged(d, /state record instance b cannot be read: ignored/);
-  await logged(d, /restart: 2 instances restored, 2 processes kept/);
+  // b's record still says it was to run, and its main process: that process is taken over, not
+  // left running unsupervised while b looks stopped (and is started a second time by hand).
+  const b = before.get("b")!;
+  await logged(d, new RegExp(`b main process \\(${b}\\) taken over from the records`));
+  await logged(d, /restart: 2 instances restored, 3 processes kept/);
   const after = await mainPids(d);
   assertEquals(after.get("a"), before.get("a"));
+  assertEquals(after.get("b"), b);
   assertEquals(after.get("c"), before.get("c"));
+  // Supervised again: its end is seen, and b (respawn) runs anew.
+  Deno.kill(b, "SIGKILL");
+  const again = await waitFor(async () => {
+    const m = (await mainPids(d)).get("b");
+    return m !== undefined && m !== b ? m : null;
+  }, "b respawned");
+  assert(pidAlive(again));
 });
 
 daemonTest("a stop answered just before a kill -9 stays done, while a crash storm spaces writes", {

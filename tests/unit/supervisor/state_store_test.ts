@@ -255,7 +255,7 @@ Deno.test({
   },
 });
 
-Deno.test("state store: a record garbled into other JSON is named, the others load", () => {
+Deno.test("state store: a record garbled into other JSON is named, the others load, its main process is kept", () => {
   withDir((dir) => {
     const store = new StateStore(dir, () => {});
     store.load();
@@ -268,17 +268,19 @@ Deno.test("state store: a record garbled into other JSON is named, the others lo
       job: Record<string, unknown>;
       env: unknown;
     };
-    for (
-      const garble of [
-        (r: Rec) => r.st.pids = null,
-        (r: Rec) => r.procs.main = { pid: "x", start: 1 },
-        (r: Rec) => r.st.state = "flying",
-        (r: Rec) => r.job.startOn = 5,
-        (r: Rec) => r.job.respawn = "yes",
-        (r: Rec) => r.env = { A: 1 },
-        (r: Rec) => delete r.job.killTimeout,
-      ]
-    ) {
+    // Whether its main process (pid 90) is still to be taken over: the record still says it.
+    const cases: [(r: Rec) => unknown, boolean][] = [
+      [(r) => r.st.pids = null, true],
+      [(r) => r.procs.main = { pid: "x", start: 1 }, false],
+      [(r) => r.st.state = "flying", true],
+      [(r) => r.job.startOn = 5, true],
+      [(r) => r.job.respawn = "yes", true],
+      [(r) => r.env = { A: 1 }, true],
+      [(r) => delete r.job.killTimeout, true],
+      [(r) => (r.st.pids = null, r.st.goal = "stop"), false],
+      [(r) => (r.st.pids = null, r.st.forksLeft = 1), false],
+    ];
+    for (const [garble, salvaged] of cases) {
       const rec = JSON.parse(recordText("a", { main: { pid: 90, start: 1 } }));
       garble(rec);
       store.record({ instances: [[A, JSON.stringify(rec)]] });
@@ -286,6 +288,11 @@ Deno.test("state store: a record garbled into other JSON is named, the others lo
       const loaded = next.load();
       deepEqual(loaded.unreadable, ["instance a"], String(garble));
       deepEqual(loaded.instances.map((r) => r.job.name), ["b"]);
+      deepEqual(
+        loaded.lone,
+        salvaged ? [{ job: "a", instance: "", kind: "main", pid: 90, start: 1 }] : [],
+        String(garble),
+      );
       // Named once: the next daemon's first write says it is gone.
       next.record({});
       deepEqual(Object.keys(reload(dir)), ["b"]);
