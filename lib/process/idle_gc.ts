@@ -11,7 +11,7 @@
  */
 
 import { mallocTrim } from "./ffi.ts";
-import { dropProgramPages } from "./program_pages.ts";
+import { type PageDrop, preparePageDrop } from "./program_pages.ts";
 
 /** Quiet time after the last activity before the collection. */
 export const IDLE_GC_MS = 500;
@@ -81,7 +81,8 @@ export class IdleGc {
     gc = (globalThis as { gc?: GcFunction }).gc,
     private readonly heapTotal: () => number = () => Deno.memoryUsage().heapTotal,
     private readonly setTimer: QuietTimer = unrefTimer,
-    private readonly dropPages: () => void = dropProgramPages,
+    /** Reads which program pages may go, at the collection; what it returns drops them later. */
+    private readonly prepareDrop: () => PageDrop | null = preparePageDrop,
     private readonly trim: () => void = mallocTrim,
     private readonly now: () => number = () => performance.now(),
     private readonly startUpQuietMs: number = STARTUP_QUIET_MS,
@@ -130,10 +131,12 @@ export class IdleGc {
       // p50 3.2 -> 4.9-6.6 ms).
       if (!this.#lateArmed) {
         this.#lateArmed = true;
+        // The mappings are read now, the pages go at the late step (program_pages.ts).
+        const dropPages = this.prepareDrop();
         this.#whenQuiet(LATE_STEP_MS, () => {
           this.#lateArmed = false;
           this.trim();
-          this.dropPages();
+          dropPages?.();
         });
       }
     } else {

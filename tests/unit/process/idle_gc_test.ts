@@ -45,7 +45,7 @@ Deno.test("idle gc: one collection once a burst has been quiet; the start-up's s
     (options) => calls.push(options),
     () => 5 << 20,
     time.set,
-    () => {},
+    () => null,
     () => {},
     time.now,
   );
@@ -86,15 +86,18 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; m
     },
     () => heap,
     (fn, ms) => later.push([fn, ms]),
-    () => calls.push("drop pages"),
+    () => {
+      calls.push("read mappings"); // at the collection: the pages go at the late step
+      return () => (calls.push("drop pages"), 0);
+    },
     () => calls.push("trim"),
     () => 1e9, // a clock long past the last activity (none): every quiet wait is over at once
   );
   idle.collect(); // after start-up
-  deepEqual(calls.slice(), [COMPACTING_GC]); // (a copy: deepEqual would narrow calls' type)
+  deepEqual(calls.slice(), [COMPACTING_GC, "read mappings"]); // (a copy: deepEqual would narrow)
   deepEqual(later.map(([, ms]) => ms), [LATE_STEP_MS]);
   later.shift()![0]();
-  deepEqual(calls, [COMPACTING_GC, "trim", "drop pages"]);
+  deepEqual(calls, [COMPACTING_GC, "read mappings", "trim", "drop pages"]);
   calls.length = 0;
   idle.collect(); // a status query: nothing grew
   heap += COMPACT_AFTER_GROWTH - 1;
@@ -103,15 +106,15 @@ Deno.test("idle gc: compacting first and after the heap grew, plain otherwise; m
   equal(later.length, 0, "no late step after a young collection");
   heap += 1; // a crash storm grew the heap by COMPACT_AFTER_GROWTH in all
   idle.collect();
-  deepEqual(calls.slice(4), [COMPACTING_GC]);
+  deepEqual(calls.slice(4), [COMPACTING_GC, "read mappings"]);
   equal(later.length, 1);
   idle.collect();
-  deepEqual(calls.slice(5), [YOUNG_GC, "trim"]);
+  deepEqual(calls.slice(6), [YOUNG_GC, "trim"]);
   heap += COMPACT_AFTER_GROWTH;
   idle.collect(); // compacting again while the late step waits: still one late step
   equal(later.length, 1);
   later.shift()![0]();
-  deepEqual(calls.slice(7), [COMPACTING_GC, "trim", "drop pages"]);
+  deepEqual(calls.slice(8), [COMPACTING_GC, "trim", "drop pages"]);
 });
 
 Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE_STEP_MS", () => {
@@ -124,9 +127,10 @@ Deno.test("idle gc: the late step waits until the daemon has been quiet for LATE
     (options) => calls.push(options),
     () => 5 << 20,
     time.set,
-    () => {
+    () => () => {
       calls.push("drop pages");
       quietAtDrop = time.clock - lastActivity;
+      return 0;
     },
     () => calls.push("trim"),
     time.now,
