@@ -89,8 +89,14 @@ export function preparePageDrop(): PageDrop | null {
   }
   return () => {
     let bytes = 0;
-    for (const r of ranges) {
-      if (madvise(r.start, r.end - r.start, MADV_DONTNEED) === 0) bytes += Number(r.end - r.start);
+    try {
+      for (const r of ranges) {
+        if (madvise(r.start, r.end - r.start, MADV_DONTNEED) === 0) {
+          bytes += Number(r.end - r.start);
+        }
+      }
+    } catch {
+      return null; // never out of the timer that runs this
     }
     return bytes;
   };
