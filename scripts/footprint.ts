@@ -405,14 +405,12 @@ if (want("big")) {
       `${navigator.hardwareConcurrency} CPUs also run the jobs' own start-up); reload of ${BIG} unchanged ` +
       `files ${fmt(reload)} ms`,
   );
+  const cpus = navigator.hardwareConcurrency;
+  const each = jobsCpu.ms / Math.max(1, jobsCpu.count);
   console.log(
-    `the ${jobsCpu.count} sleeps' own start-up (exec, loader, libc) used ${
-      fmt(jobsCpu.ms, 0)
-    } ms ` +
-      `of CPU, ${fmt(jobsCpu.ms / Math.max(1, jobsCpu.count), 2)} ms each: on ` +
-      `${navigator.hardwareConcurrency} CPUs, at least ${
-        fmt(jobsCpu.ms / navigator.hardwareConcurrency, 0)
-      } ms of the machine before any supervisor work`,
+    `the ${jobsCpu.count} sleeps' own start-up (exec, loader, libc) used ${fmt(jobsCpu.ms, 0)} ` +
+      `ms of CPU, ${fmt(each, 2)} ms each: on ${cpus} CPUs, at least ` +
+      `${fmt(jobsCpu.ms / cpus, 0)} ms of the machine before any supervisor work`,
   );
   check(`${BIG} jobs all running after launch`, up, "ms", 1000, true);
   check(`reload of ${BIG} unchanged files`, reload, "ms", 100, true);
