@@ -4,9 +4,10 @@
  * every subcommand's first run... A fresh Deno maps about 11 MB of its program, the daemon after
  * start-up 36 MB, most of which it never runs again.
  *
- * `dropProgramPages()` unmaps them with madvise(MADV_DONTNEED): the pages stay in the page cache
- * (the kernel reclaims them first when memory is short, unlike mapped ones), and what the daemon
- * runs next is mapped again from there by a minor fault (the kernel maps 16 pages at a time).
+ * `preparePageDrop()` finds them, and what it returns unmaps them with madvise(MADV_DONTNEED):
+ * the pages stay in the page cache (the kernel reclaims them first when memory is short, unlike
+ * mapped ones), and what the daemon runs next is mapped again from there by a minor fault (the
+ * kernel maps 16 pages at a time).
  * Only the program's read-only mappings that were never written are touched: a private mapping
  * that holds a written (copied) page, such as relocated read-only data, would lose what was
  * written, so such a mapping is left alone (smaps: `Anonymous:` is not 0), as is everything
@@ -100,12 +101,4 @@ export function preparePageDrop(): PageDrop | null {
     }
     return bytes;
   };
-}
-
-/**
- * Unmap the program's untouched read-only pages at once (see the module's comment). Returns the
- * bytes advised, or null when it cannot be done.
- */
-export function dropProgramPages(): number | null {
-  return preparePageDrop()?.() ?? null;
 }

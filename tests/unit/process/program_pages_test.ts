@@ -5,7 +5,7 @@
  */
 
 import { deepEqual, ok } from "node:assert/strict";
-import { droppableRanges, dropProgramPages } from "../../../lib/process/program_pages.ts";
+import { droppableRanges, preparePageDrop } from "../../../lib/process/program_pages.ts";
 
 const SMAPS = `55d0a0000000-55d0a2000000 r--p 00000000 fd:01 1234 /usr/bin/deno
 Rss:                2048 kB
@@ -45,9 +45,11 @@ function programRss(): number {
   return kb;
 }
 
-Deno.test("dropProgramPages: the program's resident pages go down, and it runs on", async () => {
+Deno.test("preparePageDrop: the program's resident pages go down when dropped, and it runs on", async () => {
+  const drop = preparePageDrop(); // the mappings read now, the pages dropped later
+  ok(drop !== null);
   const before = programRss();
-  const bytes = dropProgramPages();
+  const bytes = drop();
   ok(bytes !== null && bytes > 0, `advised ${bytes} bytes`);
   const after = programRss();
   ok(after < before, `program RSS ${before} kB -> ${after} kB`);
