@@ -121,16 +121,18 @@ export function isInstanceRecord(value: unknown): value is InstanceRecord {
  * The main process an instance record that fails isInstanceRecord still names, when the record
  * still says readably that the instance was to run (`st.goal` "start") with no fork left to
  * follow (`st.forksLeft` 0: the process is the job's for good), and gives that process a valid pid
- * and start: what a daemon can take over from a garbled record (else its process would run on
- * unsupervised while the job looked stopped). Null otherwise. Pure.
+ * and its start time: what a daemon can take over from a garbled record (else its process would
+ * run on unsupervised while the job looked stopped). The start time is required: the pid of a
+ * garbled record is taken over only when the process with it started when the record says
+ * (adopt checks), never on the pid alone. Null otherwise. Pure.
  */
 export function salvageMain(value: unknown): ProcessRecord | null {
   const r = value as Record<string, unknown> | null;
   if (!isObject(r) || !isObject(r.st) || !isObject(r.procs)) return null;
   if (r.st.goal !== "start" || r.st.forksLeft !== 0) return null;
   const main = r.procs.main;
-  if (!isObject(main) || !isPid(main.pid) || !isNumberOrNull(main.start)) return null;
-  return { pid: main.pid as number, start: main.start as number | null };
+  if (!isObject(main) || !isPid(main.pid) || typeof main.start !== "number") return null;
+  return { pid: main.pid as number, start: main.start };
 }
 
 export function isClassRecord(value: unknown): value is ClassRecord {

@@ -272,6 +272,7 @@ Deno.test("state store: a record garbled into other JSON is named, the others lo
     const cases: [(r: Rec) => unknown, boolean][] = [
       [(r) => r.st.pids = null, true],
       [(r) => r.procs.main = { pid: "x", start: 1 }, false],
+      [(r) => (r.st.pids = null, r.procs.main = { pid: 90, start: null }), false], // pid alone
       [(r) => r.st.state = "flying", true],
       [(r) => r.job.startOn = 5, true],
       [(r) => r.job.respawn = "yes", true],
