@@ -288,9 +288,17 @@ export class ControlServer {
     }
     socket.pending += body.length;
     try {
-      await writeAll(conn, header);
-      for (let off = 0; off < body.length && !closed; off += CHUNK) {
-        await writeAll(conn, body.subarray(off, off + CHUNK));
+      if (header.length + body.length <= CHUNK) {
+        // A short reply in one write: the client wakes up once for it, not once per part.
+        const whole = new Uint8Array(header.length + body.length);
+        whole.set(header);
+        whole.set(body, header.length);
+        await writeAll(conn, whole);
+      } else {
+        await writeAll(conn, header);
+        for (let off = 0; off < body.length && !closed; off += CHUNK) {
+          await writeAll(conn, body.subarray(off, off + CHUNK));
+        }
       }
     } catch { /* the client went away, or its deadline passed */ }
     socket.pending -= body.length;
