@@ -18,7 +18,7 @@
  * It ends with each of the issue's targets, met or not met, with the figure measured.
  *
  *   deno run -A scripts/footprint.ts [--idle-seconds 30] [--runs 100] [--big 1000]
- *     [--only memory,churn,initctl,big]   (some of the four parts; all by default)
+ *     [--only memory,churn,initctl,big,cold]   (some of the five parts; all by default)
  */
 
 import { PROTOCOL_VERSION } from "../lib/control/protocol.ts";
@@ -119,8 +119,8 @@ async function emptyDenoMem(): Promise<Mem> {
   return m;
 }
 
-/** A daemon in its own dir with `n` jobs of `command`. */
-async function daemon(n: number, command: string, name: string) {
+/** A daemon in its own dir with `n` jobs of `command` (of tree `tree`, this one by default). */
+async function daemon(n: number, command: string, name: string, tree = root) {
   const dir = `${tmp}/${name}`;
   Deno.mkdirSync(`${dir}/conf`, { recursive: true, mode: 0o755 });
   for (let i = 0; i < n; i++) {
@@ -137,7 +137,7 @@ async function daemon(n: number, command: string, name: string) {
     state: `${dir}/state`,
     log: `${dir}/log`,
     socket,
-  }, { root });
+  }, { root: tree });
   const ask = async (cmd: string, a: string[] = [], json = false) => {
     const r = await sendRequest(
       socket,
@@ -416,6 +416,25 @@ if (want("big")) {
   check(`reload of ${BIG} unchanged files`, reload, "ms", 100, true);
   await stop(d);
   console.log(`a bare deno run that posix_spawns ${BIG} sleeps: ${fmt(await spawnFloor(), 0)} ms`);
+}
+
+// 5. A first start of sources Deno has not transpiled yet (a clone, a copy, an upgrade), then a
+// second one: a copy of this tree, one job, memory 1.3 s after it runs (as the bench reads it).
+if (want("cold")) {
+  const tree = `${tmp}/fresh-tree`;
+  Deno.mkdirSync(tree);
+  for (const entry of ["main.ts", "deno.json", "lib"]) {
+    await new Deno.Command("cp", { args: ["-r", `${root}/${entry}`, tree] }).output();
+  }
+  for (const start of ["first", "second"]) {
+    const d = await daemon(1, "sleep 100108", `cold-${start}`, tree);
+    await allRunning(d, 1);
+    await new Promise((r) => setTimeout(r, 1300));
+    console.log(
+      `daemon N=1, ${start} start of a fresh copy of the tree: ${memLine(mem(d.proc.pid))}`,
+    );
+    await stop(d);
+  }
 }
 
 console.log(`\nThe issue's targets:\n${checks.join("\n")}`);

@@ -58,9 +58,22 @@ export async function dispatch(args: string[]): Promise<number> {
     case "daemon": {
       // The daemon needs its V8 flags (and no update check) from the start: this execs itself
       // again with them once.
-      const { ensureDaemonRuntime } = await load<typeof import("../process/self_exec.ts")>(
-        "../process/self_exec.ts",
-      );
+      const { daemonRuntimeDue, ensureDaemonRuntime } = await load<
+        typeof import("../process/self_exec.ts")
+      >("../process/self_exec.ts");
+      // A first start of these sources: Deno transpiles the daemon's modules here, before the
+      // exec, and what it keeps of them goes with this process (lib/process/module_cache.ts).
+      if (daemonRuntimeDue()) {
+        const { untranspiled } = await load<typeof import("../process/module_cache.ts")>(
+          "../process/module_cache.ts",
+        );
+        // compiled-safe: only under `deno run` (a compiled binary never execs for its runtime).
+        const daemonModule = new URL("./daemon.ts", import.meta.url);
+        // compiled-safe: as above.
+        if (untranspiled(daemonModule, new URL(import.meta.url))) {
+          await load<typeof import("./daemon.ts")>("./daemon.ts");
+        }
+      }
       ensureDaemonRuntime();
       const { daemonMain } = await load<typeof import("./daemon.ts")>("./daemon.ts");
       return daemonMain(rest);

@@ -14,6 +14,7 @@
 export const LAZY_MODULES = [
   "../version.ts",
   "../process/exec_job.ts",
+  "../process/module_cache.ts",
   "../process/quiet_signals.ts",
   "../process/self_exec.ts",
   "./check_config.ts",

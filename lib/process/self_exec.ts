@@ -124,6 +124,11 @@ export function daemonRuntimeEnv(
   };
 }
 
+/** Whether ensureDaemonRuntime is going to exec: DAEMON_V8_FLAGS or DAEMON_ENV are not in effect. */
+export function daemonRuntimeDue(): boolean {
+  return daemonRuntimeEnv(Deno.env.toObject(), Deno.build.standalone) !== null;
+}
+
 /**
  * Start over with DAEMON_V8_FLAGS and DAEMON_ENV when they are not in effect yet
  * (daemonRuntimeEnv): execve this same command line with that environment. Returns (doing

@@ -1,0 +1,61 @@
+/** untranspiled(): when the daemon's launcher loads the daemon's modules before its exec (read from Deno's cache). */
+import { equal } from "node:assert/strict";
+import { untranspiled } from "../../../lib/process/module_cache.ts";
+
+/** A source tree and a Deno cache in a temp dir; `env` points DENO_DIR at the cache. */
+function setUp() {
+  const root = Deno.makeTempDirSync({ prefix: "upkeep-module-cache-" });
+  const src = `${root}/src dir`;
+  const cache = `${root}/deno`;
+  Deno.mkdirSync(src, { recursive: true });
+  Deno.writeTextFileSync(`${src}/running.ts`, "");
+  Deno.writeTextFileSync(`${src}/daemon.ts`, "");
+  const gen = `${cache}/gen/file${src}`;
+  const url = (name: string) => new URL(`file://${encodeURI(`${src}/${name}`)}`);
+  const transpile = (name: string, at: Date) => {
+    Deno.mkdirSync(gen, { recursive: true });
+    Deno.writeTextFileSync(`${gen}/${name}.js`, "");
+    Deno.utimeSync(`${gen}/${name}.js`, at, at);
+  };
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  return { root, src, cache, url, transpile, env };
+}
+
+Deno.test("untranspiled(): read from Deno's cache, and only where it finds the running module", () => {
+  const t = setUp();
+  try {
+    const later = new Date(Date.now() + 60_000);
+    const earlier = new Date(Date.now() - 60_000);
+    const ask = (vars: Record<string, string>) =>
+      untranspiled(t.url("daemon.ts"), t.url("running.ts"), t.env(vars));
+    const denoDir = { DENO_DIR: t.cache };
+
+    // No cache, or not the layout looked for (the running module is not there): cannot tell.
+    equal(ask(denoDir), false);
+    equal(ask({}), false);
+    t.transpile("running.ts", later);
+    // The running module is there, the daemon's is not: a first start of these sources.
+    equal(ask(denoDir), true);
+    // The cache found through XDG_CACHE_HOME and HOME as well (Deno's order).
+    Deno.mkdirSync(`${t.root}/xdg`);
+    Deno.renameSync(t.cache, `${t.root}/xdg/deno`);
+    equal(ask({ XDG_CACHE_HOME: `${t.root}/xdg` }), true);
+    Deno.mkdirSync(`${t.root}/home/.cache`, { recursive: true });
+    Deno.renameSync(`${t.root}/xdg/deno`, `${t.root}/home/.cache/deno`);
+    equal(ask({ HOME: `${t.root}/home` }), true);
+    Deno.renameSync(`${t.root}/home/.cache/deno`, t.cache);
+    // Transpiled before the source last changed: again.
+    t.transpile("daemon.ts", earlier);
+    equal(ask(denoDir), true);
+    // Transpiled since: nothing to do.
+    t.transpile("daemon.ts", later);
+    equal(ask(denoDir), false);
+    // Not files: nothing to say.
+    equal(
+      untranspiled(new URL("https://example.com/daemon.ts"), t.url("running.ts"), t.env(denoDir)),
+      false,
+    );
+  } finally {
+    Deno.removeSync(t.root, { recursive: true });
+  }
+});
