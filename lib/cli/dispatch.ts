@@ -64,14 +64,15 @@ export async function dispatch(args: string[]): Promise<number> {
       // A first start of these sources: Deno transpiles the daemon's modules here, before the
       // exec, and what it keeps of them goes with this process (lib/process/module_cache.ts).
       if (daemonRuntimeDue()) {
-        const { untranspiled } = await load<typeof import("../process/module_cache.ts")>(
-          "../process/module_cache.ts",
-        );
+        const { noteTranspiled, untranspiled } = await load<
+          typeof import("../process/module_cache.ts")
+        >("../process/module_cache.ts");
         // compiled-safe: only under `deno run` (a compiled binary never execs for its runtime).
         const daemonModule = new URL("./daemon.ts", import.meta.url);
         // compiled-safe: as above.
         if (untranspiled(daemonModule, new URL(import.meta.url))) {
           await load<typeof import("./daemon.ts")>("./daemon.ts");
+          noteTranspiled(daemonModule);
         }
       }
       ensureDaemonRuntime();

@@ -1,6 +1,6 @@
 /** untranspiled(): when the daemon's launcher loads the daemon's modules before its exec (read from Deno's cache). */
 import { equal } from "node:assert/strict";
-import { untranspiled } from "../../../lib/process/module_cache.ts";
+import { noteTranspiled, untranspiled } from "../../../lib/process/module_cache.ts";
 
 /** A source tree and a Deno cache in a temp dir; `env` points DENO_DIR at the cache. */
 function setUp() {
@@ -47,9 +47,15 @@ Deno.test("untranspiled(): read from Deno's cache, and only where it finds the r
     // Transpiled before the source last changed: again.
     t.transpile("daemon.ts", earlier);
     equal(ask(denoDir), true);
+    // Deno found that copy current (the source was touched, not changed): noted, not again.
+    noteTranspiled(t.url("daemon.ts"), t.env(denoDir));
+    equal(ask(denoDir), false);
     // Transpiled since: nothing to do.
     t.transpile("daemon.ts", later);
     equal(ask(denoDir), false);
+    // Noting a module Deno has no copy of, or a cache that is not there, changes nothing.
+    noteTranspiled(t.url("running.ts"), t.env({ DENO_DIR: `${t.root}/nowhere` }));
+    noteTranspiled(t.url("missing.ts"), t.env(denoDir));
     // Not files: nothing to say.
     equal(
       untranspiled(new URL("https://example.com/daemon.ts"), t.url("running.ts"), t.env(denoDir)),
