@@ -56,8 +56,9 @@ export function untranspiled(
 /**
  * Deno has just loaded `module`: its transpiled copy is current, whatever its time says (Deno
  * checks a hash of the source, and leaves a copy it finds current as it is). Its time is brought
- * up to now, so that a source touched but not changed (a checkout back and forth) is not taken for
- * untranspiled at every start. Nothing when it cannot be done (a cache that is not ours to write).
+ * up to now (or to the source's, if that is later), so that a source touched but not changed (a
+ * checkout back and forth) is not taken for untranspiled at every start. Only a regular file is
+ * touched, never through a symbolic link; nothing when it cannot be done (a cache not ours).
  */
 export function noteTranspiled(
   module: URL,
@@ -65,8 +66,9 @@ export function noteTranspiled(
 ): void {
   const dir = denoDir(env);
   if (dir === null || module.protocol !== "file:") return;
-  const now = new Date();
+  const copy = transpiledPath(dir, module);
+  const at = new Date(Math.max(Date.now(), mtime(decodeURIComponent(module.pathname)) ?? 0));
   try {
-    Deno.utimeSync(transpiledPath(dir, module), now, now);
+    if (Deno.lstatSync(copy).isFile) Deno.utimeSync(copy, at, at);
   } catch { /* not there, or not ours */ }
 }

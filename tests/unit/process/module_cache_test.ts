@@ -53,6 +53,19 @@ Deno.test("untranspiled(): read from Deno's cache, and only where it finds the r
     // Transpiled since: nothing to do.
     t.transpile("daemon.ts", later);
     equal(ask(denoDir), false);
+    // A source dated in the future (a skewed clock): noted as new as the source.
+    const future = new Date(Date.now() + 3_600_000);
+    Deno.utimeSync(`${t.src}/daemon.ts`, future, future);
+    equal(ask(denoDir), true);
+    noteTranspiled(t.url("daemon.ts"), t.env(denoDir));
+    equal(ask(denoDir), false);
+    // A copy that is a symbolic link is left alone (and so still untranspiled).
+    const gen = `${t.cache}/gen/file${t.src}`;
+    Deno.renameSync(`${gen}/daemon.ts.js`, `${t.root}/elsewhere.js`);
+    Deno.utimeSync(`${t.root}/elsewhere.js`, earlier, earlier);
+    Deno.symlinkSync(`${t.root}/elsewhere.js`, `${gen}/daemon.ts.js`);
+    noteTranspiled(t.url("daemon.ts"), t.env(denoDir));
+    equal(Deno.statSync(`${t.root}/elsewhere.js`).mtime?.getTime(), earlier.getTime());
     // Noting a module Deno has no copy of, or a cache that is not there, changes nothing.
     noteTranspiled(t.url("running.ts"), t.env({ DENO_DIR: `${t.root}/nowhere` }));
     noteTranspiled(t.url("missing.ts"), t.env(denoDir));
