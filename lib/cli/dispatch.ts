@@ -63,6 +63,8 @@ export async function dispatch(args: string[]): Promise<number> {
       >("../process/self_exec.ts");
       // A first start of these sources: Deno transpiles the daemon's modules here, before the
       // exec, and what it keeps of them goes with this process (lib/process/module_cache.ts).
+      // Their top-level code runs here too, so it must stay free of side effects (it is: only
+      // constants, classes and functions).
       if (daemonRuntimeDue()) {
         const { noteTranspiled, untranspiled } = await load<
           typeof import("../process/module_cache.ts")
