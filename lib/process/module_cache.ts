@@ -19,9 +19,14 @@ function denoDir(env: (name: string) => string | undefined): string | null {
   return cache ? `${cache}/deno` : null;
 }
 
+/** The path of a file: URL. */
+function filePath(url: URL): string {
+  return decodeURIComponent(url.pathname);
+}
+
 /** Where Deno keeps the transpiled copy of the module at file: URL `url`. */
 function transpiledPath(dir: string, url: URL): string {
-  return `${dir}/gen/file${decodeURIComponent(url.pathname)}.js`;
+  return `${dir}/gen/file${filePath(url)}.js`;
 }
 
 /** Modification time (ms) of `path`, or null when it cannot be read. */
@@ -46,10 +51,9 @@ export function untranspiled(
   if (module.protocol !== "file:" || running.protocol !== "file:") return false;
   const dir = denoDir(env);
   if (dir === null) return false;
-  const cached = (url: URL) => transpiledPath(dir, url);
-  if (mtime(cached(running)) === null) return false;
-  const source = mtime(decodeURIComponent(module.pathname));
-  const copy = mtime(cached(module));
+  if (mtime(transpiledPath(dir, running)) === null) return false;
+  const source = mtime(filePath(module));
+  const copy = mtime(transpiledPath(dir, module));
   return source !== null && (copy === null || copy < source);
 }
 
@@ -67,7 +71,7 @@ export function noteTranspiled(
   const dir = denoDir(env);
   if (dir === null || module.protocol !== "file:") return;
   const copy = transpiledPath(dir, module);
-  const at = new Date(Math.max(Date.now(), mtime(decodeURIComponent(module.pathname)) ?? 0));
+  const at = new Date(Math.max(Date.now(), mtime(filePath(module)) ?? 0));
   try {
     if (Deno.lstatSync(copy).isFile) Deno.utimeSync(copy, at, at);
   } catch { /* not there, or not ours */ }

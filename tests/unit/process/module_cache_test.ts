@@ -66,9 +66,20 @@ Deno.test("untranspiled(): read from Deno's cache, and only where it finds the r
     Deno.symlinkSync(`${t.root}/elsewhere.js`, `${gen}/daemon.ts.js`);
     noteTranspiled(t.url("daemon.ts"), t.env(denoDir));
     equal(Deno.statSync(`${t.root}/elsewhere.js`).mtime?.getTime(), earlier.getTime());
-    // Noting a module Deno has no copy of, or a cache that is not there, changes nothing.
+    equal(ask(denoDir), true);
+    // Noting a module Deno has no copy of, or a cache that is not there, creates nothing.
     noteTranspiled(t.url("running.ts"), t.env({ DENO_DIR: `${t.root}/nowhere` }));
     noteTranspiled(t.url("missing.ts"), t.env(denoDir));
+    const exists = (path: string) => {
+      try {
+        Deno.lstatSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    equal(exists(`${t.root}/nowhere`), false);
+    equal(exists(`${gen}/missing.ts.js`), false);
     // Not files: nothing to say.
     equal(
       untranspiled(new URL("https://example.com/daemon.ts"), t.url("running.ts"), t.env(denoDir)),
