@@ -19,10 +19,10 @@ import { ConnReader, writeAll } from "./stream.ts";
 
 export class ConnectError extends Error {}
 
-/** The daemon said nothing for the whole timeout. */
+/** The daemon said nothing for the whole timeout (or did not take the connection in that time). */
 export class TimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`upkeep did not answer within ${formatSeconds(timeoutMs)}`);
+  constructor(readonly timeoutMs: number, what = "did not answer") {
+    super(`upkeep ${what} within ${formatSeconds(timeoutMs)}`);
   }
 }
 
@@ -34,18 +34,44 @@ function formatSeconds(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
-async function connect(path: string): Promise<Deno.UnixConn> {
+async function connect(path: string, timeoutMs: number): Promise<Deno.UnixConn> {
   try {
-    return await Deno.connect({ transport: "unix", path });
+    return await connectWhenRoom(path, timeoutMs);
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) {
       try {
-        return await Deno.connect({ transport: "unix", path: readOnlySocketPath(path) });
-      } catch {
+        return await connectWhenRoom(readOnlySocketPath(path), timeoutMs);
+      } catch (ro) {
+        if (ro instanceof TimeoutError) throw ro;
         throw e;
       }
     }
     throw e;
+  }
+}
+
+/** The longest pause between two tries at a full backlog. */
+const FULL_BACKLOG_PAUSE_MAX_MS = 50;
+
+/**
+ * Connect to `path`. A Unix socket connect does not wait: it is made or refused, and refused with
+ * EAGAIN while the daemon's backlog of connections is full (a busy daemon, or a flood of other
+ * clients). Then try again, after pauses of 1 ms doubling up to 50 ms, as a blocking connect(2)
+ * would wait for room, for up to `timeoutMs` (0: for ever): a TimeoutError after that.
+ */
+async function connectWhenRoom(path: string, timeoutMs: number): Promise<Deno.UnixConn> {
+  const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+  for (let pauseMs = 1;; pauseMs = Math.min(pauseMs * 2, FULL_BACKLOG_PAUSE_MAX_MS)) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.WouldBlock)) throw e;
+      if (performance.now() >= deadline) {
+        throw new TimeoutError(timeoutMs, "did not take the connection");
+      }
+      // A setTimeout (not the timer below): a pending Atomics wait does not keep the process alive.
+      await new Promise((r) => setTimeout(r, Math.min(pauseMs, deadline - performance.now())));
+    }
   }
 }
 
@@ -68,11 +94,12 @@ export async function sendRequest(
   });
   const arm = () => timer.arm();
   try {
-    // A Unix socket connect does not wait: it is made or refused (EAGAIN when the daemon's
-    // backlog is full). The inactivity timer is armed once the request is out.
+    // A full backlog is waited out (for up to timeoutMs); the inactivity timer is armed once the
+    // request is out.
     try {
-      conn = await connect(socketPath);
+      conn = await connect(socketPath, timeoutMs);
     } catch (e) {
+      if (e instanceof TimeoutError) throw e;
       throw new ConnectError(connectReason(socketPath, e));
     }
     // A daemon that refuses us (too many connections) says why and closes before reading: a

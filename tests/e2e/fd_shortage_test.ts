@@ -40,7 +40,7 @@ daemonTest(
     assert(owner >= 200 && ro >= 200, `only ${owner} and ${ro} connections queued`);
     // Behind the dead connections (one accept per 100 ms before: 20 s and more).
     const status = await d.initctl("status", "j1");
-    assertMatch(status.stdout, /^j1 start\/running, process \d+/);
+    assertMatch(status.stdout, /^j1 start\/running, process \d+/, status.stderr);
     const stop = await d.initctl("stop", "j1");
     assertMatch(stop.stdout, /^j1 stop\/waiting/);
   },

@@ -1,7 +1,8 @@
 /**
  * sendRequest's inactivity timeout against a scripted daemon on a real Unix socket: silence for
  * the whole timeout gives up, and every line the daemon sends (waiting lines included) moves the
- * deadline, however long the whole reply takes.
+ * deadline, however long the whole reply takes. A connect refused for a full backlog is tried
+ * again until the timeout.
  */
 
 import * as assert from "node:assert/strict";
@@ -10,16 +11,21 @@ import { encodeReply, PROTOCOL_VERSION, WAITING_LINE } from "../../../lib/contro
 
 const REQUEST = { v: PROTOCOL_VERSION, cmd: "status", args: ["x"], options: {} };
 
-/** A daemon that reads one request, then plays `script` (writes, and pauses in ms) per client. */
+/**
+ * A daemon that reads one request, then plays `script` (writes, and pauses in ms) per client. It
+ * accepts its first connection once `startAccepting` settles.
+ */
 async function withDaemon(
   script: (Uint8Array | number)[],
   fn: (socket: string) => Promise<void>,
+  startAccepting: Promise<void> = Promise.resolve(),
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "upkeep-client-" });
   const socket = `${dir}/s.sock`;
   const listener = Deno.listen({ transport: "unix", path: socket });
   const served: Promise<void>[] = [];
   const accepting = (async () => {
+    await startAccepting;
     try {
       for await (const conn of listener) {
         served.push((async () => {
@@ -86,4 +92,50 @@ Deno.test("sendRequest: no timeout (0) waits for a slow answer", async () => {
     const r = await sendRequest(socket, REQUEST, 0);
     assert.equal(r.ok && r.out, "late");
   });
+});
+
+/** Connections to `socket` made until its listener's backlog is full (the next one: EAGAIN). */
+async function fillBacklog(socket: string): Promise<Deno.UnixConn[]> {
+  const conns: Deno.UnixConn[] = [];
+  for (;;) {
+    try {
+      conns.push(await Deno.connect({ transport: "unix", path: socket }));
+    } catch (e) {
+      assert.ok(e instanceof Deno.errors.WouldBlock, String(e));
+      return conns;
+    }
+  }
+}
+
+Deno.test("sendRequest: a full backlog is waited out, as a blocking connect would", async () => {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => open = resolve);
+  await withDaemon(reply("x start/running"), async (socket) => {
+    const queued = await fillBacklog(socket);
+    const asking = sendRequest(socket, REQUEST, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const c of queued) c.close();
+    open();
+    assert.deepEqual(await asking, { v: PROTOCOL_VERSION, ok: true, out: "x start/running" });
+  }, opened);
+});
+
+Deno.test("sendRequest: a backlog full for the whole timeout is given up on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "upkeep-client-" });
+  const socket = `${dir}/s.sock`;
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  const queued = await fillBacklog(socket);
+  try {
+    const t0 = performance.now();
+    await assert.rejects(
+      sendRequest(socket, REQUEST, 300),
+      (e) =>
+        e instanceof TimeoutError && /did not take the connection within 0\.3 s/.test(e.message),
+    );
+    assert.ok(performance.now() - t0 >= 300);
+  } finally {
+    for (const c of queued) c.close();
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
