@@ -312,19 +312,26 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
- * The command line of `pid` once it has settled: the same in two reads 50 ms apart (at most 2 s).
- * A daemon that `expect fork`/`daemon` followed is reported as soon as it is forked, and may not
- * have exec'd yet: for a moment its command line is still its parent's (a job's script shell).
- * The same wait applies to both inits.
+ * The command line of `pid` once it has settled: the same in two reads 50 ms apart, with the
+ * process asleep (not running or runnable) at the second (at most 5 s). A daemon that `expect
+ * fork`/`daemon` followed is reported as soon as it is forked, and may not have exec'd yet: for a
+ * moment its command line is still its parent's (a job's script shell), and on a busy machine that
+ * moment can outlast 50 ms; a process between its fork and its exec is runnable, never asleep. The
+ * same wait applies to both inits.
  */
 async function settledCommand(pid: number): Promise<string | null> {
   const read = () =>
     readText(`/proc/${pid}/cmdline`)?.split("\0").filter(Boolean).join(" ") ?? null;
+  const asleep = () => {
+    const stat = readText(`/proc/${pid}/stat`);
+    const state = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === undefined || !"RD".includes(state);
+  };
   let last = read();
-  for (let waited = 0; waited < 2000; waited += 50) {
+  for (let waited = 0; waited < 5000; waited += 50) {
     await new Promise((r) => setTimeout(r, 50));
     const now = read();
-    if (now === last) return now;
+    if (now === last && asleep()) return now;
     last = now;
   }
   return last;
