@@ -325,7 +325,7 @@ async function settledCommand(pid: number): Promise<string | null> {
   const asleep = () => {
     const stat = readText(`/proc/${pid}/stat`);
     const state = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === undefined || !"RD".includes(state);
+    return !state || !"RD".includes(state);
   };
   let last = read();
   for (let waited = 0; waited < 5000; waited += 50) {
