@@ -113,6 +113,9 @@ Deno.test("sendRequest: a full backlog is waited out, as a blocking connect woul
   await withDaemon(reply("x start/running"), async (socket) => {
     const queued = await fillBacklog(socket);
     const asking = sendRequest(socket, REQUEST, 5000);
+    // Room comes only later. Nothing shows a refused try from outside: a pause gives the client
+    // time to be refused (a client that gives up at a refusal fails the test; a slow machine that
+    // makes no try in the pause lets this pass, it cannot make it fail).
     await new Promise((r) => setTimeout(r, 200));
     for (const c of queued) c.close();
     open();

@@ -1,5 +1,5 @@
 /** untranspiled(): when the daemon's launcher loads the daemon's modules before its exec (read from Deno's cache). */
-import { equal } from "node:assert/strict";
+import { equal, throws } from "node:assert/strict";
 import { noteTranspiled, untranspiled } from "../../../lib/process/module_cache.ts";
 
 /** A source tree and a Deno cache in a temp dir; `env` points DENO_DIR at the cache. */
@@ -70,16 +70,8 @@ Deno.test("untranspiled(): read from Deno's cache, and only where it finds the r
     // Noting a module Deno has no copy of, or a cache that is not there, creates nothing.
     noteTranspiled(t.url("running.ts"), t.env({ DENO_DIR: `${t.root}/nowhere` }));
     noteTranspiled(t.url("missing.ts"), t.env(denoDir));
-    const exists = (path: string) => {
-      try {
-        Deno.lstatSync(path);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    equal(exists(`${t.root}/nowhere`), false);
-    equal(exists(`${gen}/missing.ts.js`), false);
+    throws(() => Deno.lstatSync(`${t.root}/nowhere`), Deno.errors.NotFound);
+    throws(() => Deno.lstatSync(`${gen}/missing.ts.js`), Deno.errors.NotFound);
     // Not files: nothing to say.
     equal(
       untranspiled(new URL("https://example.com/daemon.ts"), t.url("running.ts"), t.env(denoDir)),
