@@ -326,7 +326,7 @@ exec /usr/bin/python3 ${dir}/fork.py
     match(
       status.trim(),
       new RegExp(
-        `^forker start/running, process ${pid}, unhealthy: \\d+ failures?: memory 1\\d\\d(\\.\\d)? MiB > 60 MiB$`,
+        `^forker start/running, process ${pid}, unhealthy: \\d+ failures?: memory (?:6\\d|[7-9]\\d|1\\d\\d)(\\.\\d)? MiB > 60 MiB$`,
       ),
     );
   },
