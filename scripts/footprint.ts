@@ -9,7 +9,8 @@
  *   windows one after the other with 100 idle jobs (the first as the bench's, from 1 s after the
  *   jobs are up);
  * - PSS before and after 10,000 respawns and 10,000 status queries;
- * - `initctl status JOB` wall time against `deno run` of an empty file, p50 over RUNS;
+ * - `initctl status JOB` wall time against `deno run` of an empty file, p50 over RUNS, and that of
+ *   a one-file client sending the same request (the floor of any client under `deno run`);
  * - time from the daemon's start until 1,000 jobs run, and the memory then; `reload-configuration`
  *   of 1,000 unchanged files; and, for the floor, the CPU the 1,000 `sleep`s spent starting
  *   themselves (schedstat) and the time a bare `deno run` takes to posix_spawn 1,000 `sleep`s
@@ -50,6 +51,32 @@ Deno.writeTextFileSync(EMPTY, "await Deno.stdin.read(new Uint8Array(1));\n");
 /** A truly empty script: what `initctl status` is timed against. */
 const EMPTY_RUN = `${tmp}/empty_run.ts`;
 Deno.writeTextFileSync(EMPTY_RUN, "");
+
+/**
+ * The floor of any client under `deno run`: one file that connects to the socket (argv[0]), sends
+ * a fixed `status job1` request and reads the reply (its header line and the bytes it announces),
+ * with nothing to import or check.
+ */
+const ONE_FILE_CLIENT = `${tmp}/one_file_client.ts`;
+Deno.writeTextFileSync(
+  ONE_FILE_CLIENT,
+  `const c = await Deno.connect({ transport: "unix", path: Deno.args[0] });
+await c.write(new TextEncoder().encode(${
+    JSON.stringify(
+      JSON.stringify({ v: PROTOCOL_VERSION, cmd: "status", args: ["job1"], options: {} }) + "\n",
+    )
+  }));
+const buf = new Uint8Array(65536);
+let got = "", end = Infinity;
+while (got.length < end) {
+  const n = await c.read(buf);
+  if (n === null) break;
+  got += new TextDecoder().decode(buf.subarray(0, n));
+  const nl = got.indexOf("\\n");
+  if (nl >= 0 && end === Infinity) end = nl + 1 + (JSON.parse(got.slice(0, nl)).bytes ?? 0);
+}
+`,
+);
 
 /**
  * The floor for "N jobs running": a bare Deno script that posix_spawns N `sleep`s through FFI,
@@ -361,7 +388,7 @@ if (want("initctl")) {
       .output();
     return performance.now() - t0;
   };
-  const s: number[] = [], e: number[] = [];
+  const s: number[] = [], e: number[] = [], c: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     s.push(
       await time([
@@ -378,10 +405,12 @@ if (want("initctl")) {
       ]),
     );
     e.push(await time([deno, "run", "-A", "--quiet", EMPTY_RUN]));
+    c.push(await time([deno, "run", "-A", "--quiet", ONE_FILE_CLIENT, d.socket]));
   }
   console.log(
     `initctl status p50 ${fmt(p50(s))} ms, empty deno run p50 ${fmt(p50(e))} ms ` +
-      `(${signed(p50(s) - p50(e))} ms)`,
+      `(${signed(p50(s) - p50(e))} ms); a one-file client that sends the same request p50 ` +
+      `${fmt(p50(c))} ms (${signed(p50(c) - p50(e))} ms: the floor of a client under deno run)`,
   );
   check("initctl status beyond an empty deno run (p50)", p50(s) - p50(e), "ms", 2);
   await stop(d);
