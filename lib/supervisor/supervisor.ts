@@ -447,9 +447,13 @@ export class Supervisor {
           for (const kind of lost) {
             ended++;
             // What it left in its group (a daemon's workers holding its port) goes as strays do.
+            // A process whose end is journalled has no record left, but the instance's state (a
+            // record written less often) still names it: its group is looked for all the same
+            // (restart_chaos: the strays of a main killed just before the daemon were orphaned).
             const proc = rec.procs[kind];
-            const strays = kind === "main" && proc
-              ? this.#o.processes.lostGroup?.(proc.pid, proc.start) ?? null
+            const pid = proc?.pid ?? rec.st.pids[kind];
+            const strays = kind === "main" && pid !== undefined
+              ? this.#o.processes.lostGroup?.(pid, proc?.start ?? null) ?? null
               : null;
             this.#queue.push({
               kind: "input",

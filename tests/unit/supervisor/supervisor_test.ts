@@ -44,6 +44,7 @@ class FakeProcesses implements ProcessPort {
     return false;
   }
   findUnrecorded?: ProcessPort["findUnrecorded"];
+  lostGroup?: ProcessPort["lostGroup"];
   killGroup(_pgid: number, _signal: string, onGone: () => void): void {
     queueMicrotask(onGone);
   }
@@ -301,6 +302,36 @@ Deno.test("restore: a process the record lists but the journal says ended is han
   assertEquals(r.ended, 1);
   await settle();
   assertEquals(after.state("app"), "stop/waiting");
+});
+
+Deno.test("restore: a main whose end is journalled before its instance's record leaves its strays to be stopped", async () => {
+  // Chaos (scripts/restart_chaos.ts, kill-mid-respawn): the main process ended, its end was
+  // journalled, the instance's record (which names it and its strays) was not yet, and then the
+  // daemon was killed: the next one respawned the job and left the processes of the old main's
+  // group running outside every job.
+  const files = { app: "start on startup\nrespawn\nexec app\n" };
+  const before = world(files);
+  before.sup.emit("startup", []);
+  const main = before.sup.classes.get("app")!.instances.get("")!.st.pids.main!;
+  const rec = recordOf(before, "app", {}); // the journal: the main process ended since
+
+  const after = world(files);
+  const asked: [number, number | null][] = [];
+  const stopped: [number, string][] = [];
+  after.processes.lostGroup = (pid, start) => {
+    asked.push([pid, start]);
+    return pid; // its group still has live members
+  };
+  after.processes.killGroup = (pgid, signal, onGone) => {
+    stopped.push([pgid, signal]);
+    queueMicrotask(onGone);
+  };
+  after.sup.restore({ instances: [rec], classes: [] }, 0);
+  await settle();
+  assertEquals(asked, [[main, null]]);
+  assertEquals(stopped, [[main, "TERM"]]);
+  assertEquals(after.processes.spawned, ["app/main"]); // respawned once the group was empty
+  assertEquals(after.state("app"), "start/running");
 });
 
 /**
