@@ -960,8 +960,13 @@ export class Supervisor {
       });
       return;
     }
-    // On disk before anything else (see Recorder.processStarted).
-    this.#o.recorder?.processStarted?.(inst, kind, pid);
+    // On disk before anything else (see Recorder.processStarted). A main whose forks are followed
+    // goes with its instance's record (in `spawned`, its forks to come): else the record of its
+    // run before (running, no forks left) would make the next daemon take this process, still
+    // forking, for the daemon it forks (restart_chaos, kill-mid-respawn).
+    const followed = kind === "main" &&
+      (inst.job.expect === "fork" || inst.job.expect === "daemon");
+    this.#o.recorder?.processStarted?.(inst, kind, pid, followed);
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
       "debug",

@@ -361,7 +361,8 @@ function recordedWorld(files: Record<string, string>) {
     for (const p of loaded.lone) (out[p.job] ??= {})[p.kind] = p.pid;
     return out;
   };
-  return { ...w, found, cleanup: () => Deno.removeSync(dir, { recursive: true }) };
+  const records = () => new StateStore(dir, () => {}).load();
+  return { ...w, found, records, cleanup: () => Deno.removeSync(dir, { recursive: true }) };
 }
 
 /** End process `pid` of the fake world now, in this very turn (no microtask in between). */
@@ -391,6 +392,40 @@ Deno.test("restart: a process is on disk once spawned, before the loop turn that
     await settle(); // the turn's own writes (ends, records) change nothing of it
     await new Promise((r) => setTimeout(r, 150));
     assertEquals(w.found(), { a: { main: 1004 }, b: { main: 1001 } });
+  } finally {
+    w.cleanup();
+  }
+});
+
+Deno.test("restart: the respawn of an expect fork job is on disk with its instance's record", async () => {
+  // Chaos (scripts/restart_chaos.ts, kill-mid-respawn): a daemon killed while it followed the
+  // forks of a respawned `expect fork` main left the new main's pid beside the record of the run
+  // before (running, no forks left): the next daemon took the half-forked process for the forked
+  // daemon, and the job showed start/running with a process that was not the job's.
+  const files = { d: "expect fork\nrespawn\nexec d\n" };
+  const w = recordedWorld(files);
+  try {
+    w.sup.call(() => w.sup.startInstance(w.sup.classes.get("d")!, "", {}, null));
+    const first = w.processes.running.get(1000)!;
+    first.onForked!(5001, true);
+    await settle();
+    assertEquals(w.state("d"), "start/running");
+    w.processes.running.delete(1000);
+    first.onExit(5001, { code: 1, signal: null }, null); // the forked daemon crashes
+    await settle();
+    assertEquals(w.processes.spawned, ["d/main", "d/main"]); // respawned: 1001, being followed
+    // What a kill -9 now leaves, restored by the next daemon.
+    const after = world(files);
+    after.processes.adopt = () => true;
+    after.sup.restore({ instances: w.records().instances, classes: [] }, 0);
+    await settle();
+    assert(after.processes.killed.some(([pid, sig]) => pid === 1001 && sig === "KILL"));
+    assert(
+      after.log.some((l) => /d main process \(1001\) was forking.*killed/.test(l)),
+      after.log.join("\n"),
+    );
+    assertEquals(after.processes.spawned, ["d/main"]); // spawned again, followed from the start
+    assertEquals(after.state("d"), "start/spawned");
   } finally {
     w.cleanup();
   }
