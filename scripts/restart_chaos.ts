@@ -607,7 +607,10 @@ async function checkInvariants(uncertain: ReadonlySet<string>): Promise<void> {
     if (l.goal === "start" && l.state === "running") {
       if (l.pid === null) violation(`${key}: start/running without a main process`);
       else if (!live.includes(l.pid)) {
-        violation(`${key}: status main ${l.pid} is not the job's process (live: ${live})`);
+        violation(
+          `${key}: status main ${l.pid} is not the job's process (it is: ${cmdlineOf(l.pid)}; ` +
+            `live: ${live})`,
+        );
       }
       if (live.length !== 1) violation(`${key}: ${live.length} main processes (${live})`);
     }
