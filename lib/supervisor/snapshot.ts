@@ -135,6 +135,16 @@ export function salvageMain(value: unknown): ProcessRecord | null {
   return { pid: main.pid as number, start: main.start };
 }
 
+/**
+ * The environment a garbled instance record (see salvageMain) still holds readably (an object of
+ * strings), or null: the salvaged main is respawned with it, as the job was started (an instance
+ * job's `$N`, a `start JOB KEY=VALUE`), not with none. Pure.
+ */
+export function salvageEnv(value: unknown): Env | null {
+  const r = value as Record<string, unknown> | null;
+  return isObject(r) && isEnv(r.env) ? r.env as Env : null;
+}
+
 export function isClassRecord(value: unknown): value is ClassRecord {
   const r = value as Record<string, unknown> | null;
   return isObject(r) && r.v === SNAPSHOT_VERSION && typeof r.name === "string" &&

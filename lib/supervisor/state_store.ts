@@ -28,9 +28,11 @@ import {
   isClassRecord,
   isDaemonRecord,
   isInstanceRecord,
+  salvageEnv,
   salvageMain,
   SNAPSHOT_VERSION,
 } from "./snapshot.ts";
+import type { Env } from "./environment.ts";
 
 /** The key of an instance's record. */
 export function instanceKey(job: string, instance: string): string {
@@ -70,6 +72,8 @@ export interface LoneProcess {
   readonly kind: string;
   readonly pid: number;
   readonly start: number | null;
+  /** A main salvaged from a garbled record: the environment that record still holds. */
+  readonly env?: Env;
 }
 
 interface ProcessLine {
@@ -215,6 +219,7 @@ export class StateStore {
     };
     const daemon = this.#daemon === null ? null : parse(this.#daemon);
     const instances: InstanceRecord[] = [];
+    const salvagedEnv = new Map<string, Env>();
     for (const [k, text] of this.#instances) {
       const r = parse(text);
       if (isInstanceRecord(r)) instances.push(r);
@@ -225,7 +230,11 @@ export class StateStore {
         // Its main process, when the record still says which and that it was to run: taken
         // over as a lone one (Supervisor.restore), not left running unsupervised.
         const main = salvageMain(r);
-        if (main) this.#lone.set(k, { ...this.#lone.get(k), main });
+        if (main) {
+          this.#lone.set(k, { ...this.#lone.get(k), main });
+          const env = salvageEnv(r);
+          if (env) salvagedEnv.set(k, env);
+        }
       }
     }
     const classes: ClassRecord[] = [];
@@ -240,8 +249,16 @@ export class StateStore {
     const lone: LoneProcess[] = [];
     for (const [k, procs] of this.#lone) {
       const [job, instance] = k.split("\u0000") as [string, string];
+      const env = salvagedEnv.get(k);
       for (const [kind, p] of Object.entries(procs)) {
-        lone.push({ job, instance: instance ?? "", kind, pid: p.pid, start: p.start });
+        lone.push({
+          job,
+          instance: instance ?? "",
+          kind,
+          pid: p.pid,
+          start: p.start,
+          ...(env && kind === "main" ? { env } : {}),
+        });
       }
     }
     return {

@@ -490,6 +490,8 @@ export class Supervisor {
         if (p.kind !== "main" || !cls || cls.instances.has(p.instance)) continue;
         const inst = this.#newInstance(cls, p.instance);
         inst.st = { ...inst.st, goal: "start", state: "running", pids: { main: p.pid } };
+        // What it was started with, when a garbled record still says: a respawn runs with it.
+        if (p.env) inst.env = p.env;
         const ok = this.#o.processes.adopt(
           p.pid,
           p.start,

@@ -268,21 +268,24 @@ Deno.test("state store: a record garbled into other JSON is named, the others lo
       job: Record<string, unknown>;
       env: unknown;
     };
-    // Whether its main process (pid 90) is still to be taken over: the record still says it.
-    const cases: [(r: Rec) => unknown, boolean][] = [
-      [(r) => r.st.pids = null, true],
-      [(r) => r.procs.main = { pid: "x", start: 1 }, false],
-      [(r) => (r.st.pids = null, r.procs.main = { pid: 90, start: null }), false], // pid alone
-      [(r) => r.st.state = "flying", true],
-      [(r) => r.job.startOn = 5, true],
-      [(r) => r.job.respawn = "yes", true],
-      [(r) => r.env = { A: 1 }, true],
-      [(r) => delete r.job.killTimeout, true],
-      [(r) => (r.st.pids = null, r.st.goal = "stop"), false],
-      [(r) => (r.st.pids = null, r.st.forksLeft = 1), false],
+    // Whether its main process (pid 90) is still to be taken over: the record still says it; and
+    // whether the environment it was started with is too (then a respawn runs with it).
+    const cases: [(r: Rec) => unknown, boolean, boolean][] = [
+      [(r) => r.st.pids = null, true, true],
+      [(r) => r.procs.main = { pid: "x", start: 1 }, false, false],
+      [(r) => (r.st.pids = null, r.procs.main = { pid: 90, start: null }), false, false], // pid alone
+      [(r) => r.st.state = "flying", true, true],
+      [(r) => r.job.startOn = 5, true, true],
+      [(r) => r.job.respawn = "yes", true, true],
+      [(r) => r.env = { A: 1 }, true, false],
+      [(r) => r.env = "N=1", true, false],
+      [(r) => delete r.job.killTimeout, true, true],
+      [(r) => (r.st.pids = null, r.st.goal = "stop"), false, false],
+      [(r) => (r.st.pids = null, r.st.forksLeft = 1), false, false],
     ];
-    for (const [garble, salvaged] of cases) {
+    for (const [garble, salvaged, withEnv] of cases) {
       const rec = JSON.parse(recordText("a", { main: { pid: 90, start: 1 } }));
+      rec.env = { N: "1" };
       garble(rec);
       store.record({ instances: [[A, JSON.stringify(rec)]] });
       const next = new StateStore(dir, () => {});
@@ -291,7 +294,16 @@ Deno.test("state store: a record garbled into other JSON is named, the others lo
       deepEqual(loaded.instances.map((r) => r.job.name), ["b"]);
       deepEqual(
         loaded.lone,
-        salvaged ? [{ job: "a", instance: "", kind: "main", pid: 90, start: 1 }] : [],
+        salvaged
+          ? [{
+            job: "a",
+            instance: "",
+            kind: "main",
+            pid: 90,
+            start: 1,
+            ...(withEnv ? { env: { N: "1" } } : {}),
+          }]
+          : [],
         String(garble),
       );
       // Named once: the next daemon's first write says it is gone.

@@ -334,6 +334,29 @@ Deno.test("restore: a main whose end is journalled before its instance's record 
   assertEquals(after.state("app"), "start/running");
 });
 
+Deno.test("restore: a main salvaged from a garbled record respawns with the environment that record still held", async () => {
+  // Chaos (scripts/restart_chaos.ts, garbled-record then kill-mid-respawn): worker (1) of
+  // `instance $N` was taken over without its record, and its respawn ran `sleep ...4` without N.
+  const files = { w: "instance $N\nrespawn\nexec w $N\n" };
+  const after = world(files);
+  let onExit: ((pid: number, status: ExitStatus, strays: number | null) => void) | null = null;
+  after.processes.adopt = (_pid, _start, _main, exit) => {
+    onExit = exit as typeof onExit;
+    return true;
+  };
+  after.sup.restore({
+    instances: [],
+    classes: [],
+    lone: [{ job: "w", instance: "1", kind: "main", pid: 4242, start: 7, env: { N: "1" } }],
+  }, 0);
+  assertEquals(after.state("w", "1"), "start/running");
+  onExit!(4242, { code: 1, signal: null }, null);
+  await settle();
+  assertEquals(after.processes.spawned, ["w/main"]);
+  const [req] = [...after.processes.running.values()];
+  assertEquals(req!.env.N, "1");
+});
+
 /**
  * A world whose changes go to a real state store in a temp dir, and what a daemon killed at this
  * instant would find there: each job's processes (pids by kind), from records and lone processes.
