@@ -67,13 +67,15 @@ await c.write(new TextEncoder().encode(${
     )
   }));
 const buf = new Uint8Array(65536);
-let got = "", end = Infinity;
-while (got.length < end) {
+let head = "", got = 0, end = Infinity;
+while (got < end) {
   const n = await c.read(buf);
   if (n === null) break;
-  got += new TextDecoder().decode(buf.subarray(0, n));
-  const nl = got.indexOf("\\n");
-  if (nl >= 0 && end === Infinity) end = nl + 1 + (JSON.parse(got.slice(0, nl)).bytes ?? 0);
+  got += n;
+  if (end !== Infinity) continue;
+  head += new TextDecoder().decode(buf.subarray(0, n));
+  const nl = head.indexOf("\\n"); // the header line is ASCII: its length in bytes
+  if (nl >= 0) end = nl + 1 + (JSON.parse(head.slice(0, nl)).bytes ?? 0);
 }
 `,
 );
