@@ -66,6 +66,11 @@ const MAX_SPAWN_TURN_MS = 16;
 /** The states an instance is in before its main process is spawned (or just as it is). */
 const BEFORE_MAIN: ReadonlySet<State> = new Set<State>(["starting", "pre-start", "spawned"]);
 
+/** Whether the forks of `job`'s main process are followed (ptrace) until it is the daemon. */
+function followsForks(job: JobClass): boolean {
+  return job.expect === "fork" || job.expect === "daemon";
+}
+
 /** The states in the order an instance passes them from start to stop. */
 const STATE_ORDER: readonly State[] = [
   "waiting",
@@ -544,7 +549,7 @@ export class Supervisor {
   #followLost(inst: Instance, rec: InstanceRecord, lost: readonly ProcessKind[]): boolean {
     const main = rec.procs.main;
     const expect = rec.job.expect;
-    if (!main || lost.includes("main") || (expect !== "fork" && expect !== "daemon")) return false;
+    if (!main || lost.includes("main") || !followsForks(rec.job)) return false;
     if (rec.st.forksLeft === 0 && !BEFORE_MAIN.has(rec.st.state)) return false;
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} main process (${main.pid}) was forking ` +
@@ -966,9 +971,7 @@ export class Supervisor {
     // goes with its instance's record (in `spawned`, its forks to come): else the record of its
     // run before (running, no forks left) would make the next daemon take this process, still
     // forking, for the daemon it forks (restart_chaos, kill-mid-respawn).
-    const followed = kind === "main" &&
-      (inst.job.expect === "fork" || inst.job.expect === "daemon");
-    this.#o.recorder?.processStarted?.(inst, kind, pid, followed);
+    this.#o.recorder?.processStarted?.(inst, kind, pid, kind === "main" && followsForks(inst.job));
     this.#o.log(
       `${instanceLabel(inst.job.name, inst.name)} ${kindName(kind)} process (${pid})`,
       "debug",
